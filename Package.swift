@@ -1,0 +1,79 @@
+// swift-tools-version:6.2
+// Gordon: one package, libraries in dependency order (DESIGN §2), thin executables on top.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "gordon",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "GordonKernel", targets: ["GordonKernel"]),
+        .library(name: "GordonDomain", targets: ["GordonDomain"]),
+        .library(name: "GordonProtocol", targets: ["GordonProtocol"]),
+        .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
+        .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Leaf: error taxonomy, trace ids, secrets. Imports nothing of Gordon.
+        .target(name: "GordonKernel", swiftSettings: strict),
+        .target(name: "GordonDomain", dependencies: ["GordonKernel"], swiftSettings: strict),
+        .target(name: "GordonProtocol", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
+        // The migrator as a library: gordon-migrate drives it, services use its schema check.
+        .target(
+            name: "GordonMigrations",
+            dependencies: [
+                "GordonKernel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Tests only: throwaway databases cloned from a migrated template.
+        .target(
+            name: "GordonTestDB",
+            dependencies: [
+                "GordonKernel", "GordonMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-migrate",
+            dependencies: [
+                "GordonKernel", "GordonMigrations",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "GordonKernelTests", dependencies: ["GordonKernel"], swiftSettings: strict),
+        .testTarget(name: "GordonDomainTests", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
+        .testTarget(
+            name: "GordonProtocolTests",
+            dependencies: ["GordonKernel", "GordonDomain", "GordonProtocol"],
+            exclude: ["Golden"],  // read through #filePath, so no Foundation bundle is needed
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonMigrationsTests",
+            dependencies: [
+                "GordonKernel", "GordonMigrations", "GordonTestDB", "gordon-migrate",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,92 @@
+/// A stable identifier for one failure, such as `GORDON-DB-0003`.
+///
+/// Codes are part of Gordon's operator interface (logs, alerts, runbooks): once released a
+/// code keeps its meaning forever. Every code is declared below, in this one file, and
+/// `ErrorCode.all` lists them so a test can prove they are unique and well formed.
+public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    /// The kind a `GordonError` with this code gets unless the thrower says otherwise.
+    public let defaultKind: ErrorKind
+
+    public init(rawValue: String) {
+        self.rawValue = rawValue
+        self.defaultKind = ErrorCode.all.first { $0.rawValue == rawValue }?.defaultKind ?? .internal
+    }
+
+    private init(_ rawValue: String, _ kind: ErrorKind) {
+        self.rawValue = rawValue
+        self.defaultKind = kind
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(rawValue: try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public static func == (lhs: ErrorCode, rhs: ErrorCode) -> Bool { lhs.rawValue == rhs.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
+    public var description: String { rawValue }
+
+    // MARK: Kernel
+    public static let invalidTraceId = ErrorCode("GORDON-KERNEL-0001", .invalidInput)
+    public static let internalInvariant = ErrorCode("GORDON-KERNEL-0002", .internal)
+
+    // MARK: Keyfiles and secrets
+    public static let keyfileMissing = ErrorCode("GORDON-KEY-0001", .notFound)
+    public static let keyfileTooOpen = ErrorCode("GORDON-KEY-0002", .unauthorized)
+    public static let keyfileMalformed = ErrorCode("GORDON-KEY-0003", .invalidInput)
+    public static let keyfileEntryMissing = ErrorCode("GORDON-KEY-0004", .notFound)
+
+    // MARK: Domain
+    public static let invalidSymbol = ErrorCode("GORDON-DOM-0001", .invalidInput)
+    public static let invalidInterval = ErrorCode("GORDON-DOM-0002", .invalidInput)
+    public static let invalidDecimal = ErrorCode("GORDON-DOM-0003", .invalidInput)
+    public static let decimalOverflow = ErrorCode("GORDON-DOM-0004", .invalidInput)
+    public static let illegalOrderTransition = ErrorCode("GORDON-DOM-0005", .conflict)
+    public static let invalidOrder = ErrorCode("GORDON-DOM-0006", .invalidInput)
+    public static let invalidKline = ErrorCode("GORDON-DOM-0007", .invalidInput)
+    public static let invalidBotConfig = ErrorCode("GORDON-DOM-0008", .invalidInput)
+    public static let invalidIdentifier = ErrorCode("GORDON-DOM-0009", .invalidInput)
+
+    // MARK: Protocol (subjects, envelopes, payloads)
+    public static let invalidSubject = ErrorCode("GORDON-PROTO-0001", .invalidInput)
+    public static let malformedEvent = ErrorCode("GORDON-PROTO-0002", .invalidInput)
+    public static let unsupportedSchemaVersion = ErrorCode("GORDON-PROTO-0003", .invalidInput)
+    public static let unknownEventType = ErrorCode("GORDON-PROTO-0004", .invalidInput)
+    public static let eventTypeMismatch = ErrorCode("GORDON-PROTO-0005", .invalidInput)
+    public static let invalidEventId = ErrorCode("GORDON-PROTO-0006", .invalidInput)
+    public static let eventEncodingFailed = ErrorCode("GORDON-PROTO-0007", .internal)
+
+    // MARK: Database and migrations
+    public static let databaseUnreachable = ErrorCode("GORDON-DB-0001", .unavailable)
+    public static let invalidDatabaseURL = ErrorCode("GORDON-DB-0002", .invalidInput)
+    public static let sqlFailed = ErrorCode("GORDON-DB-0003", .internal)
+    public static let migrationChecksumMismatch = ErrorCode("GORDON-DB-0004", .conflict)
+    public static let invalidMigrationName = ErrorCode("GORDON-DB-0005", .invalidInput)
+    public static let duplicateMigrationVersion = ErrorCode("GORDON-DB-0006", .invalidInput)
+    public static let schemaBehind = ErrorCode("GORDON-DB-0007", .unavailable)
+    public static let schemaUnknownMigration = ErrorCode("GORDON-DB-0008", .conflict)
+    public static let migrationsDirectoryUnreadable = ErrorCode("GORDON-DB-0009", .notFound)
+    public static let forbiddenMigrationStatement = ErrorCode("GORDON-DB-0010", .invalidInput)
+    public static let unknownRole = ErrorCode("GORDON-DB-0011", .invalidInput)
+    public static let databaseTimeout = ErrorCode("GORDON-DB-0012", .timeout)
+    public static let databaseAuthFailed = ErrorCode("GORDON-DB-0013", .unauthorized)
+
+    /// Every declared code, in declaration order.
+    public static let all: [ErrorCode] = [
+        invalidTraceId, internalInvariant,
+        keyfileMissing, keyfileTooOpen, keyfileMalformed, keyfileEntryMissing,
+        invalidSymbol, invalidInterval, invalidDecimal, decimalOverflow, illegalOrderTransition,
+        invalidOrder, invalidKline, invalidBotConfig, invalidIdentifier,
+        invalidSubject, malformedEvent, unsupportedSchemaVersion, unknownEventType,
+        eventTypeMismatch, invalidEventId, eventEncodingFailed,
+        databaseUnreachable, invalidDatabaseURL, sqlFailed, migrationChecksumMismatch,
+        invalidMigrationName, duplicateMigrationVersion, schemaBehind, schemaUnknownMigration,
+        migrationsDirectoryUnreadable, forbiddenMigrationStatement, unknownRole, databaseTimeout,
+        databaseAuthFailed,
+    ]
+}

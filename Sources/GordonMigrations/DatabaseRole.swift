@@ -1,0 +1,21 @@
+/// The six login roles of DESIGN §5, one per runtime service plus the lab reader.
+public enum DatabaseRole: String, Sendable, CaseIterable, Hashable {
+    case dataWriter = "gordon_data_writer"
+    case executor = "gordon_executor"
+    case risk = "gordon_risk"
+    case manager = "gordon_manager"
+    case bot = "gordon_bot"
+    case labReader = "gordon_lab_reader"
+
+    /// The Unix user / service whose keyfile holds this role's password, if any.
+    public var service: String? {
+        switch self {
+        case .dataWriter: "gordon-data"
+        case .executor: "gordon-executor"
+        case .risk: "gordon-risk"
+        case .manager: "gordon-manager"
+        case .bot: "gordon-bot"
+        case .labReader: nil
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import GordonKernel
+import GordonMigrations
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// gordon-migrate: the sole owner of `migrations/` (DESIGN §3, §5).
+///
+/// Exit status is 0 on success and 1 on any failure, with one line on stderr that says
+/// what failed; the watchdog starts no service until this exits 0.
+@main
+struct GordonMigrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gordon-migrate",
+        abstract: "Apply Gordon's database migrations, show their status, or set role passwords.",
+        subcommands: [Up.self, Status.self, SetPassword.self],
+        defaultSubcommand: Up.self
+    )
+
+    static func main() async {
+        // Progress goes to stdout as plain lines; the library's log lines only for problems.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as GordonError {
+            fail(error.description)
+        } catch {
+            // Help and version requests arrive here too and are not failures.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                terminate(0)
+            }
+            fail(fullMessage(for: error))
+        }
+    }
+
+    static func fail(_ line: String) -> Never {
+        writeStandardError("gordon-migrate: \(line.split(separator: "\n").joined(separator: " "))\n")
+        terminate(1)
+    }
+}
+
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (default: $GORDON_DATABASE_URL)")
+    var databaseURL: String?
+
+    @Option(name: .customLong("migrations"), help: "Directory of NNNN_name.sql files (default: $GORDON_MIGRATIONS_DIR or ./migrations)")
+    var migrationsDirectory: String?
+
+    func url() throws(GordonError) -> DatabaseURL {
+        guard let text = databaseURL ?? environment("GORDON_DATABASE_URL"), !text.isEmpty else {
+            throw GordonError(.invalidDatabaseURL, "no database URL: pass --database-url or set GORDON_DATABASE_URL")
+        }
+        return try DatabaseURL(parsing: text)
+    }
+
+    func directory() throws(GordonError) -> MigrationDirectory {
+        try MigrationDirectory(path: migrationsDirectory ?? environment("GORDON_MIGRATIONS_DIR") ?? "migrations")
+    }
+}
+
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Apply every pending migration, one transaction per file (the default).")
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "Seconds to wait for another gordon-migrate to finish.")
+    var lockTimeout: Int = 300
+
+    func run() async throws {
+        let directory = try options.directory()
+        let url = try options.url()
+        let logger = Logger(label: "gordon-migrate")
+        let migrator = Migrator(directory: directory, logger: logger, lockTimeoutSeconds: lockTimeout)
+        let report = try await Database.withConnection(url, logger: logger) { connection in
+            try await migrator.migrate(on: connection) { file, milliseconds in
+                print("applied \(file) (\(milliseconds) ms)")
+            }
+        }
+        if report.applied.isEmpty {
+            print("schema is up to date at version \(report.latestVersion)")
+        } else {
+            print("schema is at version \(report.latestVersion) (\(report.applied.count) applied)")
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List applied and pending migrations; exits 0 even when some are pending.")
+
+    @OptionGroup var options: DatabaseOptions
+
+    func run() async throws {
+        let directory = try options.directory()
+        let url = try options.url()
+        let logger = Logger(label: "gordon-migrate")
+        let plan = try await Database.withConnection(url, logger: logger) { connection in
+            try await Migrator(directory: directory, logger: logger).status(on: connection)
+        }
+        print("VERSION  STATE    FILE")
+        for record in plan.applied {
+            let file = directory.files.first { $0.version == record.version }?.fileName ?? record.name
+            print("\(pad(record.version))     applied  \(file)")
+        }
+        for file in plan.pending {
+            print("\(pad(file.version))     pending  \(file.fileName)")
+        }
+        print("\(plan.applied.count) applied, \(plan.pending.count) pending")
+    }
+
+    private func pad(_ version: Int) -> String {
+        let digits = String(version)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+struct SetPassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-password",
+        abstract: "Set a role's login password from the postgres_password entry of a keyfile.",
+        discussion: "Only a SCRAM-SHA-256 verifier is sent to the server, never the password itself.")
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "One of: \(DatabaseRole.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var role: String
+
+    @Option(help: "Keyfile (mode 0400 or 0600) holding a postgres_password entry.")
+    var keyfile: String
+
+    func run() async throws {
+        guard let databaseRole = DatabaseRole(rawValue: role) else {
+            throw GordonError(
+                .unknownRole, "unknown role '\(role)'; expected one of \(DatabaseRole.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let password = try Keyfile.load(path: keyfile).secret(Keyfile.postgresPassword)
+        let url = try options.url()
+        let logger = Logger(label: "gordon-migrate")
+        try await Database.withConnection(url, logger: logger) { connection in
+            try await RolePassword.set(role: databaseRole, password: password, on: connection)
+        }
+        print("password set for \(databaseRole.rawValue)")
+    }
+}
+
+private func environment(_ name: String) -> String? {
+    getenv(name).map { String(cString: $0) }
+}
+
+private func terminate(_ status: Int32) -> Never {
+    exit(status)
+}
+
+private func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
+    }
+}

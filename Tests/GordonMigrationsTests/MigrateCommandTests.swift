@@ -1,0 +1,164 @@
+import Foundation
+import GordonKernel
+import GordonMigrations
+import GordonTestDB
+import Testing
+
+/// gordon-migrate as an operator (and the watchdog) meets it: a real child process, its
+/// exit status and its output.
+struct CommandResult {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+}
+
+func runMigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: GordonTestPaths.migrateBinary)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["GORDON_DATABASE_URL"] = nil
+    env["GORDON_MIGRATIONS_DIR"] = nil
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+@Suite("gordon-migrate exit codes and messages")
+struct MigrateCommandTests {
+    /// Exactly one line on stderr, carrying the stable error code.
+    static func expectOneErrorLine(_ result: CommandResult, code: ErrorCode, mentioning words: [String] = [],
+                                   sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status == 1, sourceLocation: sourceLocation)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix("gordon-migrate: \(code.rawValue)"), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        for word in words {
+            #expect(result.stderr.contains(word), "stderr lacks \(word): \(result.stderr)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test("up migrates and exits 0; status lists every file as applied")
+    func upAndStatus() async throws {
+        try await withTestDatabase(empty: true) { database async throws in
+            let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
+            let up = try runMigrate(["up", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            #expect(up.status == 0, "\(up.stderr)")
+            #expect(up.stdout.contains("schema is at version \(SchemaCheck.requiredVersion)"))
+            #expect(up.stderr.isEmpty)
+            // The URL and directory may also come from the environment.
+            let again = try runMigrate([], environment: ["GORDON_DATABASE_URL": url, "GORDON_MIGRATIONS_DIR": GordonTestPaths.migrations])
+            #expect(again.status == 0)
+            #expect(again.stdout.contains("up to date"))
+            let status = try runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("\(SchemaCheck.requiredVersion) applied, 0 pending"))
+        }
+    }
+
+    @Test("status shows pending files without applying them")
+    func statusPending() async throws {
+        try await withTestDatabase(empty: true) { database async throws in
+            let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
+            let status = try runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("pending  0001_roles_and_schemas.sql"))
+            #expect(status.stdout.contains("0 applied, \(SchemaCheck.requiredVersion) pending"))
+        }
+    }
+
+    @Test("a SQL error exits 1 naming file, line and Postgres's message")
+    func sqlError() async throws {
+        let scratch = try ScratchMigrations(["0001_bad.sql": "SELECT 1;\nSELEC 2;\n"])
+        defer { scratch.remove() }
+        try await withTestDatabase(empty: true) { database async throws in
+            let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
+            let result = try runMigrate(["--database-url", url, "--migrations", scratch.path])
+            Self.expectOneErrorLine(result, code: .sqlFailed, mentioning: ["0001_bad.sql", "line=2", "syntax error", "SELEC"])
+        }
+    }
+
+    @Test("an unreachable server exits 1 with one line")
+    func unreachable() throws {
+        let result = try runMigrate(["--database-url", "postgres://postgres@127.0.0.1:1/gordon", "--migrations", GordonTestPaths.migrations])
+        Self.expectOneErrorLine(result, code: .databaseUnreachable)
+    }
+
+    @Test("a bad URL exits 1 and does not echo the password")
+    func badURL() throws {
+        let result = try runMigrate(["--database-url", "postgres://u:topsecret@h:x/db", "--migrations", GordonTestPaths.migrations])
+        Self.expectOneErrorLine(result, code: .invalidDatabaseURL, mentioning: ["port"])
+        #expect(!result.stderr.contains("topsecret"))
+        let missing = try runMigrate(["--migrations", GordonTestPaths.migrations])
+        Self.expectOneErrorLine(missing, code: .invalidDatabaseURL, mentioning: ["GORDON_DATABASE_URL"])
+    }
+
+    @Test("a bad file name or a duplicate version exits 1 before connecting")
+    func badFiles() throws {
+        let badName = try ScratchMigrations(["001_short.sql": "SELECT 1;"])
+        defer { badName.remove() }
+        Self.expectOneErrorLine(
+            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", badName.path]),
+            code: .invalidMigrationName, mentioning: ["001_short.sql"])
+        let duplicate = try ScratchMigrations(["0001_a.sql": "SELECT 1;", "0001_b.sql": "SELECT 2;"])
+        defer { duplicate.remove() }
+        Self.expectOneErrorLine(
+            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", duplicate.path]),
+            code: .duplicateMigrationVersion, mentioning: ["0001_a.sql", "0001_b.sql"])
+        Self.expectOneErrorLine(
+            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", "/nonexistent/migrations"]),
+            code: .migrationsDirectoryUnreadable)
+    }
+
+    @Test("set-password takes the password from a keyfile and refuses a keyfile others can read")
+    func setPassword() async throws {
+        let keys = try ScratchMigrations([:])
+        defer { keys.remove() }
+        let keyfile = keys.path + "/gordon-bot.key"
+        let password = "pw-\(UInt64.random(in: 0...UInt64.max))"
+        try keys.write("gordon-bot.key", "# gordon-bot\npostgres_password = \(password)\n")
+        try await withTestDatabase { database in
+            let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
+            chmod(keyfile, 0o644)
+            Self.expectOneErrorLine(
+                try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile]),
+                code: .keyfileTooOpen)
+            chmod(keyfile, 0o400)
+            Self.expectOneErrorLine(
+                try runMigrate(["set-password", "--database-url", url, "--role", "gordon_nobody", "--keyfile", keyfile]),
+                code: .unknownRole)
+            let result = try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
+            let connection = try await Database.connect(
+                database.url.with(username: "gordon_bot", password: Secret(password)), logger: TestEnvironment.logger)
+            try await connection.close()
+        }
+    }
+
+    @Test("usage errors exit 1 and say what was wrong; --help exits 0")
+    func usage() throws {
+        let unknown = try runMigrate(["frobnicate"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("frobnicate"))
+        let help = try runMigrate(["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("set-password"))
+    }
+
+    static func hostPort(_ database: TestDatabase) -> String {
+        guard case .tcp(let host, let port) = database.url.endpoint else { return "127.0.0.1:5432" }
+        return "\(host):\(port)"
+    }
+}
