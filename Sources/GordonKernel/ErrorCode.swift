@@ -51,6 +51,8 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let invalidKline = ErrorCode("GORDON-DOM-0007", .invalidInput)
     public static let invalidBotConfig = ErrorCode("GORDON-DOM-0008", .invalidInput)
     public static let invalidIdentifier = ErrorCode("GORDON-DOM-0009", .invalidInput)
+    public static let invalidFill = ErrorCode("GORDON-DOM-0010", .invalidInput)
+    public static let positionConflict = ErrorCode("GORDON-DOM-0011", .conflict)
 
     // MARK: Protocol (subjects, envelopes, payloads)
     public static let invalidSubject = ErrorCode("GORDON-PROTO-0001", .invalidInput)
@@ -60,6 +62,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let eventTypeMismatch = ErrorCode("GORDON-PROTO-0005", .invalidInput)
     public static let invalidEventId = ErrorCode("GORDON-PROTO-0006", .invalidInput)
     public static let eventEncodingFailed = ErrorCode("GORDON-PROTO-0007", .internal)
+    public static let invalidEventPayload = ErrorCode("GORDON-PROTO-0008", .invalidInput)
 
     // MARK: Database and migrations
     public static let databaseUnreachable = ErrorCode("GORDON-DB-0001", .unavailable)
@@ -81,9 +84,9 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         invalidTraceId, internalInvariant,
         keyfileMissing, keyfileTooOpen, keyfileMalformed, keyfileEntryMissing,
         invalidSymbol, invalidInterval, invalidDecimal, decimalOverflow, illegalOrderTransition,
-        invalidOrder, invalidKline, invalidBotConfig, invalidIdentifier,
+        invalidOrder, invalidKline, invalidBotConfig, invalidIdentifier, invalidFill, positionConflict,
         invalidSubject, malformedEvent, unsupportedSchemaVersion, unknownEventType,
-        eventTypeMismatch, invalidEventId, eventEncodingFailed,
+        eventTypeMismatch, invalidEventId, eventEncodingFailed, invalidEventPayload,
         databaseUnreachable, invalidDatabaseURL, sqlFailed, migrationChecksumMismatch,
         invalidMigrationName, duplicateMigrationVersion, schemaBehind, schemaUnknownMigration,
         migrationsDirectoryUnreadable, forbiddenMigrationStatement, unknownRole, databaseTimeout,

@@ -23,7 +23,7 @@ public struct Keyfile: Sendable {
     /// Parses keyfile text. Errors name the line, never its value.
     public init(parsing text: String, path: String = "<memory>") throws(GordonError) {
         var entries: [String: Secret] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let equals = line.firstIndex(of: "=") else {
