@@ -1,0 +1,17 @@
+/// The program that published an event (DESIGN §2's executables).
+///
+/// A closed set: the NATS server lets only these users publish, so an unknown source is a
+/// misconfigured or foreign publisher, and decoding it fails (`malformedEvent` at
+/// `$.source`) instead of letting an unattributable event through.
+public enum ServiceName: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case data = "gordon-data"
+    case risk = "gordon-risk"
+    case manager = "gordon-manager"
+    case bot = "gordon-bot"
+    case executor = "gordon-executor"
+    case migrate = "gordon-migrate"
+    case ctl = "gordonctl"
+    case watchdog = "gordon-watchdog"
+
+    public var description: String { rawValue }
+}
