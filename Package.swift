@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "GordonDomain", targets: ["GordonDomain"]),
         .library(name: "GordonProtocol", targets: ["GordonProtocol"]),
         .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
+        .library(name: "GordonNATS", targets: ["GordonNATS"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
     ],
     dependencies: [
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
     ],
     targets: [
         // Leaf: error taxonomy, trace ids, secrets. Imports nothing of Gordon.
@@ -35,6 +38,19 @@ let package = Package(
                 "GordonKernel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The project's own NATS + JetStream client: sans-I/O parser and state machine, NIO I/O.
+        .target(
+            name: "GordonNATS",
+            dependencies: [
+                "GordonKernel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -71,6 +87,15 @@ let package = Package(
             dependencies: [
                 "GordonKernel", "GordonMigrations", "GordonTestDB", "gordon-migrate",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonNATSTests",
+            dependencies: [
+                "GordonKernel", "GordonNATS", "GordonTestDB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

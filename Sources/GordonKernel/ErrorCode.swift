@@ -79,6 +79,32 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let databaseTimeout = ErrorCode("GORDON-DB-0012", .timeout)
     public static let databaseAuthFailed = ErrorCode("GORDON-DB-0013", .unauthorized)
 
+    // MARK: NATS (GordonNATS)
+    public static let natsProtocolViolation = ErrorCode("GORDON-NATS-0001", .unavailable)
+    public static let natsConnectFailed = ErrorCode("GORDON-NATS-0002", .unavailable)
+    public static let natsConnectionClosed = ErrorCode("GORDON-NATS-0003", .unavailable)
+    public static let natsAuthorizationFailed = ErrorCode("GORDON-NATS-0004", .unauthorized)
+    public static let natsPermissionDenied = ErrorCode("GORDON-NATS-0005", .unauthorized)
+    public static let natsTimeout = ErrorCode("GORDON-NATS-0006", .timeout)
+    public static let natsNoResponders = ErrorCode("GORDON-NATS-0007", .unavailable)
+    public static let natsSlowConsumer = ErrorCode("GORDON-NATS-0008", .unavailable)
+    public static let natsPayloadTooLarge = ErrorCode("GORDON-NATS-0009", .invalidInput)
+    public static let natsReconnectBufferFull = ErrorCode("GORDON-NATS-0010", .unavailable)
+    public static let natsInvalidSubject = ErrorCode("GORDON-NATS-0011", .invalidInput)
+    public static let natsServerError = ErrorCode("GORDON-NATS-0012", .internal)
+    public static let natsInvalidURL = ErrorCode("GORDON-NATS-0013", .invalidInput)
+
+    // MARK: JetStream (GordonNATS)
+    public static let jetStreamAPIError = ErrorCode("GORDON-JS-0001", .internal)
+    public static let jetStreamNotFound = ErrorCode("GORDON-JS-0002", .notFound)
+    public static let jetStreamInvalidResponse = ErrorCode("GORDON-JS-0003", .unavailable)
+    public static let jetStreamPublishRejected = ErrorCode("GORDON-JS-0004", .conflict)
+
+    // MARK: Bus (GordonBus)
+    public static let outboxRelayFailed = ErrorCode("GORDON-BUS-0001", .unavailable)
+    public static let eventDeadLettered = ErrorCode("GORDON-BUS-0002", .invalidInput)
+    public static let busConfigInvalid = ErrorCode("GORDON-BUS-0003", .invalidInput)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -91,5 +117,10 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         invalidMigrationName, duplicateMigrationVersion, schemaBehind, schemaUnknownMigration,
         migrationsDirectoryUnreadable, forbiddenMigrationStatement, unknownRole, databaseTimeout,
         databaseAuthFailed,
+        natsProtocolViolation, natsConnectFailed, natsConnectionClosed, natsAuthorizationFailed,
+        natsPermissionDenied, natsTimeout, natsNoResponders, natsSlowConsumer, natsPayloadTooLarge,
+        natsReconnectBufferFull, natsInvalidSubject, natsServerError, natsInvalidURL,
+        jetStreamAPIError, jetStreamNotFound, jetStreamInvalidResponse, jetStreamPublishRejected,
+        outboxRelayFailed, eventDeadLettered, busConfigInvalid,
     ]
 }

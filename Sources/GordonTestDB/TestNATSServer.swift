@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A private `nats-server` child process for tests that must stop, kill or reconfigure the
+/// server (the shared one from `scripts/test` is `TestEnvironment.natsURL`). Its port and
+/// JetStream store survive `kill()` + `start()`, like a real server restarting.
+public final class TestNATSServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+    private let lock = NSLock()
+    private var process: Process?
+    private var configText: String?
+
+    public var url: String { "nats://127.0.0.1:\(port)" }
+    public var storeDirectory: String { directory + "/jetstream" }
+    public var configPath: String { directory + "/nats-server.conf" }
+
+    /// Starts a server with JetStream. `config`, when given, is the whole configuration file
+    /// (it must use `port` and `storeDirectory`); otherwise command-line flags are used.
+    public init(config: ((_ port: Int, _ storeDirectory: String) -> String)? = nil) throws {
+        port = try TestNATSServer.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-nats-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/jetstream", withIntermediateDirectories: true)
+        if let config {
+            configText = config(port, directory + "/jetstream")
+            try configText!.write(toFile: configPath, atomically: true, encoding: .utf8)
+        }
+        try start()
+    }
+
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try TestNATSServer.natsServerPath())
+        if configText != nil {
+            process.arguments = ["-c", configPath, "-l", directory + "/nats.log"]
+        } else {
+            process.arguments = ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", storeDirectory, "-l", directory + "/nats.log"]
+        }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { self.process = process }
+        guard TestNATSServer.waitForPort(port, seconds: 20) else {
+            throw TestNATSServerError(message: "nats-server did not listen on \(port): \(log.suffix(2000))")
+        }
+    }
+
+    /// SIGKILL: the server gets no chance to flush or say goodbye.
+    public func kill() {
+        let process = lock.withLock { defer { self.process = nil }; return self.process }
+        guard let process, process.isRunning else { return }
+        #if canImport(Glibc) || canImport(Musl)
+        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+        #endif
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and wait.
+    public func stop() {
+        let process = lock.withLock { defer { self.process = nil }; return self.process }
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    public var log: String { (try? String(contentsOfFile: directory + "/nats.log", encoding: .utf8)) ?? "" }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    static func natsServerPath() throws -> String {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/usr/sbin").split(separator: ":") {
+            let candidate = "\(dir)/nats-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw TestNATSServerError(message: "nats-server is not on PATH (scripts/test installs it)")
+    }
+
+    /// A TCP port nothing listens on right now (bind to 0, read it back, close).
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestNATSServerError(message: "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw TestNATSServerError(message: "bind() failed") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Polls until something accepts on `port` (a deadline, not a fixed sleep).
+    static func waitForPort(_ port: Int, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            close(fd)
+            if connected == 0 { return true }
+            usleep(20_000)  // poll interval, bounded by the deadline above
+        }
+        return false
+    }
+}
+
+public struct TestNATSServerError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension TestEnvironment {
+    /// The shared nats-server `scripts/test` started.
+    public static func natsURL() throws -> String {
+        guard let url = variable("GORDON_TEST_NATS_URL") else {
+            throw TestNATSServerError(message: "GORDON_TEST_NATS_URL is not set: run the tests through scripts/test")
+        }
+        return url
+    }
+}
