@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "GordonProtocol", targets: ["GordonProtocol"]),
         .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
         .library(name: "GordonNATS", targets: ["GordonNATS"]),
+        .library(name: "GordonBus", targets: ["GordonBus"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
     ],
     dependencies: [
@@ -51,6 +52,18 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Gordon's events over JetStream: publisher/consumer, stream bootstrap, the Postgres
+        // outbox and its relay, and the per-service NATS permissions.
+        .target(
+            name: "GordonBus",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -94,6 +107,16 @@ let package = Package(
             name: "GordonNATSTests",
             dependencies: [
                 "GordonKernel", "GordonNATS", "GordonTestDB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonBusTests",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonBus", "GordonMigrations", "GordonTestDB",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
