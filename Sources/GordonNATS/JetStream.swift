@@ -26,7 +26,7 @@ public struct JetStream: Sendable {
         let subject = "\(apiPrefix).\(suffix)"
         let reply: NATSMessage
         do {
-            reply = try await client.request(body, to: subject, timeout: timeout)
+            reply = try await client.request(body, to: subject, timeout: timeout, literalWildcards: true)
         } catch where error.code == .natsNoResponders {
             throw GordonError(.jetStreamNotFound, "JetStream is not enabled or not reachable", context: ["subject": subject])
         }

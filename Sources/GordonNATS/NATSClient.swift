@@ -545,7 +545,27 @@ public final class NATSClient: Sendable {
     /// many (JetStream async publish uses this).
     public func requestFuture(_ payload: some Collection<UInt8>, to subject: String, headers: NATSHeaders? = nil,
                               timeout: TimeAmount? = nil) async throws(GordonError) -> EventLoopFuture<NATSMessage> {
-        try NATSCommands.validatePublishSubject(subject)
+        try await requestFuture(payload, to: subject, headers: headers, timeout: timeout, literalWildcards: false)
+    }
+
+    /// `literalWildcards`: the JetStream API embeds filter subjects such as `a.>` in the
+    /// subject it is sent to; there `*` and `>` are literal tokens, not wildcards.
+    func request(_ payload: some Collection<UInt8>, to subject: String, timeout: TimeAmount?, literalWildcards: Bool) async throws(GordonError) -> NATSMessage {
+        let future = try await requestFuture(payload, to: subject, headers: nil, timeout: timeout, literalWildcards: literalWildcards)
+        do {
+            return try await future.get()
+        } catch {
+            throw (error as? GordonError) ?? GordonError(.natsConnectionClosed, "request failed", underlying: error)
+        }
+    }
+
+    func requestFuture(_ payload: some Collection<UInt8>, to subject: String, headers: NATSHeaders?,
+                       timeout: TimeAmount?, literalWildcards: Bool) async throws(GordonError) -> EventLoopFuture<NATSMessage> {
+        if literalWildcards {
+            try NATSCommands.validateSubscribeSubject(subject)
+        } else {
+            try NATSCommands.validatePublishSubject(subject)
+        }
         let headerBytes = try headers.map { h throws(GordonError) in try h.encoded() }
         let muxSubject = muxPrefix + "*"
         let needsMux = state.withLockedValue { $0.muxSid == nil }
