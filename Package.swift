@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "GordonNATS", targets: ["GordonNATS"]),
         .library(name: "GordonBus", targets: ["GordonBus"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
+        .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // Leaf: error taxonomy, trace ids, secrets. Imports nothing of Gordon.
@@ -64,6 +66,7 @@ let package = Package(
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonMigrations",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -84,6 +87,16 @@ let package = Package(
                 "GordonKernel", "GordonMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-outbox-relay",
+            dependencies: [
+                "GordonKernel", "GordonBus", "GordonNATS", "GordonMigrations",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -116,6 +129,7 @@ let package = Package(
             name: "GordonBusTests",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonBus", "GordonMigrations", "GordonTestDB",
+                "gordon-outbox-relay",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

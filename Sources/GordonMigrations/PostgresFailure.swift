@@ -1,11 +1,11 @@
-import GordonKernel
+public import GordonKernel
 import NIOCore
 import PostgresNIO
 
 /// Turns what postgres-nio throws into a `GordonError` an operator can act on. The
 /// message is Postgres's own; the context says where (file and line for migrations).
-enum PostgresFailure {
-    static func map(_ error: any Error, url: DatabaseURL? = nil, context extra: [String: String] = [:]) -> GordonError {
+public enum PostgresFailure {
+    public static func map(_ error: any Error, url: DatabaseURL? = nil, context extra: [String: String] = [:]) -> GordonError {
         if let gordon = error as? GordonError { return gordon }
         var context = extra
         if let url { context["database"] = url.description }

@@ -59,6 +59,16 @@ public struct TestDatabase: Sendable {
         return try await Database.connect(url.with(username: role.rawValue, password: password), logger: TestEnvironment.logger)
     }
 
+    /// The URL a service logs in with as `role`, password included (tests pass it to child
+    /// processes through a keyfile).
+    public func url(as role: DatabaseRole) async throws -> DatabaseURL {
+        let template = try await Template.shared.ensure()
+        guard let password = template.passwords[role] else {
+            throw GordonError(.internalInvariant, "no test password for \(role.rawValue)")
+        }
+        return url.with(username: role.rawValue, password: password)
+    }
+
     public func drop() async throws {
         let admin = try TestEnvironment.adminURL()
         try await Database.withConnection(admin, logger: TestEnvironment.logger) { connection in

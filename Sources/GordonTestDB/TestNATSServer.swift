@@ -137,3 +137,15 @@ extension TestEnvironment {
         return url
     }
 }
+
+extension TestEnvironment {
+    /// A product built next to the test bundle (the test target depends on it), such as
+    /// `gordon-migrate`.
+    public static func builtExecutable(_ name: String) -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let executable = count > 0 ? String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        let directory = executable.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return directory + "/" + name
+    }
+}

@@ -103,6 +103,13 @@ enum Fixtures {
     static let outbox = Relation.table(
         "trading.outbox", key: ["id"],
         seed: outboxRow(event: 51, producer: "'gordon_executor'"), fresh: outboxRow(event: 52, producer: nil))
+    static let processedEvents = Relation.table(
+        "trading.processed_events", key: ["role", "consumer", "event_id"],
+        seed: [("role", "'gordon_executor'"), ("consumer", "'gordon-executor-intents'"), ("event_id", uuid(61)), ("stream_seq", "1")],
+        fresh: [("consumer", "'c-fresh'"), ("event_id", uuid(62)), ("stream_seq", "2"), ("processed_at", now)])
+    static let deadLetters = Relation.table(
+        "trading.dead_letters", key: ["id"],
+        seed: deadLetterRow(sequence: 1, role: "'gordon_executor'"), fresh: deadLetterRow(sequence: 2, role: nil))
     static let schemaMigrations = Relation.table(
         "public.schema_migrations", key: ["version"], seed: [],
         fresh: [("version", "9999"), ("name", "'forged'"), ("checksum", "'\(String(repeating: "0", count: 64))'"), ("execution_ms", "1")])
@@ -118,7 +125,7 @@ enum Fixtures {
     static let tables: [Relation] = [
         klines, metrics, macro, funding, openInterest,
         botConfigs, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
-        riskEvents, riskAudit, haltLatch, runs, equityPoints, outbox, schemaMigrations,
+        riskEvents, riskAudit, haltLatch, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
     ]
 
     static let views: [Relation] = [
@@ -216,6 +223,14 @@ enum Fixtures {
     static func equityRow(_ at: String) -> [(String, String)] {
         [("run_id", uuid(41)), ("at", at), ("equity", "10000"), ("cash", "10000"),
          ("position_value", "0"), ("drawdown", "0")]
+    }
+
+    static func deadLetterRow(sequence: Int, role: String?) -> [(String, String)] {
+        var row = [("consumer", "'gordon-executor-intents'"), ("subject", "'gordon.intent.bot-a'"), ("stream_seq", "\(sequence)"),
+                   ("deliveries", "1"), ("error_code", "'GORDON-PROTO-0002'"), ("reason", "'malformed'"),
+                   ("payload", "'\\x00'::bytea"), ("dead_at", now)]
+        if let role { row.insert(("role", role), at: 0) }
+        return row
     }
 
     static func outboxRow(event: Int, producer: String?) -> [(String, String)] {

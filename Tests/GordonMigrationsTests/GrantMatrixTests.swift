@@ -32,6 +32,8 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.runs": [.manager: "I", .labReader: "S"],
     "trading.equity_points": [.manager: "I", .labReader: "S"],
     "trading.outbox": [.executor: "SIUD", .risk: "SIUD", .manager: "SIUD", .bot: "SIUD", .labReader: "S"],
+    "trading.processed_events": [.executor: "SID", .risk: "SID", .manager: "SID", .bot: "SID", .labReader: "S"],
+    "trading.dead_letters": [.executor: "SI", .risk: "SI", .manager: "SI", .bot: "SI", .labReader: "S"],
     "public.schema_migrations": [.dataWriter: "S", .executor: "S", .risk: "S", .manager: "S", .bot: "S", .labReader: "S"],
 
     "trading.v_bot_configs": [.risk: "S", .manager: "S", .bot: "S", .labReader: "S"],

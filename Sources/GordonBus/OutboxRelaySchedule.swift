@@ -1,0 +1,44 @@
+/// What the outbox relay does after each attempt, as a plain value: the policy is tested
+/// without a database or a server, and the relay's I/O loop only obeys it.
+public struct OutboxRelaySchedule: Sendable {
+    public enum Next: Sendable, Equatable {
+        /// More rows are probably waiting: go again at once.
+        case relayNow
+        /// Sleep until a NOTIFY wakes the relay or `Duration` passes (the polling fallback).
+        case wait(Duration)
+    }
+
+    public let batchSize: Int
+    public let pollInterval: Duration
+    public let initialBackoff: Duration
+    public let maxBackoff: Duration
+    public private(set) var consecutiveFailures = 0
+
+    public init(batchSize: Int, pollInterval: Duration, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
+        precondition(batchSize > 0)
+        self.batchSize = batchSize
+        self.pollInterval = pollInterval
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+    }
+
+    /// A batch went out; a full one means the backlog may continue.
+    public mutating func published(_ count: Int) -> Next {
+        consecutiveFailures = 0
+        return count >= batchSize ? .relayNow : .wait(pollInterval)
+    }
+
+    /// Another relay of the same producer holds the lease: stay on standby and poll.
+    public mutating func standby() -> Next {
+        consecutiveFailures = 0
+        return .wait(pollInterval)
+    }
+
+    /// The database or the server failed: back off exponentially, capped.
+    public mutating func failed() -> Next {
+        consecutiveFailures += 1
+        var delay = initialBackoff
+        for _ in 1..<min(consecutiveFailures, 20) { delay = delay * 2 }
+        return .wait(min(delay, maxBackoff))
+    }
+}
