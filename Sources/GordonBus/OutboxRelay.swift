@@ -26,6 +26,9 @@ public final class OutboxRelay: Sendable {
         /// Sent rows older than this are deleted, at most once per `purgeEvery`.
         public var keepSentRows: Duration = .seconds(7 * 86_400)
         public var purgeEvery: Duration = .seconds(600)
+        /// A batch taking longer than this (a hung connection) is abandoned: the connection
+        /// is closed, so its transaction rolls back and its rows are relayed again.
+        public var batchTimeout: Duration = .seconds(10)
 
         public init() {}
     }
@@ -80,7 +83,7 @@ public final class OutboxRelay: Sendable {
             var next: OutboxRelaySchedule.Next
             do {
                 if connection == nil { connection = try await connect() }
-                let result = try await relayBatch(on: connection!)
+                let result = try await relayBatch(on: connection!, timeout: configuration.batchTimeout)
                 next = result.standby ? schedule.standby() : schedule.published(result.published)
                 if ContinuousClock.now - lastPurge > configuration.purgeEvery {
                     lastPurge = .now
@@ -127,6 +130,27 @@ public final class OutboxRelay: Sendable {
             return name
         }
         throw GordonError(.sqlFailed, "current_user returned nothing")
+    }
+
+    /// `relayBatch` with a watchdog. A connection can hang without failing (seen when the
+    /// server shuts down as a query is sent); then the batch is abandoned, unstructured so
+    /// that waiting for it cannot hang the relay too, and its connection closed.
+    private func relayBatch(on connection: PostgresConnection, timeout: Duration) async throws -> BatchResult {
+        let race = Race<BatchResult>()
+        let batch = Task {
+            do { race.finish(.success(try await self.relayBatch(on: connection))) } catch { race.finish(.failure(error)) }
+        }
+        let watchdog = Task {
+            try? await Task.sleep(for: timeout)  // the watchdog's deadline
+            race.finish(.failure(GordonError(.outboxRelayFailed, "outbox relay batch did not finish within \(timeout)")))
+        }
+        let outcome = await race.value()
+        watchdog.cancel()
+        if case .failure(let error as GordonError) = outcome, error.code == .outboxRelayFailed, error.message.contains("did not finish") {
+            batch.cancel()
+            Task { try? await connection.close() }
+        }
+        return try outcome.get()
     }
 
     /// One transaction: take the producer's lease, lock the oldest pending rows, publish them
@@ -220,6 +244,32 @@ public final class OutboxRelay: Sendable {
     public func wake() { doorbell.ring() }
 }
 
+/// The first of several results; later ones are ignored.
+final class Race<Value: Sendable>: Sendable {
+    private let state = NIOLockedValueBox<(result: Result<Value, any Error>?, waiter: CheckedContinuation<Result<Value, any Error>, Never>?)>((nil, nil))
+
+    func finish(_ result: Result<Value, any Error>) {
+        let waiter: CheckedContinuation<Result<Value, any Error>, Never>? = state.withLockedValue { state in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: result)
+    }
+
+    func value() async -> Result<Value, any Error> {
+        await withCheckedContinuation { continuation in
+            let ready: Result<Value, any Error>? = state.withLockedValue { state in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
 /// One waiter, many ringers: `wait` returns on the first ring since the last wait, or on timeout.
 final class Doorbell: Sendable {
     private struct State {
@@ -242,7 +292,9 @@ final class Doorbell: Sendable {
 
     func wait(upTo timeout: Duration) async {
         let timer = Task {
-            try? await Task.sleep(for: timeout)  // the polling fallback's period
+            // The polling fallback's period. A cancelled timer must not ring: its ring would
+            // cut the next wait short and turn polling into a busy loop.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self.ring()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

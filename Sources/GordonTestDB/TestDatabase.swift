@@ -125,9 +125,13 @@ public enum TestEnvironment {
     /// source file's location in the checkout.
     public static var migrationsDirectory: String {
         if let path = variable("GORDON_MIGRATIONS_DIR") { return path }
+        return repositoryRoot + "/migrations"
+    }
+
+    /// The checkout these tests were built from.
+    public static var repositoryRoot: String {
         let file = #filePath
-        let root = file.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
-        return root + "/migrations"
+        return file.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
     }
 
     public static func variable(_ name: String) -> String? {

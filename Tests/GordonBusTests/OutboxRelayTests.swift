@@ -1,5 +1,5 @@
 import Foundation
-import GordonBus
+@testable import GordonBus
 import GordonDomain
 import GordonKernel
 import GordonMigrations
@@ -160,5 +160,23 @@ import Glibc
         let widened = try await GordonStream.ensure(js, GordonStream.configuration(duplicateWindow: .seconds(900)))
         #expect(widened.config.duplicateWindow == 900_000_000_000)
         await client.close()
+    }
+}
+
+@Suite struct DoorbellTests {
+    @Test func aTimedOutWaitDoesNotCutTheNextOneShort() async {
+        let doorbell = Doorbell()
+        await doorbell.wait(upTo: .milliseconds(20))
+        let started = ContinuousClock.now
+        await doorbell.wait(upTo: .milliseconds(300))
+        #expect(ContinuousClock.now - started >= .milliseconds(280))
+    }
+
+    @Test func aRingBeforeTheWaitIsNotLost() async {
+        let doorbell = Doorbell()
+        doorbell.ring()
+        let started = ContinuousClock.now
+        await doorbell.wait(upTo: .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(5))
     }
 }

@@ -1,0 +1,79 @@
+import Foundation
+public import GordonKernel
+public import GordonMigrations
+import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A private PostgreSQL cluster for tests that stop and restart the server, which the
+/// shared one from `scripts/test` must never do. Started and stopped by the same
+/// `scripts/lib.sh` functions the scripts use, so it is configured exactly alike.
+public final class TestPostgresServer: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
+
+    public init() throws {
+        port = try TestNATSServer.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-pg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        try start()
+    }
+
+    public var adminURL: DatabaseURL {
+        get throws { try DatabaseURL(parsing: "postgres://postgres@127.0.0.1:\(port)/postgres") }
+    }
+
+    public func start() throws { try script("GORDON_PG_FAST=1 start_postgres \"$1/pg\" \"$2\"") }
+
+    /// `pg_ctl stop -m fast`: every connection is terminated, as in a restart.
+    public func stop() throws { try script("stop_postgres \"$1/pg\"") }
+
+    /// Creates database `gordon`, migrates it and gives every role a fresh password.
+    public func migratedDatabase() async throws -> (url: DatabaseURL, passwords: [DatabaseRole: Secret]) {
+        let admin = try adminURL
+        let logger = TestEnvironment.logger
+        try await Database.withConnection(admin, logger: logger) { connection in
+            try await connection.query("CREATE DATABASE gordon", logger: logger)
+        }
+        var passwords: [DatabaseRole: Secret] = [:]
+        for role in DatabaseRole.allCases {
+            var generator = SystemRandomNumberGenerator()
+            passwords[role] = Secret((0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined())
+        }
+        let directory = try MigrationDirectory(path: TestEnvironment.migrationsDirectory)
+        try await Database.withConnection(admin.with(database: "gordon"), logger: logger) { [passwords] connection in
+            _ = try await Migrator(directory: directory, logger: logger).migrate(on: connection)
+            for (role, password) in passwords { try await RolePassword.set(role: role, password: password, on: connection) }
+        }
+        return (admin.with(database: "gordon"), passwords)
+    }
+
+    /// Runs `command` after sourcing `scripts/lib.sh`. posix_spawn and waitpid rather than
+    /// Foundation's Process: the server the script leaves running in the background keeps
+    /// Process from ever noticing that bash has exited.
+    private func script(_ command: String) throws {
+        let log = directory + "/script.log"
+        let arguments = ["/bin/bash", "-c", "source \"$0/scripts/lib.sh\"; \(command) >>\"$1/script.log\" 2>&1",
+                         TestEnvironment.repositoryRoot, directory, "\(port)"]
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ)
+        guard spawned == 0 else { throw TestNATSServerError(message: "cannot run bash: errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw TestNATSServerError(message: "\(command) failed: \(output.suffix(2000))")
+        }
+    }
+
+    deinit {
+        try? stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
