@@ -297,16 +297,21 @@ final class Doorbell: Sendable {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self.ring()
         }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow: Bool = state.withLockedValue { state in
-                if state.rung {
-                    state.rung = false
-                    return true
+        // Cancellation rings too, so a relay being shut down is not held for a poll period.
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow: Bool = state.withLockedValue { state in
+                    if state.rung {
+                        state.rung = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
                 }
-                state.waiter = continuation
-                return false
+                if resumeNow { continuation.resume() }
             }
-            if resumeNow { continuation.resume() }
+        } onCancel: {
+            self.ring()
         }
         timer.cancel()
         state.withLockedValue { $0.rung = false }

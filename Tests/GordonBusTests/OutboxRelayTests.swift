@@ -180,3 +180,14 @@ import Glibc
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 }
+
+extension DoorbellTests {
+    @Test func cancellationEndsAWait() async {
+        let doorbell = Doorbell()
+        let started = ContinuousClock.now
+        let waiter = Task { await doorbell.wait(upTo: .seconds(120)) }
+        waiter.cancel()
+        await waiter.value
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+}
