@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "GordonBus", targets: ["GordonBus"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
+        .executable(name: "gordon-nats-config", targets: ["gordon-nats-config"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -97,6 +98,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-nats-config",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonBus", "GordonNATS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -88,6 +88,14 @@ start_nats() {
     wait_for_port "$port" 30 || { tail -n 20 "$dir/nats.log" >&2; die "nats-server did not start"; }
 }
 
+# start_nats_config DIR CONF PORT: nats-server with a generated configuration (users,
+# permissions, JetStream store), as on the device.
+start_nats_config() {
+    local dir=$1 conf=$2 port=$3
+    nats-server -c "$conf" -l "$dir/nats.log" -P "$dir/nats.pid" &
+    wait_for_port "$port" 30 || { tail -n 20 "$dir/nats.log" >&2; die "nats-server did not start"; }
+}
+
 stop_nats() {
     local dir=$1
     if [ -f "$dir/nats.pid" ]; then
