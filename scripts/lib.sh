@@ -109,5 +109,5 @@ stop_nats() {
 }
 
 ensure_runtime_packages() {
-    ensure_packages postgresql nats-server python3
+    ensure_packages postgresql nats-server python3 openssl
 }

@@ -11,6 +11,31 @@ import Musl
 /// A private PostgreSQL cluster for tests that stop and restart the server, which the
 /// shared one from `scripts/test` must never do. Started and stopped by the same
 /// `scripts/lib.sh` functions the scripts use, so it is configured exactly alike.
+extension TestEnvironment {
+    /// Runs `command` with bash (`$1`, `$2`… are `arguments`, `$GORDON_ROOT` the checkout),
+    /// its output appended to `log`; throws with the log's tail if it fails. posix_spawn and
+    /// waitpid rather than Foundation's Process: a server the command leaves running in the
+    /// background keeps Process from ever noticing that bash has exited.
+    public static func runShell(_ command: String, arguments: [String] = [], log: String) throws {
+        let argv = (["/bin/bash", "-c", "\(command) >>\"$GORDON_LOG\" 2>&1", "bash"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var environment = ProcessInfo.processInfo.environment
+        environment["GORDON_ROOT"] = repositoryRoot
+        environment["GORDON_LOG"] = log
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, envp)
+        guard spawned == 0 else { throw TestNATSServerError(message: "cannot run bash: errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw TestNATSServerError(message: "\(command) failed: \(output.suffix(2000))")
+        }
+    }
+}
+
 public final class TestPostgresServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
@@ -52,24 +77,9 @@ public final class TestPostgresServer: @unchecked Sendable {
         return (admin.with(database: "gordon"), passwords)
     }
 
-    /// Runs `command` after sourcing `scripts/lib.sh`. posix_spawn and waitpid rather than
-    /// Foundation's Process: the server the script leaves running in the background keeps
-    /// Process from ever noticing that bash has exited.
     private func script(_ command: String) throws {
-        let log = directory + "/script.log"
-        let arguments = ["/bin/bash", "-c", "source \"$0/scripts/lib.sh\"; \(command) >>\"$1/script.log\" 2>&1",
-                         TestEnvironment.repositoryRoot, directory, "\(port)"]
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, environ)
-        guard spawned == 0 else { throw TestNATSServerError(message: "cannot run bash: errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else {
-            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TestNATSServerError(message: "\(command) failed: \(output.suffix(2000))")
-        }
+        try TestEnvironment.runShell("source \"$GORDON_ROOT/scripts/lib.sh\"; \(command)",
+                                     arguments: [directory, "\(port)"], log: directory + "/script.log")
     }
 
     deinit {
