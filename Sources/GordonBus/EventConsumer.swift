@@ -27,6 +27,9 @@ public final class EventConsumer: Sendable {
         /// First retry delay; doubled per delivery, capped at `maxRetryDelay`.
         public var retryDelay: Duration = .milliseconds(500)
         public var maxRetryDelay: Duration = .seconds(30)
+        /// Longest time one fetched batch may take to handle; past it the database
+        /// connection is presumed hung, closed, and the unacknowledged events come back.
+        public var batchTimeout: Duration = .seconds(120)
 
         public init(durableName: String, filterSubject: String) {
             self.durableName = durableName
@@ -88,8 +91,9 @@ public final class EventConsumer: Sendable {
             do {
                 if connection == nil { connection = try await connect() }
                 let batch = try await consumer.fetch(batch: configuration.batchSize, expires: configuration.fetchExpiry)
-                for message in batch {
-                    _ = try await process(message, on: connection!, handler: handler)
+                let current = connection!
+                try await withWatchdog(configuration.batchTimeout, doing: "event batch", onTimeout: { try? await current.close() }) {
+                    for message in batch { _ = try await self.process(message, on: current, handler: handler) }
                 }
                 failures = 0
             } catch {
@@ -98,7 +102,9 @@ public final class EventConsumer: Sendable {
                 logger.warning("event consumer failed; retrying", metadata: [
                     "consumer": "\(configuration.durableName)", "error": "\(error)",
                 ])
-                if (error as? GordonError)?.code.rawValue.hasPrefix("GORDON-DB") ?? true {
+                // Anything but a NATS failure may have left the connection unusable.
+                let code = (error as? GordonError)?.code.rawValue ?? ""
+                if !code.hasPrefix("GORDON-NATS") && !code.hasPrefix("GORDON-JS") {
                     try? await connection?.close()
                     connection = nil
                 }

@@ -132,25 +132,11 @@ public final class OutboxRelay: Sendable {
         throw GordonError(.sqlFailed, "current_user returned nothing")
     }
 
-    /// `relayBatch` with a watchdog. A connection can hang without failing (seen when the
-    /// server shuts down as a query is sent); then the batch is abandoned, unstructured so
-    /// that waiting for it cannot hang the relay too, and its connection closed.
+    /// `relayBatch` under a watchdog: a hung connection fails the batch instead of the relay.
     private func relayBatch(on connection: PostgresConnection, timeout: Duration) async throws -> BatchResult {
-        let race = Race<BatchResult>()
-        let batch = Task {
-            do { race.finish(.success(try await self.relayBatch(on: connection))) } catch { race.finish(.failure(error)) }
+        try await withWatchdog(timeout, doing: "outbox relay batch", onTimeout: { try? await connection.close() }) {
+            try await self.relayBatch(on: connection)
         }
-        let watchdog = Task {
-            try? await Task.sleep(for: timeout)  // the watchdog's deadline
-            race.finish(.failure(GordonError(.outboxRelayFailed, "outbox relay batch did not finish within \(timeout)")))
-        }
-        let outcome = await race.value()
-        watchdog.cancel()
-        if case .failure(let error as GordonError) = outcome, error.code == .outboxRelayFailed, error.message.contains("did not finish") {
-            batch.cancel()
-            Task { try? await connection.close() }
-        }
-        return try outcome.get()
     }
 
     /// One transaction: take the producer's lease, lock the oldest pending rows, publish them
@@ -242,32 +228,6 @@ public final class OutboxRelay: Sendable {
 
     /// Wakes the relay early (a NOTIFY arrived) — for tests and for producers in-process.
     public func wake() { doorbell.ring() }
-}
-
-/// The first of several results; later ones are ignored.
-final class Race<Value: Sendable>: Sendable {
-    private let state = NIOLockedValueBox<(result: Result<Value, any Error>?, waiter: CheckedContinuation<Result<Value, any Error>, Never>?)>((nil, nil))
-
-    func finish(_ result: Result<Value, any Error>) {
-        let waiter: CheckedContinuation<Result<Value, any Error>, Never>? = state.withLockedValue { state in
-            guard state.result == nil else { return nil }
-            state.result = result
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(returning: result)
-    }
-
-    func value() async -> Result<Value, any Error> {
-        await withCheckedContinuation { continuation in
-            let ready: Result<Value, any Error>? = state.withLockedValue { state in
-                if let result = state.result { return result }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
 }
 
 /// One waiter, many ringers: `wait` returns on the first ring since the last wait, or on timeout.
