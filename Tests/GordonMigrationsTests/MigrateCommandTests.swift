@@ -128,23 +128,25 @@ struct MigrateCommandTests {
         let keyfile = keys.path + "/gordon-bot.key"
         let password = "pw-\(UInt64.random(in: 0...UInt64.max))"
         try keys.write("gordon-bot.key", "# gordon-bot\npostgres_password = \(password)\n")
-        try await withTestDatabase { database in
-            let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
-            chmod(keyfile, 0o644)
-            Self.expectOneErrorLine(
-                try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile]),
-                code: .keyfileTooOpen)
-            chmod(keyfile, 0o400)
-            Self.expectOneErrorLine(
-                try runMigrate(["set-password", "--database-url", url, "--role", "gordon_nobody", "--keyfile", keyfile]),
-                code: .unknownRole)
-            let result = try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
-            let connection = try await Database.connect(
-                database.url.with(username: "gordon_bot", password: Secret(password)), logger: TestEnvironment.logger)
-            try await connection.close()
-        }
+        // Role passwords are cluster-wide: changing one on the shared server would lock out
+        // every test logging in as gordon_bot at that moment, so this runs on a private one.
+        let server = try TestPostgresServer()
+        let (database, _) = try await server.migratedDatabase()
+        let url = "postgres://postgres@127.0.0.1:\(server.port)/gordon"
+        chmod(keyfile, 0o644)
+        Self.expectOneErrorLine(
+            try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile]),
+            code: .keyfileTooOpen)
+        chmod(keyfile, 0o400)
+        Self.expectOneErrorLine(
+            try runMigrate(["set-password", "--database-url", url, "--role", "gordon_nobody", "--keyfile", keyfile]),
+            code: .unknownRole)
+        let result = try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
+        let connection = try await Database.connect(
+            database.with(username: "gordon_bot", password: Secret(password)), logger: TestEnvironment.logger)
+        try await connection.close()
     }
 
     @Test("usage errors exit 1 and say what was wrong; --help exits 0")

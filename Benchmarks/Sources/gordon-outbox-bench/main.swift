@@ -1,0 +1,149 @@
+// gordon-outbox-bench: the transactional outbox end to end, from committed row to the
+// stream's acknowledgement, against a real PostgreSQL and nats-server.
+//
+//   throughput: N rows are committed first, then one relay is started; the figure is
+//               rows acknowledged by the stream per second until the outbox is empty.
+//   latency:    one producer commits one event per transaction at a fixed rate while the
+//               relay runs; each event's latency is from its COMMIT returning to the moment a
+//               subscriber on the stream's subject receives it (JetStream delivers to core
+//               subscribers after storing, so this bounds commit → ack from above).
+import ArgumentParser
+import GordonBus
+import GordonDomain
+import GordonKernel
+import GordonMigrations
+import GordonNATS
+import GordonProtocol
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+
+@main
+struct OutboxBench: AsyncParsableCommand {
+    @Option(help: "Superuser PostgreSQL URL of a throwaway server") var adminURL: String
+    @Option(help: "Migrations directory") var migrations: String
+    @Option(help: "NATS URL") var natsURL: String
+    @Option(help: "Rows for the throughput run") var rows: Int = 50_000
+    @Option(help: "Relay batch size") var batchSize: Int = 1000
+    @Option(help: "Events per second for the latency run") var rate: Int = 1000
+    @Option(help: "Seconds of the latency run") var seconds: Int = 10
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let admin = try DatabaseURL(parsing: adminURL)
+        let database = "bench_\(UInt32.random(in: 0...UInt32.max))"
+        try await Database.withConnection(admin, logger: logger) { connection in
+            try await connection.query("CREATE DATABASE \(unescaped: database)", logger: logger)
+        }
+        let password = Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench")
+        try await Database.withConnection(admin.with(database: database), logger: logger) { connection in
+            _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
+            try await RolePassword.set(role: .executor, password: password, on: connection)
+        }
+        let executor = admin.with(database: database).with(username: DatabaseRole.executor.rawValue, password: password)
+        let client = try await NATSClient.connect(try NATSClientOptions(urls: [natsURL], name: "outbox-bench"))
+        let js = JetStream(client: client)
+        try await GordonStream.ensure(js, GordonStream.configuration(maxBytes: 4 << 30))
+
+        let throughput = try await measureThroughput(executor: executor, js: js, logger: logger)
+        print("outbox relay throughput: \(rows) rows in \(format(throughput.seconds)) s = \(Int(Double(rows) / throughput.seconds)) events/s (batch \(batchSize))")
+
+        let latencies = try await measureLatency(executor: executor, js: js, client: client, logger: logger)
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        print("outbox commit→stream latency at \(rate) events/s for \(seconds) s (\(sorted.count) events): "
+              + "p50 \(format(percentile(0.5))) ms, p99 \(format(percentile(0.99))) ms, max \(format(sorted.last ?? 0)) ms")
+        await client.close()
+        try await Database.withConnection(admin, logger: logger) { connection in
+            try await connection.query("DROP DATABASE \(unescaped: database) WITH (FORCE)", logger: logger)
+        }
+    }
+
+    private func measureThroughput(executor: DatabaseURL, js: JetStream, logger: Logger) async throws -> (seconds: Double, Void) {
+        let ids = EventIdGenerator()
+        try await Database.withConnection(executor, logger: logger) { connection in
+            var index = 0
+            while index < rows {
+                try await connection.query("BEGIN", logger: logger)
+                for _ in 0..<min(1000, rows - index) {
+                    _ = try await Outbox.enqueue(try event(index, ids: ids), orderingKey: "bench", on: connection, logger: logger)
+                    index += 1
+                }
+                try await connection.query("COMMIT", logger: logger)
+            }
+        }
+        var configuration = OutboxRelay.Configuration()
+        configuration.batchSize = batchSize
+        let relay = OutboxRelay(configuration: configuration, jetStream: js, logger: logger) {
+            try await Database.connect(executor, logger: logger)
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let task = Task { await relay.run() }
+        while relay.statistics.published < rows {
+            try await Task.sleep(for: .milliseconds(2))  // polling the relay's counter, bounded by the run
+        }
+        let elapsed = clock.now - start
+        task.cancel()
+        await task.value
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, ())
+    }
+
+    private func measureLatency(executor: DatabaseURL, js: JetStream, client: NATSClient, logger: Logger) async throws -> [Double] {
+        let ids = EventIdGenerator()
+        let commits = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+        let arrivals = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+        let subject = "gordon.market.metric.latency"
+        let subscription = try await client.subscribe(to: subject)
+        try await client.flush()
+        let total = rate * seconds
+        let reader = Task {
+            for try await message in subscription {
+                let arrived = ContinuousClock.now
+                guard let id = message.headers?[NATSHeaders.messageId] else { continue }
+                if arrivals.withLockedValue({ $0[id] = arrived; return $0.count }) == total { break }
+            }
+        }
+        var configuration = OutboxRelay.Configuration()
+        configuration.batchSize = batchSize
+        let relay = OutboxRelay(configuration: configuration, jetStream: js, logger: logger) {
+            try await Database.connect(executor, logger: logger)
+        }
+        let relayTask = Task { await relay.run() }
+        try await Task.sleep(for: .milliseconds(500))  // let the relay start listening before the clock runs
+        try await Database.withConnection(executor, logger: logger) { connection in
+            let interval = Duration.seconds(1) / rate
+            let clock = ContinuousClock()
+            var next = clock.now
+            for index in 0..<total {
+                next += interval
+                try await connection.query("BEGIN", logger: logger)
+                let id = try await Outbox.enqueue(try event(index, name: "latency", ids: ids), orderingKey: "latency", on: connection, logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+                let committed = ContinuousClock.now
+                commits.withLockedValue { $0[String(id)] = committed }
+                if next > clock.now { try await Task.sleep(until: next, clock: clock) }  // the producer's pacing
+            }
+        }
+        _ = try? await reader.value
+        relayTask.cancel()
+        await relayTask.value
+        let committed = commits.withLockedValue { $0 }
+        return arrivals.withLockedValue { $0 }.compactMap { id, arrived in
+            guard let start = committed[id] else { return nil }
+            let delta = arrived - start
+            return Double(delta.components.seconds) * 1000 + Double(delta.components.attoseconds) / 1e15
+        }
+    }
+
+    private func event(_ index: Int, name: String = "bench", ids: EventIdGenerator) throws -> EventEnvelope<MetricEvent> {
+        let payload = try MetricEvent(name: MetricName(name), value: ExactDecimal(index), observedAt: Timestamp(milliseconds: 1_700_000_000_000), source: "bench")
+        return EventEnvelope(payload: payload, source: .data, traceId: .random(), occurredAt: Timestamp(milliseconds: 1_700_000_000_000), ids: ids)
+    }
+
+    private func format(_ value: Double) -> String {
+        let scaled = (value * 100).rounded() / 100
+        return "\(scaled)"
+    }
+}
