@@ -11,11 +11,20 @@ public struct JetStream: Sendable {
     public let client: NATSClient
     public let apiPrefix: String
     public let timeout: TimeAmount
+    /// Most async publishes awaiting their ack; `publishAsync` waits past it.
+    public let maxPendingAsync: Int
 
-    public init(client: NATSClient, apiPrefix: String = "$JS.API", timeout: TimeAmount = .seconds(5)) {
+    public init(client: NATSClient, apiPrefix: String = "$JS.API", timeout: TimeAmount = .seconds(5), maxPendingAsync: Int = 4000) {
+        precondition(maxPendingAsync > 0)
         self.client = client
         self.apiPrefix = apiPrefix
         self.timeout = timeout
+        self.maxPendingAsync = maxPendingAsync
+    }
+
+    /// Returns once every `publishAsync` made so far has been acknowledged or has failed.
+    public func publishAsyncComplete() async {
+        await client.waitForAsyncPublishes()
     }
 
     // MARK: API
@@ -130,18 +139,30 @@ public struct JetStream: Sendable {
         var allHeaders = headers ?? NATSHeaders()
         if let messageId { allHeaders[NATSHeaders.messageId] = messageId }
         if let expectedStream { allHeaders[NATSHeaders.expectedStream] = expectedStream }
-        let reply = try await client.requestFuture(payload, to: subject, headers: allHeaders.isEmpty ? nil : allHeaders, timeout: timeout)
-        return reply.flatMapErrorThrowing { error in
-            if let error = error as? GordonError, error.code == .natsNoResponders {
-                throw GordonError(.jetStreamNotFound, "no JetStream stream captures \(subject)", context: ["subject": subject])
+        try NATSCommands.validatePublishSubject(subject)
+        let headerBytes = allHeaders.isEmpty ? nil : try allHeaders.encoded()
+        let promise = client.replyLoop().makePromise(of: PubAck.self)
+        let client = self.client
+        let limit = maxPendingAsync
+        await client.acquireAsyncSlot(limit: limit)
+        // The PubAck is parsed and the promise completed where the reply arrives, on the
+        // connection's loop: no future chaining, no extra thread hops per message.
+        try await client.sendRequest(payload, to: subject, headerBytes: headerBytes, timeout: timeout) { result in
+            defer { client.releaseAsyncSlot(limit: limit) }
+            switch result {
+            case .success(let message):
+                do { promise.succeed(try JetStream.pubAck(from: message, subject: subject)) } catch { promise.fail(error) }
+            case .failure(let error) where error.code == .natsNoResponders:
+                promise.fail(GordonError(.jetStreamNotFound, "no JetStream stream captures \(subject)", context: ["subject": subject]))
+            case .failure(let error):
+                promise.fail(error)
             }
-            throw error
-        }.flatMapThrowing { message in
-            try JetStream.pubAck(from: message, subject: subject)
         }
+        return promise.futureResult
     }
 
     static func pubAck(from message: NATSMessage, subject: String) throws(GordonError) -> PubAck {
+        if let fast = PubAck(fastParsing: message.payload.readableBytesView) { return fast }
         let bytes = Data(message.payload.readableBytesView)
         if let failure = try? JSONDecoder().decode(APIErrorBody.self, from: bytes), let detail = failure.error {
             var error = JetStream.error(detail, subject: subject)

@@ -165,6 +165,66 @@ public struct PubAck: Codable, Sendable, Hashable {
     }
 }
 
+extension PubAck {
+    /// The common reply, `{"stream":"GORDON","seq":42}` with an optional
+    /// `"duplicate":true` and `"domain"`, read without a JSON decoder: it is on the hot path
+    /// of every acknowledged publish. Anything else (an error, an unexpected key, escapes)
+    /// returns nil and goes to the full decoder.
+    init?(fastParsing bytes: some Collection<UInt8>) {
+        let text = Array(bytes)
+        guard text.count < 512, text.first == UInt8(ascii: "{"), text.last == UInt8(ascii: "}"),
+              !text.contains(UInt8(ascii: "\\")) else { return nil }
+        var stream: String?
+        var sequence: UInt64?
+        var duplicate = false
+        var index = 1
+        func skipSpaces() { while index < text.count, text[index] == 32 || text[index] == 10 || text[index] == 13 || text[index] == 9 { index += 1 } }
+        func readString() -> String? {
+            guard index < text.count, text[index] == UInt8(ascii: "\"") else { return nil }
+            let start = index + 1
+            guard let end = text[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            index = end + 1
+            return String(decoding: text[start..<end], as: UTF8.self)
+        }
+        while true {
+            skipSpaces()
+            guard let key = readString() else { return nil }
+            skipSpaces()
+            guard index < text.count, text[index] == UInt8(ascii: ":") else { return nil }
+            index += 1
+            skipSpaces()
+            switch key {
+            case "stream", "domain":
+                guard let value = readString() else { return nil }
+                if key == "stream" { stream = value }
+            case "seq":
+                var value: UInt64 = 0
+                var digits = 0
+                while index < text.count, text[index] >= 48, text[index] <= 57, digits < 19 {
+                    value = value * 10 + UInt64(text[index] - 48)
+                    index += 1
+                    digits += 1
+                }
+                guard digits > 0 else { return nil }
+                sequence = value
+            case "duplicate":
+                if text[index...].starts(with: "true".utf8) { duplicate = true; index += 4 }
+                else if text[index...].starts(with: "false".utf8) { index += 5 }
+                else { return nil }
+            default:
+                return nil
+            }
+            skipSpaces()
+            guard index < text.count else { return nil }
+            if text[index] == UInt8(ascii: ",") { index += 1; continue }
+            guard text[index] == UInt8(ascii: "}"), index == text.count - 1 else { return nil }
+            break
+        }
+        guard let stream, let sequence else { return nil }
+        self.init(stream: stream, sequence: sequence, duplicate: duplicate)
+    }
+}
+
 /// `{"error":{"code":404,"err_code":10059,"description":"stream not found"}}`.
 struct APIErrorBody: Decodable {
     struct Detail: Decodable {

@@ -54,6 +54,14 @@ public final class NATSClient: Sendable {
         var sink: Sink
     }
 
+    /// A request awaiting its reply. The completion runs on the connection's event loop, so
+    /// a reply costs no thread hop before the caller's own.
+    struct PendingRequest {
+        var deadline: NIODeadline
+        var subject: String
+        var complete: @Sendable (Result<NATSMessage, GordonError>) -> Void
+    }
+
     struct ClientState {
         var status: Status = .connecting
         var outbound: ByteBuffer = ByteBuffer()
@@ -61,7 +69,11 @@ public final class NATSClient: Sendable {
         var subscriptions: [UInt64: SubscriptionRecord] = [:]
         var nextSid: UInt64 = 1
         var muxSid: UInt64?
-        var requests: [UInt64: EventLoopPromise<NATSMessage>] = [:]
+        var requests: [UInt64: PendingRequest] = [:]
+        var sweeper: RepeatedTask?
+        var asyncOutstanding = 0
+        var asyncSlotWaiters: [CheckedContinuation<Void, Never>] = []
+        var asyncDrainWaiters: [CheckedContinuation<Void, Never>] = []
         var nextRequestToken: UInt64 = 1
         var flushes: [UInt64: EventLoopPromise<Void>] = [:]
         var nextFlushId: UInt64 = 1
@@ -228,7 +240,7 @@ public final class NATSClient: Sendable {
     }
 
     func deliver(_ message: NATSMessage) {
-        enum Route { case none, stream(AsyncThrowingStream<NATSMessage, any Error>.Continuation, finish: Bool), reply(EventLoopPromise<NATSMessage>?) }
+        enum Route { case none, stream(AsyncThrowingStream<NATSMessage, any Error>.Continuation, finish: Bool), reply(PendingRequest?) }
         let route: Route = state.withLockedValue { state in
             state.statistics.messagesIn += 1
             state.statistics.bytesIn += message.payload.readableBytes
@@ -247,11 +259,12 @@ public final class NATSClient: Sendable {
         switch route {
         case .none:
             break
-        case .reply(let promise):
+        case .reply(let pending):
             if message.status == 503 {
-                promise?.fail(GordonError(.natsNoResponders, "no responders on the request subject"))
+                pending?.complete(.failure(GordonError(.natsNoResponders, "no responders on the request subject",
+                                                       context: ["subject": pending?.subject ?? ""])))
             } else {
-                promise?.succeed(message)
+                pending?.complete(.success(message))
             }
         case .stream(let continuation, let finish):
             if case .dropped = continuation.yield(message) { noteDropped(message) }
@@ -567,6 +580,108 @@ public final class NATSClient: Sendable {
             try NATSCommands.validatePublishSubject(subject)
         }
         let headerBytes = try headers.map { h throws(GordonError) in try h.encoded() }
+        let promise = replyLoop().makePromise(of: NATSMessage.self)
+        try await sendRequest(payload, to: subject, headerBytes: headerBytes, timeout: timeout) { result in
+            switch result {
+            case .success(let message): promise.succeed(message)
+            case .failure(let error): promise.fail(error)
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Registers `complete` for the reply, then publishes the request. `complete` runs
+    /// exactly once: with the reply, no-responders, the timeout or the client's close.
+    func sendRequest(_ payload: some Collection<UInt8>, to subject: String, headerBytes: [UInt8]?, timeout: TimeAmount?,
+                     complete: @escaping @Sendable (Result<NATSMessage, GordonError>) -> Void) async throws(GordonError) {
+        do {
+            try await ensureReplySubscription()
+        } catch {
+            complete(.failure(error))
+            throw error
+        }
+        let limit = timeout ?? options.requestTimeout
+        let token = state.withLockedValue { state in
+            let token = state.nextRequestToken
+            state.nextRequestToken += 1
+            state.requests[token] = PendingRequest(deadline: .now() + limit, subject: subject, complete: complete)
+            if state.sweeper == nil { state.sweeper = startSweeper() }
+            return token
+        }
+        do {
+            try await enqueue(subject: subject, replyTo: muxPrefix + String(token), headerBytes: headerBytes, payload: payload)
+        } catch {
+            if let pending = state.withLockedValue({ $0.requests.removeValue(forKey: token) }) { pending.complete(.failure(error)) }
+            throw error
+        }
+    }
+
+    // MARK: Async publish window
+
+    /// Waits for one of `limit` slots for an unacknowledged publish (JetStream async
+    /// publishing's bound on outstanding acks).
+    func acquireAsyncSlot(limit: Int) async {
+        let granted = state.withLockedValue { state in
+            guard state.asyncOutstanding < limit, state.asyncSlotWaiters.isEmpty else { return false }
+            state.asyncOutstanding += 1
+            return true
+        }
+        if granted { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLockedValue { state in
+                if state.asyncOutstanding < limit && state.asyncSlotWaiters.isEmpty {
+                    state.asyncOutstanding += 1
+                    return true
+                }
+                state.asyncSlotWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Gives a slot back. Waiting publishers are let in only once the window has drained to
+    /// half, in one go: waking one publisher per ack would send one message per syscall.
+    func releaseAsyncSlot(limit: Int) {
+        let (admitted, drained): ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) = state.withLockedValue { state in
+            state.asyncOutstanding -= 1
+            var admitted: [CheckedContinuation<Void, Never>] = []
+            if state.asyncOutstanding <= limit / 2 {
+                while !state.asyncSlotWaiters.isEmpty && state.asyncOutstanding < limit {
+                    admitted.append(state.asyncSlotWaiters.removeFirst())
+                    state.asyncOutstanding += 1
+                }
+            }
+            var drained: [CheckedContinuation<Void, Never>] = []
+            if state.asyncOutstanding == 0 { swap(&drained, &state.asyncDrainWaiters) }
+            return (admitted, drained)
+        }
+        admitted.forEach { $0.resume() }
+        drained.forEach { $0.resume() }
+    }
+
+    /// Returns once every async publish has its ack (or its failure).
+    func waitForAsyncPublishes() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLockedValue { state in
+                if state.asyncOutstanding == 0 { return true }
+                state.asyncDrainWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// The loop replies are delivered on (the connection's), for promises completed by them.
+    func replyLoop() -> any EventLoop {
+        state.withLockedValue { state -> any EventLoop in
+            if case .connected(let channel, _) = state.status { return channel.eventLoop }
+            return group.any()
+        }
+    }
+
+    /// Replies to every request arrive on one wildcard subscription, made on first use.
+    private func ensureReplySubscription() async throws(GordonError) {
         let muxSubject = muxPrefix + "*"
         let needsMux = state.withLockedValue { $0.muxSid == nil }
         if needsMux {
@@ -577,29 +692,26 @@ public final class NATSClient: Sendable {
             }
             if duplicate { try await unsubscribe(sid: sid, after: nil) }
         }
-        let loop = group.any()
-        let promise = loop.makePromise(of: NATSMessage.self)
-        let token = state.withLockedValue { state in
-            let token = state.nextRequestToken
-            state.nextRequestToken += 1
-            state.requests[token] = promise
-            return token
-        }
-        let limit = timeout ?? options.requestTimeout
-        let timer = loop.scheduleTask(in: limit) { [self] in
-            if let pending = state.withLockedValue({ $0.requests.removeValue(forKey: token) }) {
-                pending.fail(GordonError(.natsTimeout, "no reply within \(limit.nanoseconds / 1_000_000) ms", context: ["subject": subject]))
+    }
+
+    /// One timer for all requests (rather than one per request): every 20 ms it fails the
+    /// requests whose deadline has passed.
+    private func startSweeper() -> RepeatedTask {
+        group.next().scheduleRepeatedTask(initialDelay: .milliseconds(20), delay: .milliseconds(20)) { [weak self] _ in
+            guard let self else { return }
+            let now = NIODeadline.now()
+            let expired: [PendingRequest] = self.state.withLockedValue { state in
+                var expired: [PendingRequest] = []
+                for (token, pending) in state.requests where pending.deadline <= now {
+                    expired.append(pending)
+                    state.requests[token] = nil
+                }
+                return expired
+            }
+            for pending in expired {
+                pending.complete(.failure(GordonError(.natsTimeout, "no reply in time", context: ["subject": pending.subject])))
             }
         }
-        promise.futureResult.whenComplete { _ in timer.cancel() }
-        do {
-            try await enqueue(subject: subject, replyTo: muxPrefix + String(token), headerBytes: headerBytes, payload: payload)
-        } catch {
-            state.withLockedValue { _ = $0.requests.removeValue(forKey: token) }
-            promise.fail(error)
-            throw error
-        }
-        return promise.futureResult
     }
 
     // MARK: Flush, drain, close
@@ -647,7 +759,9 @@ public final class NATSClient: Sendable {
 
     /// Closes the connection now. Subscriptions end, pending requests and flushes fail.
     public func close() async {
-        let (channel, subscriptions, requests): ((any Channel)?, [SubscriptionRecord], [EventLoopPromise<NATSMessage>]) = state.withLockedValue { state in
+        let (channel, subscriptions, requests): ((any Channel)?, [SubscriptionRecord], [PendingRequest]) = state.withLockedValue { state in
+            state.sweeper?.cancel()
+            state.sweeper = nil
             let channel: (any Channel)? = if case .connected(let channel, _) = state.status { channel } else { nil }
             state.status = .closed
             state.userClosed = true
@@ -661,7 +775,7 @@ public final class NATSClient: Sendable {
         }
         let closed = GordonError(.natsConnectionClosed, "NATS client is closed")
         for record in subscriptions { if case .stream(let continuation) = record.sink { continuation.finish() } }
-        requests.forEach { $0.fail(closed) }
+        requests.forEach { $0.complete(.failure(closed)) }
         failAllFlushes(closed)
         resumeRoomWaiters()
         emit(.closed)

@@ -1,5 +1,5 @@
 import GordonKernel
-import GordonNATS
+@testable import GordonNATS
 import GordonTestDB
 import NIOCore
 import Testing
@@ -166,5 +166,25 @@ private func durable(_ js: JetStream, stream: String, filter: String, configure:
         #expect(v2.stream == "ORDERS" && v2.streamSequence == 7)
         #expect(throws: GordonError.self) { try JetStreamMetadata(replySubject: "$JS.ACK.ORDERS.c1.x.42.17.1.5") }
         #expect(throws: GordonError.self) { try JetStreamMetadata(replySubject: "_INBOX.abc") }
+    }
+}
+
+@Suite struct PubAckParsingTests {
+    @Test(arguments: [
+        (#"{"stream":"GORDON","seq":42}"#, PubAck(stream: "GORDON", sequence: 42, duplicate: false)),
+        (#"{"stream":"GORDON","seq":7,"duplicate":true}"#, PubAck(stream: "GORDON", sequence: 7, duplicate: true)),
+        (#"{"stream": "S", "domain": "hub", "seq": 18446744073709551}"#, PubAck(stream: "S", sequence: 18446744073709551, duplicate: false)),
+    ])
+    func fastPathReadsTheCommonReplies(_ text: String, _ expected: PubAck) {
+        #expect(PubAck(fastParsing: Array(text.utf8)) == expected)
+    }
+
+    @Test(arguments: [
+        #"{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}"#,
+        #"{"stream":"GORDON"}"#, #"{"seq":1}"#, #"{"stream":"A\"B","seq":1}"#, #"{"stream":"S","seq":1,"extra":2}"#,
+        #"{"stream":"S","seq":x}"#, "", "{", #"{"stream":"S","seq":1}x"#,
+    ])
+    func anythingElseFallsBackToTheDecoder(_ text: String) {
+        #expect(PubAck(fastParsing: Array(text.utf8)) == nil)
     }
 }

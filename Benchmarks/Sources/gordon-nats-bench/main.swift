@@ -16,6 +16,7 @@
 
 import ArgumentParser
 import GordonNATS
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 
@@ -248,9 +249,10 @@ struct Bench: ParsableCommand {
         var publisherClients: [NATSClient] = []
         for index in 0..<pubs { publisherClients.append(try await connect("bench-js-pub-\(index)")) }
 
+        let pendingChecks = NIOLockedValueBox<[EventLoopFuture<PubAck>]>([])
         let clock = ContinuousClock()
         let start = clock.now
-        let outcome: Result<Void, any Error>
+        var outcome: Result<Void, any Error>
         do {
             let window = self.window
             let sync = self.sync
@@ -266,6 +268,17 @@ struct Bench: ParsableCommand {
                         if raw {
                             try await Bench.rawPublish(client: client, payload: payload, subject: subject, count: count,
                                                        window: window, ackBatch: ackBatch)
+                            return
+                        }
+                        if ackBatch == 1 {
+                            // The client's own window (maxPendingAsync), as nats-py's
+                            // publish_async_max_pending: publish, then wait for all acks.
+                            let windowed = JetStream(client: client, maxPendingAsync: window)
+                            var futures: [EventLoopFuture<PubAck>] = []
+                            futures.reserveCapacity(count)
+                            for _ in 0..<count { futures.append(try await windowed.publishAsync(payload, to: subject)) }
+                            await windowed.publishAsyncComplete()
+                            pendingChecks.withLockedValue { $0.append(contentsOf: futures) }
                             return
                         }
                         // A ring of pending acks, oldest at `oldest`. When the window is full,
@@ -300,6 +313,10 @@ struct Bench: ParsableCommand {
             outcome = .failure(error)
         }
         let end = clock.now
+        // Every ack must have succeeded: checked after the clock stopped (all are complete).
+        for future in pendingChecks.withLockedValue({ $0 }) {
+            do { _ = try await future.get() } catch { outcome = .failure(error); break }
+        }
         let stored = (try? await management.streamInfo(streamName))?.state.messages
         try? await management.deleteStream(streamName)
         for client in publisherClients + [admin] { await client.close() }
