@@ -34,6 +34,11 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# A password for a keyfile: about 30 characters of [A-Za-z0-9], safe in every config syntax.
+random_secret() {
+    head -c 24 /dev/urandom | base64 | tr -d '/+=\n'
+}
+
 # Postgres refuses to run as root; when we are root, the server runs as the postgres user
 # that the Debian package creates.
 as_pg_user() {

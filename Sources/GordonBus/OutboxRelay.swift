@@ -142,24 +142,32 @@ public final class OutboxRelay: Sendable {
     /// One transaction: take the producer's lease, lock the oldest pending rows, publish them
     /// all (pipelined), await the acks in order, mark the acknowledged rows sent, commit.
     public func relayBatch(on connection: PostgresConnection) async throws -> BatchResult {
+        let result: BatchResult
+        let unacknowledged: GordonError?
         try await connection.query("BEGIN", logger: logger)
         do {
-            let result = try await relayInTransaction(connection)
+            (result, unacknowledged) = try await relayInTransaction(connection)
             try await connection.query(result.standby ? "ROLLBACK" : "COMMIT", logger: logger)
-            return result
         } catch {
             _ = try? await connection.query("ROLLBACK", logger: logger)
             throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
         }
+        counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }
+        // What was acknowledged is committed; the relay then backs off and retries the
+        // unacknowledged row first.
+        if let unacknowledged { throw unacknowledged }
+        return result
     }
 
-    private func relayInTransaction(_ connection: PostgresConnection) async throws -> BatchResult {
+    /// The batch's work inside its transaction. A row the stream did not acknowledge ends the
+    /// batch: it is returned as the error, after the rows acknowledged before it are marked.
+    private func relayInTransaction(_ connection: PostgresConnection) async throws -> (BatchResult, GordonError?) {
         let scope = "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",")
         var leased = false
         for try await held in try await connection.query(
             "SELECT pg_try_advisory_xact_lock(hashtext(\(scope) || ':' || current_user))", logger: logger
         ).decode(Bool.self) { leased = held }
-        guard leased else { return BatchResult(published: 0, duplicates: 0, standby: true) }
+        guard leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), nil) }
 
         let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
         let rows = try await connection.query("""
@@ -194,20 +202,14 @@ public final class OutboxRelay: Sendable {
             try await connection.query(
                 "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(sent))", logger: logger)
         }
-        if let (id, error) = publishError {
-            // Recorded for the operator, then the batch commits what was acknowledged and the
-            // relay backs off; the failed row is retried first next time.
-            let text = String(error.description.prefix(500))
-            try await connection.query(
-                "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(id)", logger: logger)
-            try await connection.query("COMMIT", logger: logger)
-            try await connection.query("BEGIN", logger: logger)  // relayBatch ends this one
-            counters.withLockedValue { $0.published += sent.count; $0.duplicates += duplicates }
-            throw GordonError(.outboxRelayFailed, "outbox row \(id) was not acknowledged: \(error.message)",
-                              context: ["outbox_id": "\(id)"], underlying: error)
-        }
-        counters.withLockedValue { $0.published += sent.count; $0.duplicates += duplicates }
-        return BatchResult(published: sent.count, duplicates: duplicates, standby: false)
+        let result = BatchResult(published: sent.count, duplicates: duplicates, standby: false)
+        guard let (id, error) = publishError else { return (result, nil) }
+        // Recorded on the row for the operator.
+        let text = String(error.description.prefix(500))
+        try await connection.query(
+            "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(id)", logger: logger)
+        return (result, GordonError(.outboxRelayFailed, "outbox row \(id) was not acknowledged: \(error.message)",
+                                    context: ["outbox_id": "\(id)"], underlying: error))
     }
 
     private func purgeSent(on connection: PostgresConnection) async throws {

@@ -167,18 +167,25 @@ actor Template {
             try await connection.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: logger)
             try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
         }
+        return Ready(name: name, passwords: try await migrate(admin.with(database: name)))
+    }
+
+    /// Migrates the database at `url` (a superuser URL) and gives every role a fresh random
+    /// password, returned so tests can log in as each service would.
+    static func migrate(_ url: DatabaseURL) async throws -> [DatabaseRole: Secret] {
+        let logger = TestEnvironment.logger
         let directory = try MigrationDirectory(path: TestEnvironment.migrationsDirectory)
         var passwords: [DatabaseRole: Secret] = [:]
         for role in DatabaseRole.allCases {
             var generator = SystemRandomNumberGenerator()
             passwords[role] = Secret((0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined())
         }
-        try await Database.withConnection(admin.with(database: name), logger: logger) { [passwords] connection in
+        try await Database.withConnection(url, logger: logger) { [passwords] connection in
             _ = try await Migrator(directory: directory, logger: logger).migrate(on: connection)
             for (role, password) in passwords {
                 try await RolePassword.set(role: role, password: password, on: connection)
             }
         }
-        return Ready(name: name, passwords: passwords)
+        return passwords
     }
 }

@@ -64,17 +64,7 @@ public final class TestPostgresServer: @unchecked Sendable {
         try await Database.withConnection(admin, logger: logger) { connection in
             try await connection.query("CREATE DATABASE gordon", logger: logger)
         }
-        var passwords: [DatabaseRole: Secret] = [:]
-        for role in DatabaseRole.allCases {
-            var generator = SystemRandomNumberGenerator()
-            passwords[role] = Secret((0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined())
-        }
-        let directory = try MigrationDirectory(path: TestEnvironment.migrationsDirectory)
-        try await Database.withConnection(admin.with(database: "gordon"), logger: logger) { [passwords] connection in
-            _ = try await Migrator(directory: directory, logger: logger).migrate(on: connection)
-            for (role, password) in passwords { try await RolePassword.set(role: role, password: password, on: connection) }
-        }
-        return (admin.with(database: "gordon"), passwords)
+        return (admin.with(database: "gordon"), try await Template.migrate(admin.with(database: "gordon")))
     }
 
     private func script(_ command: String) throws {
