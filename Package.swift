@@ -17,9 +17,12 @@ let package = Package(
         .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
         .library(name: "GordonNATS", targets: ["GordonNATS"]),
         .library(name: "GordonBus", targets: ["GordonBus"]),
+        .library(name: "GordonStrategy", targets: ["GordonStrategy"]),
+        .library(name: "GordonKlineFiles", targets: ["GordonKlineFiles"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
         .executable(name: "gordon-nats-config", targets: ["gordon-nats-config"]),
+        .executable(name: "gordonctl", targets: ["gordonctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -35,6 +38,10 @@ let package = Package(
         .target(name: "GordonKernel", swiftSettings: strict),
         .target(name: "GordonDomain", dependencies: ["GordonKernel"], swiftSettings: strict),
         .target(name: "GordonProtocol", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
+        // Strategies, indicators, overlays and the backtester: pure math, no I/O, no clock.
+        .target(name: "GordonStrategy", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
+        // Binance public-data kline files (CSV, zip) into bar series.
+        .target(name: "GordonKlineFiles", dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy"], swiftSettings: strict),
         // The migrator as a library: gordon-migrate drives it, services use its schema check.
         .target(
             name: "GordonMigrations",
@@ -108,6 +115,25 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordonctl",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "GordonStrategyTests", dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy"], swiftSettings: strict),
+        .testTarget(
+            name: "GordonKlineFilesTests",
+            dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonctlTests",
+            dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonTestDB", "gordonctl"],
             swiftSettings: strict
         ),
         .testTarget(name: "GordonKernelTests", dependencies: ["GordonKernel"], swiftSettings: strict),

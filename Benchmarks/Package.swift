@@ -39,6 +39,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "gordon-backtest-bench",
+            dependencies: [
+                .product(name: "GordonStrategy", package: "gordon"),
+                .product(name: "GordonKlineFiles", package: "gordon"),
+                .product(name: "GordonDomain", package: "gordon"),
+                .product(name: "GordonKernel", package: "gordon"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

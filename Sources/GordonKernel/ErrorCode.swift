@@ -105,6 +105,17 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let eventDeadLettered = ErrorCode("GORDON-BUS-0002", .invalidInput)
     public static let busConfigInvalid = ErrorCode("GORDON-BUS-0003", .invalidInput)
 
+    // MARK: Strategy and backtest (GordonStrategy, GordonKlineFiles)
+    public static let unknownStrategy = ErrorCode("GORDON-STRAT-0001", .invalidInput)
+    public static let invalidStrategyParameter = ErrorCode("GORDON-STRAT-0002", .invalidInput)
+    public static let invalidBacktestConfig = ErrorCode("GORDON-STRAT-0003", .invalidInput)
+    public static let insufficientBalance = ErrorCode("GORDON-STRAT-0004", .rejectedByExchange)
+    public static let filterFailure = ErrorCode("GORDON-STRAT-0005", .rejectedByExchange)
+    public static let unknownOrder = ErrorCode("GORDON-STRAT-0006", .notFound)
+    public static let invalidMarketData = ErrorCode("GORDON-DATA-0001", .invalidInput)
+    public static let marketDataGap = ErrorCode("GORDON-DATA-0002", .invalidInput)
+    public static let marketDataUnreadable = ErrorCode("GORDON-DATA-0003", .notFound)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -122,5 +133,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         natsReconnectBufferFull, natsInvalidSubject, natsServerError, natsInvalidURL,
         jetStreamAPIError, jetStreamNotFound, jetStreamInvalidResponse, jetStreamPublishRejected,
         outboxRelayFailed, eventDeadLettered, busConfigInvalid,
+        unknownStrategy, invalidStrategyParameter, invalidBacktestConfig, insufficientBalance, filterFailure,
+        unknownOrder, invalidMarketData, marketDataGap, marketDataUnreadable,
     ]
 }

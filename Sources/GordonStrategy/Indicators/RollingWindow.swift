@@ -1,0 +1,171 @@
+/// The last `capacity` values of a stream, oldest first: the shared window of every
+/// rolling indicator. O(1) per push.
+struct RollingWindow: Sendable {
+    private var storage: [Double]
+    private var head = 0
+    private(set) var count = 0
+    let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity >= 1, "a window holds at least one value")
+        self.capacity = capacity
+        self.storage = Array(repeating: 0, count: capacity)
+    }
+
+    var isFull: Bool { count == capacity }
+
+    /// Adds `value`; returns the value that fell out when the window was full.
+    @discardableResult
+    mutating func push(_ value: Double) -> Double? {
+        if count < capacity {
+            storage[(head + count) % capacity] = value
+            count += 1
+            return nil
+        }
+        let evicted = storage[head]
+        storage[head] = value
+        head = (head + 1) % capacity
+        return evicted
+    }
+
+    /// `age` 0 is the newest value.
+    subscript(age age: Int) -> Double { storage[(head + count - 1 - age) % capacity] }
+
+    /// Oldest first.
+    var values: [Double] { (0..<count).map { storage[(head + $0) % capacity] } }
+}
+
+/// A running mean over a fixed window, computed the way pandas' `rolling(n).mean()` does
+/// (aggregations.pyx `roll_mean`): Kahan-compensated running sums, with separate
+/// compensations for values entering and leaving, the value itself when the window holds
+/// one repeated number, and sign clamps. Bit-identical to pandas, hence to backtesting.py's
+/// SMA, and free of drift over millions of updates (the compensation keeps the error at
+/// the last bit).
+struct CompensatedMean: Sendable {
+    private var window: RollingWindow
+    private var sum = 0.0
+    private var addCompensation = 0.0
+    private var removeCompensation = 0.0
+    private var negatives = 0
+    private var sameRun = 0
+    private var previous: Double?
+
+    init(period: Int) { window = RollingWindow(capacity: period) }
+
+    var period: Int { window.capacity }
+
+    /// The mean of the last `period` values, nil until there are that many.
+    mutating func update(_ value: Double) -> Double? {
+        if let evicted = window.push(value) {
+            let y = -evicted - removeCompensation
+            let t = sum + y
+            removeCompensation = t - sum - y
+            sum = t
+            if evicted.sign == .minus { negatives -= 1 }
+        }
+        let y = value - addCompensation
+        let t = sum + y
+        addCompensation = t - sum - y
+        sum = t
+        if value.sign == .minus { negatives += 1 }
+        sameRun = value == previous ? sameRun + 1 : 1
+        previous = value
+        guard window.isFull else { return nil }
+        let count = window.count
+        if sameRun >= count { return value }
+        let mean = sum / Double(count)
+        if negatives == 0 && mean < 0 { return 0 }
+        if negatives == count && mean > 0 { return 0 }
+        return mean
+    }
+}
+
+/// Population mean and standard deviation of a window, recomputed from the window every
+/// `period` updates so running sums never drift.
+struct RollingMoments: Sendable {
+    private var window: RollingWindow
+    private var sum = 0.0
+    private var sumOfSquares = 0.0
+    private var sinceResync = 0
+
+    init(period: Int) { window = RollingWindow(capacity: period) }
+
+    var isFull: Bool { window.isFull }
+
+    mutating func push(_ value: Double) {
+        let evicted = window.push(value)
+        sinceResync += 1
+        if sinceResync >= window.capacity {
+            sinceResync = 0
+            sum = 0
+            sumOfSquares = 0
+            for stored in window.values {
+                sum += stored
+                sumOfSquares += stored * stored
+            }
+            return
+        }
+        if let evicted {
+            sum -= evicted
+            sumOfSquares -= evicted * evicted
+        }
+        sum += value
+        sumOfSquares += value * value
+    }
+
+    var mean: Double { sum / Double(window.count) }
+
+    /// Population (n) or sample (n − 1) standard deviation, from the window itself when
+    /// the running sums cancel too much to be trusted.
+    func standardDeviation(sample: Bool) -> Double {
+        let n = Double(window.count)
+        let divisor = sample ? n - 1 : n
+        guard divisor > 0 else { return 0 }
+        let mean = sum / n
+        var variance = (sumOfSquares - n * mean * mean) / divisor
+        // Catastrophic cancellation shows as a variance tiny against the squared mean.
+        if variance < 1e-7 * mean * mean {
+            var squares = 0.0
+            for value in window.values { squares += (value - mean) * (value - mean) }
+            variance = squares / divisor
+        }
+        return variance > 0 ? variance.squareRoot() : 0
+    }
+}
+
+/// The highest (or lowest) of a window's values in O(1) amortised per update: a monotonic
+/// deque of (index, value) pairs.
+struct RollingExtreme: Sendable {
+    private var indices: [Int] = []
+    private var values: [Double] = []
+    private var front = 0
+    private var seen = 0
+    let period: Int
+    let isMaximum: Bool
+
+    init(period: Int, maximum: Bool) {
+        precondition(period >= 1)
+        self.period = period
+        self.isMaximum = maximum
+    }
+
+    var isFull: Bool { seen >= period }
+
+    mutating func push(_ value: Double) {
+        while values.count > front, isMaximum ? values[values.count - 1] <= value : values[values.count - 1] >= value {
+            values.removeLast()
+            indices.removeLast()
+        }
+        indices.append(seen)
+        values.append(value)
+        seen += 1
+        while indices[front] <= seen - 1 - period { front += 1 }
+        if front > 1024 && front * 2 > values.count {
+            indices.removeFirst(front)
+            values.removeFirst(front)
+            front = 0
+        }
+    }
+
+    var value: Double { values[front] }
+}
