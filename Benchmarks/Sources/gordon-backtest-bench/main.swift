@@ -44,9 +44,11 @@ struct BacktestBench: AsyncParsableCommand {
         let rate = try ExactDecimal(parsing: commission)
         // backtesting.py trades whole units and charges commission on both legs, in cash.
         let settings = BacktestSettings(initialCash: try ExactDecimal(parsing: cash), fees: FeeModel(makerRate: rate, takerRate: rate),
-                                        filters: ExchangeFilters(stepSize: .one), fillTiming: .nextOpen, closeAtEnd: true)
+                                        filters: ExchangeFilters(stepSize: .one), fillTiming: .nextOpen, closeAtEnd: false)
         let backtester = Backtester(settings: settings)
-        let sma = TradingPlan(strategy: StrategyConfig(name: "sma_crossover", parameters: ["fast": Double(fast), "slow": Double(slow)]))
+        // All in, as backtesting.py's default `buy()` (its size 1 − 2⁻⁵² is all of the cash).
+        let sma = TradingPlan(strategy: StrategyConfig(name: "sma_crossover", parameters: ["fast": Double(fast), "slow": Double(slow)]),
+                              sizing: StrategyConfig(name: "fixed_fraction", parameters: ["fraction": 1]))
 
         switch mode {
         case "sma":
@@ -73,7 +75,9 @@ struct BacktestBench: AsyncParsableCommand {
                 var trades = 0
                 for _ in 0..<max(1, runs) {
                     let start = clock.now
-                    let result = try backtester.run(TradingPlan(strategy: StrategyConfig(name: descriptor.name)), on: series)
+                    var plan = sma
+                    plan.strategy = StrategyConfig(name: descriptor.name)
+                    let result = try backtester.run(plan, on: series)
                     best = min(best, seconds(clock.now - start))
                     trades = result.trades.count
                 }

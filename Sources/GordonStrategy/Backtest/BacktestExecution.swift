@@ -94,9 +94,17 @@ public final class BacktestExecution: ExecutionModel, Sendable {
     public var snapshot: BookSnapshot {
         state.withLock { book in
             BookSnapshot(cash: book.cash, lockedCash: book.lockedCash, base: book.base, lockedBase: book.lockedBase,
-                         fills: book.fills, totalCommission: book.totalCommission,
+                         fillCount: book.fills.count, totalCommission: book.totalCommission,
                          referencePrice: book.referenceValue.map { BarSeries.exactPrice($0, decimals: priceDecimals) })
         }
+    }
+
+    /// Every fill so far, oldest first.
+    public var fills: [Fill] { state.withLock { $0.fills } }
+
+    /// The fills from index `start` on (`BookSnapshot.fillCount` of an earlier snapshot).
+    public func fills(from start: Int) -> [Fill] {
+        state.withLock { book in start < book.fills.count ? Array(book.fills[start...]) : [] }
     }
 
     /// Starts a bar: the reference price becomes its open, then resting limit orders the
@@ -289,7 +297,8 @@ public struct BookSnapshot: Sendable, Hashable {
     /// Free base asset (the position).
     public let base: ExactDecimal
     public let lockedBase: ExactDecimal
-    public let fills: [Fill]
+    /// Fills so far (`BacktestExecution.fills(from:)` reads them).
+    public let fillCount: Int
     public let totalCommission: ExactDecimal
     public let referencePrice: Price?
 

@@ -130,47 +130,52 @@ public struct Backtester: Sendable {
         var sizer = SizingState(sizing, barsPerYear: barsPerYear)
         var ledger = Ledger(exchange: exchange, botId: botId, symbol: series.symbol, sizing: sizing,
                             maxExposure: maxExposure, filters: settings.filters, fees: settings.fees)
-        var equity: [Double] = [], times: [Int64] = [], inPosition: [Bool] = []
+        var equity: [Double] = [], inPosition: [Bool] = []
         equity.reserveCapacity(series.count)
-        times.reserveCapacity(series.count)
         inPosition.reserveCapacity(series.count)
         var pending: Signal = .hold
         let progressEvery = max(1, series.count / 100)
-
+        let observesCloses = sizer.observesCloses
+        let lastIndex = series.count - 1
+        context.position = ledger.position
         for index in series.indices {
-            let bar = series[index]
-            try exchange.open(bar: bar)
+            // The exchange needs the bar only when an order goes out (the backtester places
+            // market orders only, so nothing rests between bars).
             if pending != .hold {
+                try exchange.open(bar: series[index])
                 try ledger.execute(pending, index: index, sizer: &sizer)
+                context.position = ledger.position
                 pending = .hold
             }
             guard context.advance() else {
                 throw GordonError(.internalInvariant, "market context and series disagree on the bar count")
             }
-            context.position = ledger.position
-            sizer.observe(close: bar.close)
+            let close = series.close[index]
+            if observesCloses { sizer.observe(close: close) }
             var signal = strategy.next(context)
             if index < tradeFrom { signal = .hold }
-            if signal.isEntry && ledger.position.isOpen || signal.isExit && !ledger.position.isOpen { signal = .hold }
-            exchange.close(bar: bar, closeTime: series.interval.closeTime(forOpenTime: bar.openTime))
+            let isOpen = ledger.position.isOpen
+            if signal.isEntry && isOpen || signal.isExit && !isOpen { signal = .hold }
             if signal != .hold {
                 if settings.fillTiming == .sameClose {
+                    exchange.close(bar: series[index], closeTime: series.interval.closeTime(forOpenTime: series.openTime[index]))
                     try ledger.execute(signal, index: index, sizer: &sizer)
+                    context.position = ledger.position
                 } else {
                     pending = signal
                 }
             }
-            if index == series.count - 1, settings.closeAtEnd, ledger.position.isOpen {
+            if index == lastIndex, settings.closeAtEnd, ledger.position.isOpen {
+                exchange.close(bar: series[index], closeTime: series.interval.closeTime(forOpenTime: series.openTime[index]))
                 try ledger.execute(.exit(reason: "end of data"), index: index, sizer: &sizer)
             }
-            equity.append(ledger.equity(at: bar.close))
-            times.append(bar.openTime)
+            equity.append(ledger.equity(at: close))
             inPosition.append(ledger.position.isOpen)
             if let progress, index % progressEvery == 0 { progress(index) }
         }
         let book = exchange.snapshot
-        return BacktestResult(strategyName: strategy.name, trades: ledger.trades, equity: equity, times: times,
-                              inPosition: inPosition, fills: book.fills, initialCash: settings.initialCash,
+        return BacktestResult(strategyName: strategy.name, trades: ledger.trades, equity: equity, times: series.openTime,
+                              inPosition: inPosition, fills: exchange.fills, initialCash: settings.initialCash,
                               finalCash: book.cash + book.lockedCash, finalPosition: book.base + book.lockedBase,
                               totalCommission: book.totalCommission, barsPerYear: barsPerYear)
     }
@@ -225,13 +230,12 @@ struct Ledger {
             let quantity = try filters.roundedQuantity(raw, type: .market)
             guard quantity.value.isPositive else { return }
             guard let order = try place(.buy, quantity: quantity) else { return }
-            let filled = book.fills.count
+            let newFills = exchange.fills(from: book.fillCount)
             let after = exchange.snapshot
-            let newFills = after.fills[filled...]
-            guard !order.executedQuantity.isZero else { return }
+            guard !order.executedQuantity.isZero, let last = newFills.last else { return }
             let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
             let average = try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
-            entry = (index, after.fills.last!.time, average, order.executedQuantity, commission, order.cumulativeQuoteQuantity, reason)
+            entry = (index, last.time, average, order.executedQuantity, commission, order.cumulativeQuoteQuantity, reason)
             position = PositionView(isOpen: true, entryPrice: average.value.doubleApproximation, entryIndex: index,
                                     lastExitIndex: position.lastExitIndex, quantity: order.executedQuantity.value.doubleApproximation)
             refreshValues(after)
@@ -239,12 +243,14 @@ struct Ledger {
             guard position.isOpen, let entry else { return }
             let held = try Quantity(book.base)
             guard held.value.isPositive, let order = try place(.sell, quantity: held) else { return }
+            let newFills = exchange.fills(from: book.fillCount)
             let after = exchange.snapshot
-            let commission = after.fills[book.fills.count...].reduce(ExactDecimal.zero) { $0 + $1.commission }
+            guard let last = newFills.last else { return }
+            let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
             let average = try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
             let totalCommission = entry.commission + commission
             let profit = order.cumulativeQuoteQuantity - entry.cost - totalCommission
-            let trade = Trade(entryIndex: entry.index, exitIndex: index, entryTime: entry.time, exitTime: after.fills.last!.time,
+            let trade = Trade(entryIndex: entry.index, exitIndex: index, entryTime: entry.time, exitTime: last.time,
                               entryPrice: entry.price, exitPrice: average, quantity: entry.quantity,
                               commission: totalCommission, profit: profit, entryReason: entry.reason, exitReason: reason)
             trades.append(trade)

@@ -9,6 +9,14 @@ public struct BollingerValue: Sendable, Hashable {
     public let bandwidth: Double
     public let percentB: Double
 
+    public init(middle: Double, upper: Double, lower: Double, bandwidth: Double, percentB: Double) {
+        self.middle = middle
+        self.upper = upper
+        self.lower = lower
+        self.bandwidth = bandwidth
+        self.percentB = percentB
+    }
+
     init(middle: Double, deviation: Double, multiplier: Double, x: Double) {
         self.middle = middle
         upper = middle + multiplier * deviation
@@ -36,8 +44,8 @@ public struct BollingerBands: Sendable {
     public mutating func update(_ x: Double) -> BollingerValue? {
         moments.push(x)
         guard moments.isFull else { return nil }
-        value = BollingerValue(middle: moments.mean, deviation: moments.standardDeviation(sample: false),
-                               multiplier: multiplier, x: x)
+        let (mean, sigma) = moments.meanAndDeviation(sample: false)
+        value = BollingerValue(middle: mean, deviation: sigma, multiplier: multiplier, x: x)
         return value
     }
 
@@ -56,7 +64,15 @@ public struct BollingerBands: Sendable {
 public struct DonchianValue: Sendable, Hashable {
     public let upper: Double
     public let lower: Double
-    public var middle: Double { (upper + lower) / 2 }
+    public let middle: Double
+
+    public init(upper: Double, lower: Double, middle: Double) {
+        self.upper = upper
+        self.lower = lower
+        self.middle = middle
+    }
+
+    init(upper: Double, lower: Double) { self.init(upper: upper, lower: lower, middle: (upper + lower) / 2) }
 }
 
 public struct Donchian: Sendable {

@@ -148,8 +148,8 @@ public struct RollingZScore: Sendable {
     public mutating func update(_ x: Double) -> Double? {
         moments.push(x)
         guard moments.isFull else { return nil }
-        let sigma = moments.standardDeviation(sample: false)
-        value = sigma > 0 ? (x - moments.mean) / sigma : 0
+        let (mean, sigma) = moments.meanAndDeviation(sample: false)
+        value = sigma > 0 ? (x - mean) / sigma : 0
         return value
     }
 
@@ -164,7 +164,7 @@ public struct RollingZScore: Sendable {
 
 /// Rolling volatility: the sample standard deviation (n − 1) of the last `period` log
 /// returns `ln(x_t / x_{t−1})`, per bar, not annualised. Warm-up: first value at input
-/// index `period`.
+/// index `period`. With `period` 1 there is no sample deviation and the value is 0.
 public struct RollingVolatility: Sendable {
     public let period: Int
     private var moments: RollingMoments
@@ -172,7 +172,7 @@ public struct RollingVolatility: Sendable {
     public private(set) var value: Double?
 
     public init(period: Int = 20) {
-        precondition(period >= 2, "a sample deviation needs at least two returns")
+        precondition(period >= 1, "RollingVolatility period must be at least 1")
         self.period = period
         self.moments = RollingMoments(period: period)
     }
@@ -185,7 +185,7 @@ public struct RollingVolatility: Sendable {
         guard let previous, previous > 0, x > 0 else { return nil }
         moments.push(MathFunctions.log(x / previous))
         guard moments.isFull else { return nil }
-        value = moments.standardDeviation(sample: true)
+        value = moments.meanAndDeviation(sample: true).deviation
         return value
     }
 

@@ -18,13 +18,14 @@ struct RollingWindow: Sendable {
     @discardableResult
     mutating func push(_ value: Double) -> Double? {
         if count < capacity {
-            storage[(head + count) % capacity] = value
+            storage[count] = value  // head stays 0 until the window is full
             count += 1
             return nil
         }
         let evicted = storage[head]
         storage[head] = value
-        head = (head + 1) % capacity
+        head += 1
+        if head == capacity { head = 0 }
         return evicted
     }
 
@@ -113,23 +114,19 @@ struct RollingMoments: Sendable {
         sumOfSquares += value * value
     }
 
-    var mean: Double { sum / Double(window.count) }
-
-    /// Population (n) or sample (n − 1) standard deviation, from the window itself when
-    /// the running sums cancel too much to be trusted.
-    func standardDeviation(sample: Bool) -> Double {
+    /// Mean and population (n) or sample (n − 1) standard deviation. When the running sums
+    /// cancel too much to be trusted (a nearly flat window), both come from the window
+    /// itself, so a flat window has a deviation of exactly 0.
+    func meanAndDeviation(sample: Bool) -> (mean: Double, deviation: Double) {
         let n = Double(window.count)
         let divisor = sample ? n - 1 : n
-        guard divisor > 0 else { return 0 }
         let mean = sum / n
-        var variance = (sumOfSquares - n * mean * mean) / divisor
-        // Catastrophic cancellation shows as a variance tiny against the squared mean.
-        if variance < 1e-7 * mean * mean {
-            var squares = 0.0
-            for value in window.values { squares += (value - mean) * (value - mean) }
-            variance = squares / divisor
+        let variance = divisor > 0 ? (sumOfSquares - n * mean * mean) / divisor : 0
+        if variance < 1e-6 * mean * mean || divisor <= 0 {
+            let exact = Statistics.meanAndDeviation(window.values[...], sample: sample)
+            return (exact.0, exact.1)
         }
-        return variance > 0 ? variance.squareRoot() : 0
+        return (mean, variance.squareRoot())
     }
 }
 

@@ -43,6 +43,9 @@ public struct VWAP: Sendable {
     private var prices: RollingWindow
     private var volumes: RollingWindow
     private var weighted = 0.0, volume = 0.0, plain = 0.0
+    /// Bars in the window that traded: an integer, so "nothing traded" is exact even when
+    /// the running volume sum keeps a rounding residue.
+    private var tradedBars = 0
     private var sinceResync = 0
     public private(set) var value: Double?
 
@@ -62,7 +65,9 @@ public struct VWAP: Sendable {
             weighted -= oldPrice * oldVolume
             volume -= oldVolume
             plain -= oldPrice
+            if oldVolume > 0 { tradedBars -= 1 }
         }
+        if bar.volume > 0 { tradedBars += 1 }
         weighted += typical * bar.volume
         volume += bar.volume
         plain += typical
@@ -75,7 +80,7 @@ public struct VWAP: Sendable {
             plain = p.reduce(0, +)
         }
         guard prices.isFull else { return nil }
-        value = volume > 0 ? weighted / volume : plain / Double(period)
+        value = tradedBars > 0 ? weighted / volume : plain / Double(period)
         return value
     }
 

@@ -44,6 +44,8 @@ public struct MarketContext: Sendable {
     private var others: [SeriesKey: (series: BarSeries, cursor: Int)] = [:]
     private let fearGreedSeries: AlternativeSeries
     private let fundingSeries: AlternativeSeries
+    /// Whether anything besides the primary series must advance with it.
+    private let hasCompanions: Bool
     private var fearGreedCursor = -1
     private var fundingCursor = -1
     /// Index of the bar that just closed, in the primary series; -1 before the first.
@@ -67,6 +69,7 @@ public struct MarketContext: Sendable {
         }
         self.fearGreedSeries = fearGreed
         self.fundingSeries = funding
+        self.hasCompanions = !others.isEmpty || !fearGreed.times.isEmpty || !funding.times.isEmpty
     }
 
     public var symbol: Symbol { series.symbol }
@@ -107,6 +110,7 @@ public struct MarketContext: Sendable {
     public mutating func advance() -> Bool {
         guard index + 1 < series.count else { return false }
         index += 1
+        guard hasCompanions else { return true }
         let closeTime = series.interval.closeTime(forOpenTime: series.openTime[index])
         if !others.isEmpty {
             for key in others.keys {

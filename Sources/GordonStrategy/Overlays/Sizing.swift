@@ -68,6 +68,9 @@ struct SizingState {
         if case .volatilityTarget(_, let lookback, _) = sizing { volatility = RollingVolatility(period: lookback) }
     }
 
+    /// Whether `observe(close:)` matters (only volatility targeting reads closes).
+    var observesCloses: Bool { volatility != nil }
+
     mutating func observe(close: Double) {
         _ = volatility?.update(close)
     }
