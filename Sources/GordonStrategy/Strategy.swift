@@ -123,3 +123,27 @@ public struct StrategyConfig: Sendable, Hashable, Codable {
         parameters = try container.decodeIfPresent([String: Double].self, forKey: .parameters) ?? [:]
     }
 }
+
+/// A named rule built from validated parameters: the catalogue entry shape shared by
+/// overlays and sizing rules.
+public struct RuleDescriptor<Rule: Sendable>: Sendable {
+    public let name: String
+    public let summary: String
+    public let parameters: [ParameterSpec]
+    let build: @Sendable (StrategyParameters) -> Rule
+
+    public init(name: String, summary: String, parameters: [ParameterSpec], build: @escaping @Sendable (StrategyParameters) -> Rule) {
+        self.name = name
+        self.summary = summary
+        self.parameters = parameters
+        self.build = build
+    }
+
+    /// The rule `config` names from `catalog`, or a one-line error naming the known ones.
+    static func make(_ config: StrategyConfig, from catalog: [RuleDescriptor<Rule>], kind: String) throws(GordonError) -> Rule {
+        guard let descriptor = catalog.first(where: { $0.name == config.name }) else {
+            throw GordonError(.unknownStrategy, "unknown \(kind) '\(config.name)'; known: " + catalog.map(\.name).joined(separator: ", "))
+        }
+        return descriptor.build(try StrategyParameters(owner: config.name, specs: descriptor.parameters, given: config.parameters))
+    }
+}

@@ -23,12 +23,7 @@ public enum Overlay: Sendable, Hashable {
     /// Entries only while the close is above its simple moving average of `period` bars.
     case regimeFilter(period: Int)
 
-    public struct Descriptor: Sendable {
-        public let name: String
-        public let summary: String
-        public let parameters: [ParameterSpec]
-        let build: @Sendable (StrategyParameters) -> Overlay
-    }
+    public typealias Descriptor = RuleDescriptor<Overlay>
 
     public static let catalog: [Descriptor] = [
         Descriptor(name: "stop_loss", summary: "exit when the close falls percent% below the entry price",
@@ -64,11 +59,7 @@ public enum Overlay: Sendable, Hashable {
 
     /// The overlay a config names, or a clear error.
     public init(_ config: StrategyConfig) throws(GordonError) {
-        guard let descriptor = Overlay.catalog.first(where: { $0.name == config.name }) else {
-            throw GordonError(.unknownStrategy, "unknown overlay '\(config.name)'; known: "
-                              + Overlay.catalog.map(\.name).joined(separator: ", "))
-        }
-        self = descriptor.build(try StrategyParameters(owner: config.name, specs: descriptor.parameters, given: config.parameters))
+        self = try Descriptor.make(config, from: Overlay.catalog, kind: "overlay")
     }
 
     public var name: String {

@@ -15,12 +15,7 @@ public enum Sizing: Sendable, Hashable {
     /// at 0; `initialFraction` until `minTrades` trades have closed.
     case kelly(scale: Double, cap: Double, lookbackTrades: Int, minTrades: Int, initialFraction: Double)
 
-    public struct Descriptor: Sendable {
-        public let name: String
-        public let summary: String
-        public let parameters: [ParameterSpec]
-        let build: @Sendable (StrategyParameters) -> Sizing
-    }
+    public typealias Descriptor = RuleDescriptor<Sizing>
 
     public static let catalog: [Descriptor] = [
         Descriptor(name: "fixed_fraction", summary: "a fixed fraction of equity",
@@ -45,11 +40,7 @@ public enum Sizing: Sendable, Hashable {
     ]
 
     public init(_ config: StrategyConfig) throws(GordonError) {
-        guard let descriptor = Sizing.catalog.first(where: { $0.name == config.name }) else {
-            throw GordonError(.unknownStrategy, "unknown sizing '\(config.name)'; known: "
-                              + Sizing.catalog.map(\.name).joined(separator: ", "))
-        }
-        self = descriptor.build(try StrategyParameters(owner: config.name, specs: descriptor.parameters, given: config.parameters))
+        self = try Descriptor.make(config, from: Sizing.catalog, kind: "sizing")
     }
 
     public static let `default` = Sizing.fixedFraction(0.9999)

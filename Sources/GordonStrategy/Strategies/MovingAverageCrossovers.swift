@@ -1,26 +1,32 @@
 public import GordonKernel
 
-/// Enter when the fast simple moving average of closes crosses above the slow one; exit
-/// when it crosses below. The classic trend-following pair (Donchian's 5/20, the "golden
-/// cross" 50/200); defaults 10/30.
-public struct SMACrossover: Strategy {
-    public static let descriptor = StrategyDescriptor(
-        name: "sma_crossover", summary: "fast SMA crosses above slow SMA: enter; below: exit",
-        parameters: [ParameterSpec("fast", default: 10, range: 1...10_000, integer: true, "fast SMA period"),
-                     ParameterSpec("slow", default: 30, range: 2...100_000, integer: true, "slow SMA period")]
-    ) { parameters throws(GordonError) in try SMACrossover(parameters) }
+/// A moving average a crossover strategy can be built on.
+public protocol MovingAverage: Sendable {
+    init(period: Int)
+    var warmUp: Int { get }
+    mutating func update(_ x: Double) -> Double?
+}
 
-    private var fast: SMA
-    private var slow: SMA
+extension SMA: MovingAverage {}
+extension EMA: MovingAverage {}
+
+/// Enter when the fast moving average of closes crosses above the slow one; exit when it
+/// crosses below (strictly, as `crossedAbove` defines). The classic trend-following pair.
+public struct MovingAverageCrossover<Average: MovingAverage>: Strategy {
+    public let name: String
+    private let label: String
+    private var fast: Average
+    private var slow: Average
     private var previous: (fast: Double, slow: Double)?
 
-    public init(_ parameters: StrategyParameters) throws(GordonError) {
+    init(name: String, label: String, _ parameters: StrategyParameters) throws(GordonError) {
         try parameters.require(parameters.int("fast") < parameters.int("slow"), "fast must be below slow")
-        fast = SMA(period: parameters.int("fast"))
-        slow = SMA(period: parameters.int("slow"))
+        self.name = name
+        self.label = label
+        fast = Average(period: parameters.int("fast"))
+        slow = Average(period: parameters.int("slow"))
     }
 
-    public var name: String { Self.descriptor.name }
     public var warmUp: Int { slow.warmUp + 1 }
 
     public mutating func next(_ context: MarketContext) -> Signal {
@@ -30,49 +36,29 @@ public struct SMACrossover: Strategy {
         defer { previous = (fastValue, slowValue) }
         guard let previous else { return .hold }
         if crossedAbove(previousA: previous.fast, previousB: previous.slow, a: fastValue, b: slowValue) {
-            return .enterLong(reason: "fast SMA crossed above slow")
+            return .enterLong(reason: "fast \(label) crossed above slow")
         }
         if crossedAbove(previousA: previous.slow, previousB: previous.fast, a: slowValue, b: fastValue) {
-            return .exit(reason: "fast SMA crossed below slow")
+            return .exit(reason: "fast \(label) crossed below slow")
         }
         return .hold
+    }
+
+    static func descriptor(name: String, label: String, fast: Double, slow: Double) -> StrategyDescriptor {
+        StrategyDescriptor(
+            name: name, summary: "fast \(label) crosses above slow \(label): enter; below: exit",
+            parameters: [ParameterSpec("fast", default: fast, range: 1...10_000, integer: true, "fast \(label) period"),
+                         ParameterSpec("slow", default: slow, range: 2...100_000, integer: true, "slow \(label) period")]
+        ) { parameters throws(GordonError) in try MovingAverageCrossover(name: name, label: label, parameters) }
     }
 }
 
-/// Enter when the fast exponential moving average crosses above the slow one; exit on the
-/// cross below (Appel's 12/26 pair by default).
-public struct EMACrossover: Strategy {
-    public static let descriptor = StrategyDescriptor(
-        name: "ema_crossover", summary: "fast EMA crosses above slow EMA: enter; below: exit",
-        parameters: [ParameterSpec("fast", default: 12, range: 1...10_000, integer: true, "fast EMA period"),
-                     ParameterSpec("slow", default: 26, range: 2...100_000, integer: true, "slow EMA period")]
-    ) { parameters throws(GordonError) in try EMACrossover(parameters) }
+/// Simple moving averages, 10/30 by default (backtesting.py's example pair scaled down).
+public enum SMACrossover {
+    public static let descriptor = MovingAverageCrossover<SMA>.descriptor(name: "sma_crossover", label: "SMA", fast: 10, slow: 30)
+}
 
-    private var fast: EMA
-    private var slow: EMA
-    private var previous: (fast: Double, slow: Double)?
-
-    public init(_ parameters: StrategyParameters) throws(GordonError) {
-        try parameters.require(parameters.int("fast") < parameters.int("slow"), "fast must be below slow")
-        fast = EMA(period: parameters.int("fast"))
-        slow = EMA(period: parameters.int("slow"))
-    }
-
-    public var name: String { Self.descriptor.name }
-    public var warmUp: Int { slow.warmUp + 1 }
-
-    public mutating func next(_ context: MarketContext) -> Signal {
-        let close = context.close
-        let fastValue = fast.update(close)
-        guard let slowValue = slow.update(close), let fastValue else { return .hold }
-        defer { previous = (fastValue, slowValue) }
-        guard let previous else { return .hold }
-        if crossedAbove(previousA: previous.fast, previousB: previous.slow, a: fastValue, b: slowValue) {
-            return .enterLong(reason: "fast EMA crossed above slow")
-        }
-        if crossedAbove(previousA: previous.slow, previousB: previous.fast, a: slowValue, b: fastValue) {
-            return .exit(reason: "fast EMA crossed below slow")
-        }
-        return .hold
-    }
+/// Exponential moving averages, Appel's 12/26 by default.
+public enum EMACrossover {
+    public static let descriptor = MovingAverageCrossover<EMA>.descriptor(name: "ema_crossover", label: "EMA", fast: 12, slow: 26)
 }
