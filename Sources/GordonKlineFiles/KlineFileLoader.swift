@@ -3,61 +3,100 @@ public import GordonDomain
 public import GordonKernel
 public import GordonStrategy
 
-/// Reads Binance kline files (`.csv`, or `.zip` archives of them as data.binance.vision
-/// serves them) into one series.
+/// Reads Binance kline files into one series: each path a `.csv`, or a `.zip` whose every
+/// `.csv` entry is read (as data.binance.vision serves them).
 ///
-/// Files are ordered by their first open time and concatenated; rows repeated across a
-/// file boundary (the same open time with the same values, as overlapping daily and
-/// monthly files have) are dropped; a repeated open time with different values, or time
-/// going backwards, is an error. Gaps are kept: `BarSeries.gaps()` lets the caller decide.
+/// Files are ordered by their first open time and concatenated. Where a file overlaps the
+/// bars already taken (a daily file inside a monthly one, or the same row at a boundary),
+/// rows identical to the bar with the same open time are dropped; a row that differs is
+/// an error, as is a row that falls between two existing bars. Gaps are kept: the caller
+/// decides with `BarSeries.gaps()`. `priceDecimals` is the largest of the files'.
 public enum KlineFileLoader {
     public static func load(paths: [String], symbol: Symbol, interval: Interval) throws(GordonError) -> BarSeries {
         var files: [(name: String, bars: [Bar], decimals: Int)] = []
         for path in paths {
-            let bytes = try read(path)
-            let name = String(path.split(separator: "/").last ?? Substring(path))
+            let data = try read(path)
+            let name = fileName(path)
             if path.lowercased().hasSuffix(".zip") {
-                for entry in try ZipArchive(bytes, name: name).entries where entry.name.lowercased().hasSuffix(".csv") {
+                let archive = try ZipArchive([UInt8](data), name: name)
+                let tables = archive.entries.filter { !$0.isDirectory && $0.name.lowercased().hasSuffix(".csv") }
+                guard !tables.isEmpty else {
+                    throw GordonError(.invalidMarketData, "\(name): the archive holds no .csv file", context: ["path": path])
+                }
+                for entry in tables {
+                    let label = "\(name):\(entry.name)"
                     var bars: [Bar] = []
-                    let decimals = try BinanceKlineCSV.parse(try entry.contents(), name: "\(name):\(entry.name)", into: &bars)
-                    files.append((name + ":" + entry.name, bars, decimals))
+                    let decimals = try BinanceKlineCSV.parse(try entry.contents(), name: label, interval: interval, into: &bars)
+                    files.append((label, bars, decimals))
                 }
             } else {
+                // Parsed where it was read: a kline file is large, and a copy costs as much as the parse.
                 var bars: [Bar] = []
-                let decimals = try BinanceKlineCSV.parse(bytes, name: name, into: &bars)
-                files.append((name, bars, decimals))
-            }
-        }
-        files.sort { ($0.bars.first?.openTime ?? .max) < ($1.bars.first?.openTime ?? .max) }
-        let decimals = files.map(\.decimals).max() ?? 0
-        var series = BarSeries(symbol: symbol, interval: interval, priceDecimals: decimals)
-        series.reserveCapacity(files.reduce(0) { $0 + $1.bars.count })
-        for file in files {
-            for bar in file.bars {
-                if let last = series.openTime.last {
-                    if bar.openTime == last, bar == series[series.count - 1] { continue }
-                    guard bar.openTime > last else {
-                        throw GordonError(.invalidMarketData,
-                                          "\(file.name): kline at \(Timestamp(milliseconds: bar.openTime)) is not after the one before "
-                                          + "(\(Timestamp(milliseconds: last)))", context: ["file": file.name])
+                var outcome: Result<Int, GordonError> = .success(0)
+                data.withUnsafeBytes { raw in
+                    outcome = Result { () throws(GordonError) -> Int in
+                        try BinanceKlineCSV.parse(raw.bindMemory(to: UInt8.self), name: name, interval: interval, into: &bars)
                     }
                 }
-                guard interval.openTime(containing: bar.openTime) == bar.openTime else {
-                    throw GordonError(.invalidMarketData,
-                                      "\(file.name): open time \(Timestamp(milliseconds: bar.openTime)) is not on the \(interval) grid",
-                                      context: ["file": file.name])
-                }
-                series.append(bar)
+                files.append((name, bars, try outcome.get()))
             }
+        }
+        // Stable: files with equal first times (or empty ones) keep the order given.
+        let ordered = files.enumerated().sorted {
+            ($0.element.bars.first?.openTime ?? .max, $0.offset) < ($1.element.bars.first?.openTime ?? .max, $1.offset)
+        }.map(\.element)
+        var series = BarSeries(symbol: symbol, interval: interval, priceDecimals: ordered.map(\.decimals).max() ?? 0)
+        series.reserveCapacity(ordered.reduce(0) { $0 + $1.bars.count })
+        var previousFile = ""
+        for file in ordered {
+            for bar in file.bars {
+                guard let last = series.openTime.last, bar.openTime <= last else {
+                    series.append(bar)
+                    continue
+                }
+                // Overlap with what is already taken: only an identical row may repeat.
+                let existing = series.openTime.partitionPoint { $0 >= bar.openTime }
+                guard existing < series.count, series.openTime[existing] == bar.openTime else {
+                    throw GordonError(.invalidMarketData,
+                                      "\(file.name): the kline at \(Timestamp(milliseconds: bar.openTime)) falls inside "
+                                      + "\(previousFile) but is not in it", context: ["file": file.name])
+                }
+                guard series[existing] == bar else {
+                    throw GordonError(.invalidMarketData,
+                                      "\(file.name): the kline at \(Timestamp(milliseconds: bar.openTime)) differs from the one "
+                                      + "in \(previousFile)", context: ["file": file.name])
+                }
+            }
+            previousFile = file.name
         }
         return series
     }
 
-    static func read(_ path: String) throws(GordonError) -> [UInt8] {
+    /// The whole file. Missing or unreadable is `marketDataUnreadable` naming the path.
+    static func read(_ path: String) throws(GordonError) -> Data {
         do {
-            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            return try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw GordonError(.marketDataUnreadable, "cannot read \(path): no such file or not readable", context: ["path": path])
+            throw GordonError(.marketDataUnreadable, "cannot read market data file \(path): missing or not readable",
+                              context: ["path": path])
         }
+    }
+
+    static func fileName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, which must be false then true
+    /// along the array.
+    fileprivate func partitionPoint(where predicate: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

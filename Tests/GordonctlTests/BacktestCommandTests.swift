@@ -113,7 +113,7 @@ final class TemporaryDirectory {
                                      "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("nope.csv"))
-        let bad = try directory.write("bad.csv", "1704067200000,100,101,99,100,5,1704067259999\n1704067260000,100,101\n")
+        let bad = try directory.write("bad.csv", "1704067200000,100,101,99,100,5,1704067259999,500,3,2,200,0\n1704067260000,100,101\n")
         let columns = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", bad, "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(columns.status == 2)
         #expect(columns.stderr.contains("line 2"), "\(columns.stderr)")

@@ -1,15 +1,23 @@
 public import GordonDomain
 
 /// A deterministic market for tests and benchmarks: the same seed gives the same bars on
-/// every machine (its own PRNG, no system randomness, no clock).
+/// every machine (its own xoshiro256** generator seeded through SplitMix64, IEEE
+/// arithmetic only: no system randomness, no clock, no libm).
 ///
-/// Prices follow a geometric random walk whose drift and volatility switch between regimes
-/// in seeded segments: trending up, trending down, ranging (mean-reverting to the segment's
-/// start), a crash (−20…−40% over a few hundred bars) and a recovery. Each bar opens at the
-/// previous close; high and low add a seeded wick; prices are rounded to `priceDecimals`
-/// and stay at least one tick; volumes are positive with 3 decimals.
+/// The price walks in seeded segments of five regimes:
+/// - trending up / trending down: a small drift per bar plus noise (segments of 500–4000 bars);
+/// - ranging: mean-reverting towards the price the segment started at (500–4000 bars);
+/// - crash: a fall of 20–40% over 100–400 bars, steered to its target, volume surging;
+/// - recovery: always follows a crash, regaining 40–100% of the loss over 600–3000 bars.
+/// Trend directions lean back towards the start price the further the price has strayed,
+/// so a million bars stay within a few orders of magnitude of it.
+///
+/// Dynamics are per bar, whatever the interval (they look like 1-minute bars). Each bar
+/// opens at the previous close, so there are no price gaps and no time gaps; high and low
+/// add a seeded wick. Prices are rounded to `priceDecimals` and at least one tick; volumes
+/// are positive with 3 decimals.
 public struct SyntheticMarket: Sendable {
-    public enum Regime: Int, Sendable, CaseIterable {
+    public enum Regime: Int, Sendable, Hashable, CaseIterable {
         case trendingUp, trendingDown, ranging, crash, recovery
     }
 
@@ -19,88 +27,175 @@ public struct SyntheticMarket: Sendable {
 
     public init(seed: UInt64, startPrice: Double = 100, priceDecimals: Int = 2) {
         precondition((0...8).contains(priceDecimals), "priceDecimals must be 0...8")
+        precondition(startPrice.isFinite && startPrice > 0, "startPrice must be positive")
         self.seed = seed
         self.startPrice = startPrice
         self.priceDecimals = priceDecimals
     }
 
+    /// `count` bars, the first opening at `startOpenTime` (moved down to the interval's
+    /// grid if it is not on it).
     public func generate(count: Int, symbol: Symbol, interval: Interval, startOpenTime: Int64) -> BarSeries {
-        generateWithRegimes(count: count, symbol: symbol, interval: interval, startOpenTime: startOpenTime).series
+        var series = BarSeries(symbol: symbol, interval: interval, priceDecimals: priceDecimals)
+        series.reserveCapacity(max(0, count))
+        run(count: count, interval: interval, startOpenTime: startOpenTime) { bar, _ in series.append(bar) }
+        return series
     }
 
-    /// The bars and the regime each was drawn in.
+    /// As `generate`, with the regime each bar was drawn in.
     public func generateWithRegimes(count: Int, symbol: Symbol, interval: Interval,
                                     startOpenTime: Int64) -> (series: BarSeries, regimes: [Regime]) {
-        var random = SplitMix64(seed: seed)
         var series = BarSeries(symbol: symbol, interval: interval, priceDecimals: priceDecimals)
-        series.reserveCapacity(count)
         var regimes: [Regime] = []
-        regimes.reserveCapacity(count)
-        let scale = BarSeries.powersOfTen[priceDecimals]
-        let tick = 1 / scale
-        func rounded(_ value: Double) -> Double { max(tick, (value * scale).rounded() / scale) }
-
-        var close = rounded(startPrice)
-        var openTime = interval.openTime(containing: startOpenTime)
-        var regime = Regime.ranging
-        var remaining = 0
-        var drift = 0.0, volatility = 0.001, anchor = close
-        while series.count < count {
-            if remaining == 0 {
-                (regime, remaining, drift, volatility) = Self.nextRegime(after: regime, &random)
-                anchor = close
-            }
-            remaining -= 1
-            var logReturn = drift + volatility * random.nextGaussian()
-            if regime == .ranging { logReturn += 0.01 * MathFunctions.log(anchor / close) }
-            let open = close
-            close = rounded(open * MathFunctions.exp(logReturn))
-            let wick = volatility * 0.6
-            let high = rounded(max(open, close) * (1 + wick * abs(random.nextGaussian())))
-            let low = max(tick, rounded(min(open, close) * (1 - wick * abs(random.nextGaussian()))))
-            let volume = ((5 + 20 * random.nextUnit() * (1 + 50 * volatility)) * 1000).rounded() / 1000
-            series.append(Bar(openTime: openTime, open: open, high: max(high, open, close), low: min(low, open, close),
-                              close: close, volume: volume))
+        series.reserveCapacity(max(0, count))
+        regimes.reserveCapacity(max(0, count))
+        run(count: count, interval: interval, startOpenTime: startOpenTime) { bar, regime in
+            series.append(bar)
             regimes.append(regime)
-            openTime = interval.nextOpenTime(after: openTime)
         }
         return (series, regimes)
     }
 
-    private static func nextRegime(after current: Regime, _ random: inout SplitMix64) -> (Regime, Int, Double, Double) {
-        let draw = random.nextUnit()
-        let next: Regime
-        if current == .crash {
-            next = .recovery
-        } else if draw < 0.3 {
-            next = .trendingUp
-        } else if draw < 0.55 {
-            next = .trendingDown
-        } else if draw < 0.92 {
-            next = .ranging
-        } else {
-            next = .crash
+    // MARK: The walk
+
+    private struct Segment {
+        var regime: Regime
+        var remaining: Int
+        /// Per-bar drift (trends), pull strength (ranging).
+        var drift: Double
+        var volatility: Double
+        /// Price the segment reverts to (ranging) or steers to (crash, recovery).
+        var target: Double
+        var volumeScale: Double
+    }
+
+    private func run(count: Int, interval: Interval, startOpenTime: Int64,
+                     emit: (Bar, Regime) -> Void) {
+        let count = max(0, count)
+        var random = Xoshiro256StarStar(seed: seed)
+        let scale = BarSeries.powersOfTen[priceDecimals]
+        let tick = 1 / scale
+        func rounded(_ value: Double) -> Double { max(tick, (value * scale).rounded() / scale) }
+
+        var level = max(startPrice, tick)  // the unrounded price the walk moves
+        var close = rounded(level)
+        var openTime = interval.openTime(containing: startOpenTime)
+        let fixedLength = interval == .oneMonth || interval == .oneWeek ? nil : interval.milliseconds
+        var segment = Segment(regime: .ranging, remaining: 0, drift: 0, volatility: 0.001, target: level, volumeScale: 1)
+        var lastCrashStart = level
+
+        for _ in 0..<count {
+            if segment.remaining == 0 {
+                segment = nextSegment(after: segment.regime, level: level, crashStart: lastCrashStart, &random)
+                if segment.regime == .crash { lastCrashStart = level }
+            }
+            let shock = random.normalish()
+            var change: Double
+            switch segment.regime {
+            case .trendingUp, .trendingDown:
+                change = level * (segment.drift + segment.volatility * shock)
+            case .ranging:
+                change = segment.drift * (segment.target - level) + level * segment.volatility * shock
+            case .crash, .recovery:
+                // Steer so the last bar of the segment lands on the target.
+                change = (segment.target - level) / Double(segment.remaining)
+                if segment.remaining > 1 { change += level * segment.volatility * shock }
+            }
+            // An occasional jump, either way, outside the steered regimes.
+            if random.unit() < 0.0005, segment.regime != .crash, segment.regime != .recovery {
+                change += level * (random.unit() < 0.5 ? -1 : 1) * (0.005 + 0.02 * random.unit())
+            }
+            level = max(tick / 2, level + change)
+            segment.remaining -= 1
+
+            let open = close
+            close = rounded(level)
+            let body = max(open, close) - min(open, close)
+            let wickUnit = level * segment.volatility
+            let high = rounded(max(open, close) + wickUnit * random.unit() * 1.5 + body * 0.1 * random.unit())
+            let low = rounded(min(open, close) - wickUnit * random.unit() * 1.5 - body * 0.1 * random.unit())
+            let activity = 1 + 40 * (body / max(level, tick))
+            let volume = max(0.001, ((segment.volumeScale * activity * (0.3 + 1.4 * random.unit())) * 1000).rounded() / 1000)
+            emit(Bar(openTime: openTime, open: open, high: max(high, max(open, close)), low: min(low, min(open, close)),
+                     close: close, volume: volume), segment.regime)
+            if let fixedLength { openTime += fixedLength } else { openTime = interval.nextOpenTime(after: openTime) }
         }
-        switch next {
-        case .trendingUp:
-            return (next, 2_000 + Int(random.nextUnit() * 20_000), 0.00004 + 0.00008 * random.nextUnit(), 0.0012)
-        case .trendingDown:
-            return (next, 2_000 + Int(random.nextUnit() * 20_000), -0.00004 - 0.00008 * random.nextUnit(), 0.0014)
-        case .ranging:
-            return (next, 2_000 + Int(random.nextUnit() * 30_000), 0, 0.001)
-        case .crash:
-            // −20…−40% over 200…500 bars.
-            let bars = 200 + Int(random.nextUnit() * 300)
-            let total = MathFunctions.log(1 - (0.2 + 0.2 * random.nextUnit()))
-            return (next, bars, total / Double(bars), 0.004)
-        case .recovery:
-            return (next, 3_000 + Int(random.nextUnit() * 10_000), 0.00006, 0.002)
+    }
+
+    private func nextSegment(after previous: Regime, level: Double, crashStart: Double,
+                             _ random: inout Xoshiro256StarStar) -> Segment {
+        func between(_ low: Double, _ high: Double) -> Double { low + (high - low) * random.unit() }
+        func bars(_ low: Int, _ high: Int) -> Int { low + Int(random.next() % UInt64(high - low + 1)) }
+        if previous == .crash {
+            let regained = between(0.4, 1.0)
+            return Segment(regime: .recovery, remaining: bars(600, 3000), drift: 0, volatility: between(0.0008, 0.0016),
+                           target: level + (crashStart - level) * regained, volumeScale: between(8, 14))
         }
+        // Lean back towards the start price: the further above, the likelier a fall.
+        let ratio = level / startPrice
+        let lean = ratio >= 1 ? min(0.35, (ratio - 1) * 0.15) : -min(0.35, (1 / ratio - 1) * 0.15)
+        let draw = random.unit()
+        let crashChance = 0.06
+        if draw < crashChance {
+            return Segment(regime: .crash, remaining: bars(100, 400), drift: 0, volatility: between(0.002, 0.004),
+                           target: level * (1 - between(0.20, 0.40)), volumeScale: between(25, 40))
+        }
+        let rest = (draw - crashChance) / (1 - crashChance)
+        if rest < 0.34 {
+            return Segment(regime: .ranging, remaining: bars(500, 4000), drift: between(0.005, 0.03),
+                           volatility: between(0.0005, 0.0012), target: level, volumeScale: between(6, 10))
+        }
+        let upShare = 0.5 - lean
+        let up = (rest - 0.34) / 0.66 < upShare
+        let drift = between(0.00002, 0.00012)
+        return Segment(regime: up ? .trendingUp : .trendingDown, remaining: bars(500, 4000), drift: up ? drift : -drift,
+                       volatility: between(0.0006, 0.0015), target: level, volumeScale: between(8, 14))
     }
 }
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): small, fast, and the same everywhere.
-struct SplitMix64: Sendable {
+/// xoshiro256** (Blackman and Vigna), seeded by expanding one 64-bit seed through
+/// SplitMix64 as its authors recommend.
+private struct Xoshiro256StarStar: Sendable {
+    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+
+    init(seed: UInt64) {
+        var mix = SplitMix64(seed: seed)
+        s0 = mix.next()
+        s1 = mix.next()
+        s2 = mix.next()
+        s3 = mix.next()
+        if s0 | s1 | s2 | s3 == 0 { s0 = 1 }  // the one forbidden state; SplitMix64 never gives it
+    }
+
+    @inline(__always)
+    mutating func next() -> UInt64 {
+        let result = rotateLeft(s1 &* 5, 7) &* 9
+        let shifted = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= shifted
+        s3 = rotateLeft(s3, 45)
+        return result
+    }
+
+    /// Uniform in [0, 1), 53 random bits.
+    @inline(__always)
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// Mean 0, variance 1, within ±3.46: the sum of four uniforms (Irwin–Hall), rescaled.
+    /// Close enough to normal for prices, and needs no logarithm.
+    @inline(__always)
+    mutating func normalish() -> Double {
+        (unit() + unit() + unit() + unit() - 2) * 1.7320508075688772
+    }
+
+    @inline(__always)
+    private func rotateLeft(_ value: UInt64, _ count: UInt64) -> UInt64 { value << count | value >> (64 - count) }
+}
+
+private struct SplitMix64: Sendable {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }
@@ -111,27 +206,5 @@ struct SplitMix64: Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Standard normal by Box–Muller (one of the pair; simple and deterministic).
-    mutating func nextGaussian() -> Double {
-        let u1 = max(nextUnit(), 0x1.0p-53), u2 = nextUnit()
-        return (-2 * MathFunctions.log(u1)).squareRoot() * Self.cosine(2 * Double.pi * u2)
-    }
-
-    /// cos x for x in [0, 2π), by Taylor series after reduction to [−π, π].
-    static func cosine(_ x: Double) -> Double {
-        var r = x
-        if r > Double.pi { r -= 2 * Double.pi }
-        let r2 = r * r
-        var term = 1.0, sum = 1.0
-        for n in stride(from: 2, through: 40, by: 2) {
-            term *= -r2 / Double((n - 1) * n)
-            sum += term
-        }
-        return sum
     }
 }
