@@ -77,9 +77,22 @@ public struct ExactDecimal: Sendable, Hashable {
     /// The nearest `Double`, for charts, logs and analytics only. Never feed it back into a
     /// price, a quantity or an order: it is not exact.
     public var doubleApproximation: Double {
-        // Parsing the canonical text gives the correctly rounded nearest Double, which
-        // dividing the significand by a power of ten would not.
-        Double(description) ?? .nan
+        // A significand below 2^53 and a power of ten up to 10^22 are both exact Doubles,
+        // so their quotient is the correctly rounded nearest Double (IEEE division rounds
+        // once). Anything larger goes through the canonical text, which also rounds once.
+        let magnitude = significand.magnitude
+        if magnitude < (1 << 53), scale <= 22 {
+            let value = Double(UInt64(magnitude)) / ExactDecimal.exactPowersOfTen[scale]
+            return significand < 0 ? -value : value
+        }
+        return Double(description) ?? .nan
+    }
+
+    /// 10^0 … 10^22, each exactly representable as a Double.
+    static let exactPowersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
     }
 }
 

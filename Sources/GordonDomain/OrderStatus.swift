@@ -34,10 +34,21 @@ public enum OrderStatus: String, Sendable, Hashable, Codable, CaseIterable, Cust
 
     public var description: String { rawValue }
 
-    public var isTerminal: Bool { successors.isEmpty }
+    public var isTerminal: Bool {
+        switch self {
+        case .filled, .canceled, .rejected, .expired, .expiredInMatch: true
+        case .pendingNew, .new, .partiallyFilled, .pendingCancel: false
+        }
+    }
 
     /// The states this one may move to, itself included where repeats are allowed.
-    public var successors: Set<OrderStatus> {
+    public var successors: Set<OrderStatus> { OrderStatus.successorTable[self]! }
+
+    /// Built once: the executor and the backtester check a transition on every update.
+    private static let successorTable: [OrderStatus: Set<OrderStatus>] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0, $0.computeSuccessors()) })
+
+    private func computeSuccessors() -> Set<OrderStatus> {
         switch self {
         case .pendingNew:
             [.pendingNew, .new, .partiallyFilled, .filled, .canceled, .pendingCancel, .rejected, .expired, .expiredInMatch]

@@ -116,6 +116,17 @@ struct DecimalParsingTests {
         #expect(ExactDecimal(Int.min).description == String(Int.min))
     }
 
+    @Test func doubleApproximationMatchesParsingTheText() throws {
+        // The fast path (significand < 2^53, scale ≤ 22) must agree with strtod everywhere.
+        var state: UInt64 = 0x1234_5678
+        for _ in 0..<20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let significand = Int128(Int64(bitPattern: state >> 8) >> Int(state % 40))
+            let value = ExactDecimal(significand: significand, scale: Int(state >> 58) % 23)
+            #expect(value.doubleApproximation == Double(value.description), "\(value)")
+        }
+    }
+
     @Test func doubleApproximationIsTheNearestDouble() throws {
         #expect(try dec("0.1").doubleApproximation == 0.1)
         #expect(try dec("-27000.5").doubleApproximation == -27000.5)

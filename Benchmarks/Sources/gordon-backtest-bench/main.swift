@@ -54,10 +54,12 @@ struct BacktestBench: AsyncParsableCommand {
         case "sma":
             var best = Double.infinity
             var result: BacktestResult?
+            var all: [Double] = []
             for _ in 0..<max(1, runs) {
                 let start = clock.now
                 result = try backtester.run(sma, on: series)
-                best = min(best, seconds(clock.now - start))
+                all.append(seconds(clock.now - start))
+                best = min(best, all.last!)
             }
             let trades = result!.trades
             if let tradesOut {
@@ -68,7 +70,8 @@ struct BacktestBench: AsyncParsableCommand {
                 try writeFile(tradesOut, Array(text.utf8))
             }
             print("{\"bars\": \(series.count), \"seconds\": \(best), \"bars_per_second\": \(Double(series.count) / best), "
-                  + "\"trades\": \(trades.count), \"final_equity\": \(result!.equity.last!), \"load_seconds\": \(loadSeconds)}")
+                  + "\"trades\": \(trades.count), \"final_equity\": \(result!.equity.last!), \"load_seconds\": \(loadSeconds), "
+                  + "\"run_seconds\": [\(all.map { String($0) }.joined(separator: ", "))]}")
         case "all":
             for descriptor in StrategyCatalog.all {
                 var best = Double.infinity

@@ -51,13 +51,26 @@ public final class BacktestExecution: ExecutionModel, Sendable {
     public let settings: BacktestSettings
     /// Fractional digits of the bars' prices (`BarSeries.priceDecimals`).
     public let priceDecimals: Int
-    private let state: Mutex<BookState>
+    private let lock = Mutex(())
+    private let book: BookBox
 
     public init(symbol: Symbol, priceDecimals: Int, settings: BacktestSettings) {
         self.symbol = symbol
         self.priceDecimals = priceDecimals
         self.settings = settings
-        self.state = Mutex(BookState(cash: settings.initialCash))
+        self.book = BookBox(BookState(cash: settings.initialCash))
+    }
+
+    /// Runs `body` on the book under the lock. The book lives in a class so `body` mutates
+    /// it in place: a `Mutex<BookState>` closure typed `throws(GordonError)` went through a
+    /// reabstraction thunk that copied the state in and out, and every order then copied
+    /// the whole order dictionary.
+    private func locked<Result>(_ body: (inout BookState) throws(GordonError) -> Result) throws(GordonError) -> Result {
+        try lock.withLock { _ throws(GordonError) -> Result in try body(&book.state) }
+    }
+
+    private func locked<Result>(_ body: (inout BookState) -> Result) -> Result {
+        lock.withLock { _ in body(&book.state) }
     }
 
     // MARK: ExecutionModel
@@ -72,12 +85,12 @@ public final class BacktestExecution: ExecutionModel, Sendable {
 
     public func order(symbol: Symbol, clientOrderId: ClientOrderId) async throws(GordonError) -> Order? {
         guard symbol == self.symbol else { return nil }
-        return state.withLock { $0.orders[clientOrderId] }
+        return locked { $0.orders[clientOrderId] }
     }
 
     public func openOrders(symbol: Symbol?) async throws(GordonError) -> [Order] {
         guard symbol == nil || symbol == self.symbol else { return [] }
-        return state.withLock { book in book.openIds.compactMap { book.orders[$0] } }
+        return locked { book in book.openIds.compactMap { book.orders[$0] } }
     }
 
     public func balances() async throws(GordonError) -> [Balance] {
@@ -92,7 +105,7 @@ public final class BacktestExecution: ExecutionModel, Sendable {
 
     /// The book's state: balances, fills and fees so far.
     public var snapshot: BookSnapshot {
-        state.withLock { book in
+        locked { book in
             BookSnapshot(cash: book.cash, lockedCash: book.lockedCash, base: book.base, lockedBase: book.lockedBase,
                          fillCount: book.fills.count, totalCommission: book.totalCommission,
                          referencePrice: book.referenceValue.map { BarSeries.exactPrice($0, decimals: priceDecimals) })
@@ -100,18 +113,29 @@ public final class BacktestExecution: ExecutionModel, Sendable {
     }
 
     /// Every fill so far, oldest first.
-    public var fills: [Fill] { state.withLock { $0.fills } }
+    public var fills: [Fill] { locked { $0.fills } }
+
+    /// The book now and the fills since `start` (an earlier snapshot's `fillCount`), read
+    /// under one lock.
+    public func snapshot(fillsFrom start: Int) -> (BookSnapshot, [Fill]) {
+        locked { book in
+            (BookSnapshot(cash: book.cash, lockedCash: book.lockedCash, base: book.base, lockedBase: book.lockedBase,
+                          fillCount: book.fills.count, totalCommission: book.totalCommission,
+                          referencePrice: book.referenceValue.map { BarSeries.exactPrice($0, decimals: priceDecimals) }),
+             start < book.fills.count ? Array(book.fills[start...]) : [])
+        }
+    }
 
     /// The fills from index `start` on (`BookSnapshot.fillCount` of an earlier snapshot).
     public func fills(from start: Int) -> [Fill] {
-        state.withLock { book in start < book.fills.count ? Array(book.fills[start...]) : [] }
+        locked { book in start < book.fills.count ? Array(book.fills[start...]) : [] }
     }
 
     /// Starts a bar: the reference price becomes its open, then resting limit orders the
     /// bar's range reaches fill (at the open if it already crossed them, else at the limit).
     public func open(bar: Bar) throws(GordonError) {
         let time = Timestamp(milliseconds: bar.openTime)
-        try state.withLock { (book: inout BookState) throws(GordonError) in
+        try locked { (book: inout BookState) throws(GordonError) in
             book.referenceValue = bar.open
             book.time = time
             guard !book.openIds.isEmpty else { return }
@@ -123,14 +147,17 @@ public final class BacktestExecution: ExecutionModel, Sendable {
                 let reached = order.side == .buy ? bar.low <= limit.value.doubleApproximation : bar.high >= limit.value.doubleApproximation
                 guard reached else { continue }
                 let crossedAtOpen = order.side == .buy ? open <= limit : open >= limit
-                try fill(&book, id: id, at: crossedAtOpen ? open : limit, isMaker: !crossedAtOpen)
+                var resting = order
+                try fill(&book, &resting, at: crossedAtOpen ? open : limit, isMaker: !crossedAtOpen)
+                book.orders[id] = resting
+                book.openIds.removeAll { $0 == id }
             }
         }
     }
 
     /// Ends a bar: the reference price becomes its close.
     public func close(bar: Bar, closeTime: Int64) {
-        state.withLock { book in
+        locked { book in
             book.referenceValue = bar.close
             book.time = Timestamp(milliseconds: closeTime)
         }
@@ -141,7 +168,7 @@ public final class BacktestExecution: ExecutionModel, Sendable {
         guard request.symbol == symbol else {
             throw GordonError(.invalidOrder, "this backtest trades \(symbol) only", context: ["symbol": request.symbol.rawValue])
         }
-        return try state.withLock { (book: inout BookState) throws(GordonError) -> Order in
+        return try locked { (book: inout BookState) throws(GordonError) -> Order in
             if let existing = book.orders[request.clientOrderId] {
                 guard existing.request == request else {
                     throw GordonError(.invalidOrder, "client order id reused with different terms",
@@ -160,33 +187,40 @@ public final class BacktestExecution: ExecutionModel, Sendable {
             var order = Order(accepting: request, at: book.time)
             try order.apply(status: .new, executedQuantity: .zero, cumulativeQuote: .zero, at: book.time,
                             exchangeOrderId: book.nextOrderId)
-            book.orders[request.clientOrderId] = order
-            book.openIds.append(request.clientOrderId)
             switch request.type {
             case .market:
-                try fill(&book, id: request.clientOrderId, at: slipped(reference, side: request.side), isMaker: false)
+                // Fills at once: stored once, in its final state, never among the open orders.
+                try fill(&book, &order, at: slipped(reference, side: request.side), isMaker: false)
+                book.orders[request.clientOrderId] = order
+                return order
             case .limit where request.timeInForce == .ioc || request.timeInForce == .fok:
                 let marketable = request.side == .buy ? reference <= request.price! : reference >= request.price!
                 if marketable {
-                    try fill(&book, id: request.clientOrderId, at: reference, isMaker: false)
+                    try fill(&book, &order, at: reference, isMaker: false)
                 } else {
-                    try finish(&book, id: request.clientOrderId, status: .expired)
+                    try finish(&book, &order, status: .expired)
                 }
+                book.orders[request.clientOrderId] = order
+                return order
             default:
-                break
+                book.orders[request.clientOrderId] = order
+                book.openIds.append(request.clientOrderId)
+                return order
             }
-            return book.orders[request.clientOrderId]!
         }
     }
 
     public func cancelNow(symbol: Symbol, clientOrderId: ClientOrderId) throws(GordonError) -> Order {
-        try state.withLock { (book: inout BookState) throws(GordonError) -> Order in
+        try locked { (book: inout BookState) throws(GordonError) -> Order in
             guard symbol == self.symbol, let order = book.orders[clientOrderId] else {
                 throw GordonError(.unknownOrder, "Unknown order sent.", context: ["clientOrderId": clientOrderId.rawValue])
             }
             guard order.isOpen else { return order }
-            try finish(&book, id: clientOrderId, status: .canceled)
-            return book.orders[clientOrderId]!
+            var canceled = order
+            try finish(&book, &canceled, status: .canceled)
+            book.orders[clientOrderId] = canceled
+            book.openIds.removeAll { $0 == clientOrderId }
+            return canceled
         }
     }
 
@@ -239,24 +273,27 @@ public final class BacktestExecution: ExecutionModel, Sendable {
         }
     }
 
-    /// Fills the rest of an order at `price` (or as much as the cash covers, for a buy).
-    private func fill(_ book: inout BookState, id: ClientOrderId, at price: Price, isMaker: Bool) throws(GordonError) {
-        guard var order = book.orders[id] else { return }
+    /// Fills the rest of `order` at `price` (or as much as the cash covers, for a buy) and
+    /// releases what it locked. The caller stores the order.
+    private func fill(_ book: inout BookState, _ order: inout Order, at price: Price, isMaker: Bool) throws(GordonError) {
+        let id = order.clientOrderId
         release(&book, id: id, side: order.side)
         let rate = settings.fees.rate(isMaker: isMaker)
         var quantity = order.remainingQuantity.value
-        if order.side == .buy {
+        var notional = try price.value.multiplied(by: quantity)
+        var commission = notional * rate
+        if order.side == .buy, notional + commission > book.cash {
             let perUnit = try price.value.multiplied(by: ExactDecimal.one + rate)
             let affordable = try book.cash.divided(by: perUnit, scale: 8, rounding: .down)
-            if affordable < quantity {
-                quantity = try settings.filters.roundedQuantity(Quantity(affordable), type: order.type).value
-            }
-        } else {
-            quantity = min(quantity, book.base)
+            quantity = try settings.filters.roundedQuantity(Quantity(affordable), type: order.type).value
+            notional = try price.value.multiplied(by: quantity)
+            commission = notional * rate
+        } else if order.side == .sell, quantity > book.base {
+            quantity = book.base
+            notional = try price.value.multiplied(by: quantity)
+            commission = notional * rate
         }
         if quantity.isPositive {
-            let notional = try price.value.multiplied(by: quantity)
-            let commission = notional * rate
             if order.side == .buy {
                 book.cash -= notional + commission
                 book.base += quantity
@@ -272,20 +309,15 @@ public final class BacktestExecution: ExecutionModel, Sendable {
                 commissionAsset: symbol.quote ?? .usdt, isMaker: isMaker, time: book.time))
         }
         let executed = try Quantity(order.executedQuantity.value + quantity)
-        let quote = order.cumulativeQuoteQuantity + (try price.value.multiplied(by: quantity))
         let status: OrderStatus = executed == order.quantity ? .filled : .expired
-        try order.apply(status: status, executedQuantity: executed, cumulativeQuote: quote, at: book.time)
-        book.orders[id] = order
-        book.openIds.removeAll { $0 == id }
+        try order.apply(status: status, executedQuantity: executed, cumulativeQuote: order.cumulativeQuoteQuantity + notional,
+                        at: book.time)
     }
 
-    private func finish(_ book: inout BookState, id: ClientOrderId, status: OrderStatus) throws(GordonError) {
-        guard var order = book.orders[id] else { return }
-        release(&book, id: id, side: order.side)
+    private func finish(_ book: inout BookState, _ order: inout Order, status: OrderStatus) throws(GordonError) {
+        release(&book, id: order.clientOrderId, side: order.side)
         try order.apply(status: status, executedQuantity: order.executedQuantity,
                         cumulativeQuote: order.cumulativeQuoteQuantity, at: book.time)
-        book.orders[id] = order
-        book.openIds.removeAll { $0 == id }
     }
 }
 
@@ -308,13 +340,19 @@ public struct BookSnapshot: Sendable, Hashable {
     }
 }
 
+/// The book behind `BacktestExecution`'s lock (the only access path), hence unchecked.
+final class BookBox: @unchecked Sendable {
+    var state: BookState
+    init(_ state: BookState) { self.state = state }
+}
+
 struct BookState {
     var cash: ExactDecimal
     var lockedCash: ExactDecimal = .zero
     var base: ExactDecimal = .zero
     var lockedBase: ExactDecimal = .zero
     var locks: [ClientOrderId: ExactDecimal] = [:]
-    var orders: [ClientOrderId: Order] = [:]
+    var orders = [ClientOrderId: Order](minimumCapacity: 1024)
     var openIds: [ClientOrderId] = []
     var fills: [Fill] = []
     var totalCommission: ExactDecimal = .zero

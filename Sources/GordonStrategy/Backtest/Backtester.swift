@@ -221,6 +221,11 @@ struct Ledger {
             guard !position.isOpen else { return }
             let fraction = min(sizer.fraction(), maxExposure)
             guard fraction > 0 else { return }
+            // Once cash is too small for one lot (a ruined account), every entry signal
+            // would be refused: skip the exact arithmetic when the estimate is clearly short.
+            let lot = (filters.marketStepSize ?? filters.stepSize)?.doubleApproximation ?? 1e-8
+            let estimate = cashValue * fraction / (reference.value.doubleApproximation * (1 + fees.rate(isMaker: false).doubleApproximation))
+            guard estimate >= lot * 0.999 else { return }
             let equity = book.equity(at: reference)
             let budget = try min(book.cash, Ledger.decimal(equity.doubleApproximation * fraction))
             let slip = ExactDecimal.one + exchange.settings.slippage
@@ -230,11 +235,10 @@ struct Ledger {
             let quantity = try filters.roundedQuantity(raw, type: .market)
             guard quantity.value.isPositive else { return }
             guard let order = try place(.buy, quantity: quantity) else { return }
-            let newFills = exchange.fills(from: book.fillCount)
-            let after = exchange.snapshot
+            let (after, newFills) = exchange.snapshot(fillsFrom: book.fillCount)
             guard !order.executedQuantity.isZero, let last = newFills.last else { return }
             let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
-            let average = try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
+            let average = try Ledger.averagePrice(order, newFills)
             entry = (index, last.time, average, order.executedQuantity, commission, order.cumulativeQuoteQuantity, reason)
             position = PositionView(isOpen: true, entryPrice: average.value.doubleApproximation, entryIndex: index,
                                     lastExitIndex: position.lastExitIndex, quantity: order.executedQuantity.value.doubleApproximation)
@@ -243,11 +247,10 @@ struct Ledger {
             guard position.isOpen, let entry else { return }
             let held = try Quantity(book.base)
             guard held.value.isPositive, let order = try place(.sell, quantity: held) else { return }
-            let newFills = exchange.fills(from: book.fillCount)
-            let after = exchange.snapshot
+            let (after, newFills) = exchange.snapshot(fillsFrom: book.fillCount)
             guard let last = newFills.last else { return }
             let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
-            let average = try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
+            let average = try Ledger.averagePrice(order, newFills)
             let totalCommission = entry.commission + commission
             let profit = order.cumulativeQuoteQuantity - entry.cost - totalCommission
             let trade = Trade(entryIndex: entry.index, exitIndex: index, entryTime: entry.time, exitTime: last.time,
@@ -277,6 +280,13 @@ struct Ledger {
     private mutating func refreshValues(_ book: BookSnapshot) {
         cashValue = (book.cash + book.lockedCash).doubleApproximation
         baseValue = (book.base + book.lockedBase).doubleApproximation
+    }
+
+    /// The order's average fill price: the price itself for one fill, else quote over
+    /// quantity to 8 places.
+    static func averagePrice(_ order: Order, _ fills: [Fill]) throws(GordonError) -> Price {
+        if fills.count == 1 { return fills[0].price }
+        return try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
     }
 
     /// A double amount as a decimal with 8 places, rounded down (never more than there is).

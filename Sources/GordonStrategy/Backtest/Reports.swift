@@ -32,7 +32,8 @@ public enum BacktestReport {
 
     /// The summary as an aligned two-column table.
     public static func summary(_ result: BacktestResult, title: String) -> String {
-        let rows = [("strategy", result.strategyName), ("commission paid", result.totalCommission.description)]
+        let commission = (try? result.totalCommission.rounded(scale: 8, rule: .halfEven)) ?? result.totalCommission
+        let rows = [("strategy", result.strategyName), ("commission paid", commission.description)]
             + result.metrics.rows
         let width = rows.map(\.0.count).max() ?? 0
         var text = title + "\n"
