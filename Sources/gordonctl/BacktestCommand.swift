@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import GordonDomain
 import GordonKernel
 import GordonKlineFiles
@@ -21,7 +22,9 @@ struct BacktestCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(help: "Entry strategy name (see `gordonctl strategies`).") var strategy: String
+    @Option(help: "Entry strategy name (see `gordonctl strategies`).") var strategy: String?
+    @Option(help: ArgumentHelp(#"A JSON trading plan file instead of --strategy/--param/--overlay/--sizing/--max-exposure: {"strategy":{"name":…,"parameters":{…}},"overlays":[…],"sizing":{…},"maxExposure":1}"#))
+    var plan: String?
     @Option(name: .customLong("param"), help: "Strategy parameter as name=value; repeatable.") var params: [String] = []
     @Option(name: .customLong("overlay"), help: "Overlay as NAME or NAME:k=v,k=v; repeatable, applied in order.")
     var overlays: [String] = []
@@ -139,6 +142,22 @@ struct BacktestCommand: AsyncParsableCommand {
     // MARK: Input
 
     func makePlan() throws -> TradingPlan {
+        if let plan {
+            guard strategy == nil, params.isEmpty, overlays.isEmpty, sizing == nil else {
+                throw ValidationError("give either --plan or --strategy (with --param, --overlay, --sizing), not both")
+            }
+            let bytes: Data
+            do { bytes = try Data(contentsOf: URL(fileURLWithPath: plan)) } catch {
+                throw GordonError(.marketDataUnreadable, "cannot read the plan \(plan)", context: ["path": plan])
+            }
+            let decoded: TradingPlan
+            do { decoded = try JSONDecoder().decode(TradingPlan.self, from: bytes) } catch {
+                throw GordonError(.invalidBacktestConfig, "\(plan) is not a trading plan: \(Self.describe(error))")
+            }
+            _ = try decoded.makeSizing()
+            return decoded
+        }
+        guard let strategy else { throw ValidationError("name a strategy with --strategy NAME (or give --plan FILE)") }
         var parameters: [String: Double] = [:]
         for param in params {
             let (name, text) = try Self.keyValue(param, what: "--param")
@@ -195,6 +214,23 @@ struct BacktestCommand: AsyncParsableCommand {
                               + "(\(series.gaps().count) gap(s) in all; --allow-gaps accepts them)")
         }
         return series
+    }
+
+    /// A decoding error in one line: what was wrong and where.
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing \(key.stringValue) at \(path(context.codingPath))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+             DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
     }
 
     static func keyValue(_ text: String, what: String) throws -> (String, String) {

@@ -132,6 +132,28 @@ final class TemporaryDirectory {
         #expect(allowed.status == 0, "\(allowed.stderr)")
     }
 
+    @Test func aPlanFileDescribesTheWholeSetup() throws {
+        let directory = try TemporaryDirectory()
+        let csv = try dataFile(directory)
+        let plan = try directory.write("plan.json", #"""
+            {"strategy": {"name": "rsi_mean_reversion", "parameters": {"period": 10}},
+             "overlays": [{"name": "trailing_stop", "parameters": {"percent": 1}}],
+             "sizing": {"name": "fixed_fraction", "parameters": {"fraction": 0.5}}, "maxExposure": 0.8}
+            """#)
+        let result = try gordonctl(["backtest", "--plan", plan, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("rsi_mean_reversion+trailing_stop"))
+
+        let broken = try directory.write("broken.json", #"{"overlays": []}"#)
+        let bad = try gordonctl(["backtest", "--plan", broken, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.split(separator: "\n").count == 1)
+        #expect(bad.stderr.contains("missing strategy"), "\(bad.stderr)")
+        let both = try gordonctl(["backtest", "--plan", plan, "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
+                                  "--interval", "1m"])
+        #expect(both.status == 2 && both.stderr.contains("not both"))
+    }
+
     @Test func strategiesListsEveryName() throws {
         let result = try gordonctl(["strategies"])
         #expect(result.status == 0)
