@@ -7,7 +7,9 @@ import Testing
 /// A stream of its own for each test on the shared server, deleted at the end.
 private func withStream(_ body: (JetStream, String, String) async throws -> Void) async throws {
     let client = try await connectShared(name: "js")
-    let js = JetStream(client: client)
+    // Stream administration on a CI machine whose two cores also run every other suite:
+    // give the server more than the client's 5 s default before calling it lost.
+    let js = JetStream(client: client, timeout: .seconds(20))
     let name = "T\(UInt32.random(in: 0...UInt32.max))"
     let root = "js.\(name.lowercased())"
     var config = StreamConfig(name: name, subjects: ["\(root).>"])

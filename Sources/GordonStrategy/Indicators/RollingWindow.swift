@@ -34,6 +34,16 @@ struct RollingWindow: Sendable {
 
     /// Oldest first.
     var values: [Double] { (0..<count).map { storage[(head + $0) % capacity] } }
+
+    /// Visits the values oldest first, without allocating.
+    func forEach(_ body: (Double) -> Void) {
+        var index = head
+        for _ in 0..<count {
+            body(storage[index])
+            index += 1
+            if index == capacity { index = 0 }
+        }
+    }
 }
 
 /// A running mean over a fixed window, computed the way pandas' `rolling(n).mean()` does
@@ -81,10 +91,14 @@ struct CompensatedMean: Sendable {
     }
 }
 
-/// Population mean and standard deviation of a window, recomputed from the window every
-/// `period` updates so running sums never drift.
+/// Mean and standard deviation of a window from running sums of `x − shift`, the shift
+/// being the window's mean at the last resync (every `period` updates, which also rebuilds
+/// the sums from the window so they never drift). Shifting keeps the sums near the data's
+/// spread rather than its level, so a price of 100,000 moving by cents loses no precision
+/// to cancellation.
 struct RollingMoments: Sendable {
     private var window: RollingWindow
+    private var shift = 0.0
     private var sum = 0.0
     private var sumOfSquares = 0.0
     private var sinceResync = 0
@@ -96,37 +110,58 @@ struct RollingMoments: Sendable {
     mutating func push(_ value: Double) {
         let evicted = window.push(value)
         sinceResync += 1
-        if sinceResync >= window.capacity {
+        if sinceResync >= window.capacity || window.count == 1 {
             sinceResync = 0
-            sum = 0
-            sumOfSquares = 0
-            for stored in window.values {
-                sum += stored
-                sumOfSquares += stored * stored
-            }
+            resync()
             return
         }
         if let evicted {
-            sum -= evicted
-            sumOfSquares -= evicted * evicted
+            let d = evicted - shift
+            sum -= d
+            sumOfSquares -= d * d
         }
-        sum += value
-        sumOfSquares += value * value
+        let d = value - shift
+        sum += d
+        sumOfSquares += d * d
     }
 
-    /// Mean and population (n) or sample (n − 1) standard deviation. When the running sums
-    /// cancel too much to be trusted (a nearly flat window), both come from the window
-    /// itself, so a flat window has a deviation of exactly 0.
+    private mutating func resync() {
+        var total = 0.0
+        window.forEach { total += $0 }
+        shift = total / Double(window.count)
+        sum = 0
+        sumOfSquares = 0
+        window.forEach { value in
+            let d = value - shift
+            sum += d
+            sumOfSquares += d * d
+        }
+    }
+
+    /// Mean and population (n) or sample (n − 1) standard deviation. A window whose values
+    /// are (nearly) all equal is recomputed directly, so a flat window has a deviation of
+    /// exactly 0 rather than a rounding residue.
     func meanAndDeviation(sample: Bool) -> (mean: Double, deviation: Double) {
         let n = Double(window.count)
         let divisor = sample ? n - 1 : n
-        let mean = sum / n
-        let variance = divisor > 0 ? (sumOfSquares - n * mean * mean) / divisor : 0
-        if variance < 1e-6 * mean * mean || divisor <= 0 {
-            let exact = Statistics.meanAndDeviation(window.values[...], sample: sample)
-            return (exact.0, exact.1)
+        let meanOffset = sum / n
+        let variance = divisor > 0 ? (sumOfSquares - sum * meanOffset) / divisor : 0
+        if divisor <= 0 || variance <= 1e-10 * (sumOfSquares / n) {
+            return exact(sample: sample)
         }
-        return (mean, variance.squareRoot())
+        return (shift + meanOffset, variance.squareRoot())
+    }
+
+    /// Two passes over the window, as the batch forms compute it.
+    private func exact(sample: Bool) -> (mean: Double, deviation: Double) {
+        let n = Double(window.count)
+        var total = 0.0
+        window.forEach { total += $0 }
+        let mean = total / n
+        var squares = 0.0
+        window.forEach { squares += ($0 - mean) * ($0 - mean) }
+        let divisor = sample ? n - 1 : n
+        return (mean, divisor > 0 ? (squares / divisor).squareRoot() : 0)
     }
 }
 
