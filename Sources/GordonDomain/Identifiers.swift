@@ -35,10 +35,16 @@ public struct ClientOrderId: Sendable, Hashable, Comparable, CustomStringConvert
     public let rawValue: String
 
     public init(_ text: some StringProtocol) throws(GordonError) {
+        try self.init(String(text))
+    }
+
+    /// The concrete form: validating through the generic `StringProtocol` path costs a
+    /// witness call per byte, and the executor and backtester make one id per order.
+    public init(_ text: String) throws(GordonError) {
         guard (1...36).contains(text.utf8.count), text.utf8.allSatisfy(ClientOrderId.isAllowed) else {
             throw GordonError(.invalidIdentifier, "client order id must match ^[.A-Z:/a-z0-9_-]{1,36}$", context: ["value": String(text.prefix(80))])
         }
-        self.rawValue = String(text)
+        self.rawValue = text
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {

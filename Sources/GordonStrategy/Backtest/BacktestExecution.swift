@@ -54,11 +54,14 @@ public final class BacktestExecution: ExecutionModel, Sendable {
     private let lock = Mutex(())
     private let book: BookBox
 
-    public init(symbol: Symbol, priceDecimals: Int, settings: BacktestSettings) {
+    /// `expectedOrders` sizes the order table up front (it only grows past it).
+    public init(symbol: Symbol, priceDecimals: Int, settings: BacktestSettings, expectedOrders: Int = 1024) {
         self.symbol = symbol
         self.priceDecimals = priceDecimals
         self.settings = settings
-        self.book = BookBox(BookState(cash: settings.initialCash))
+        var state = BookState(cash: settings.initialCash)
+        state.orders.reserveCapacity(expectedOrders)
+        self.book = BookBox(state)
     }
 
     /// Runs `body` on the book under the lock. The book lives in a class so `body` mutates
@@ -352,7 +355,7 @@ struct BookState {
     var base: ExactDecimal = .zero
     var lockedBase: ExactDecimal = .zero
     var locks: [ClientOrderId: ExactDecimal] = [:]
-    var orders = [ClientOrderId: Order](minimumCapacity: 1024)
+    var orders: [ClientOrderId: Order] = [:]
     var openIds: [ClientOrderId] = []
     var fills: [Fill] = []
     var totalCommission: ExactDecimal = .zero

@@ -124,7 +124,10 @@ public struct Backtester: Sendable {
                                         extra: MarketContext?, tradeFrom: Int,
                                         progress: ((Int) -> Void)?) throws(GordonError) -> BacktestResult {
         guard !series.isEmpty else { throw GordonError(.invalidMarketData, "no bars to backtest") }
-        let exchange = BacktestExecution(symbol: series.symbol, priceDecimals: series.priceDecimals, settings: settings)
+        // A busy strategy places an order every few dozen bars; growing the table in steps
+        // would rehash every order id each time.
+        let exchange = BacktestExecution(symbol: series.symbol, priceDecimals: series.priceDecimals, settings: settings,
+                                         expectedOrders: max(1024, series.count / 32))
         let barsPerYear = 365.25 * 86_400_000 / Double(series.interval.nominalMilliseconds)
         var context = extra ?? MarketContext(series: series)
         var sizer = SizingState(sizing, barsPerYear: barsPerYear)

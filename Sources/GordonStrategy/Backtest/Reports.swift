@@ -1,4 +1,4 @@
-public import GordonDomain
+import GordonDomain
 
 /// A backtest's files: the trade list and equity curve as CSV, the curve as an SVG picture.
 /// Text only, built from the result alone, so the same run gives byte-identical files.

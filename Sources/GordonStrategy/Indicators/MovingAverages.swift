@@ -13,6 +13,7 @@ public struct SMA: Sendable {
     public var warmUp: Int { period }
 
     @discardableResult
+    @inline(__always)
     public mutating func update(_ x: Double) -> Double? {
         value = mean.update(x)
         return value

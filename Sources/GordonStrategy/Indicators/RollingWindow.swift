@@ -16,6 +16,7 @@ struct RollingWindow: Sendable {
 
     /// Adds `value`; returns the value that fell out when the window was full.
     @discardableResult
+    @inline(__always)
     mutating func push(_ value: Double) -> Double? {
         if count < capacity {
             storage[count] = value  // head stays 0 until the window is full
@@ -66,6 +67,7 @@ struct CompensatedMean: Sendable {
     var period: Int { window.capacity }
 
     /// The mean of the last `period` values, nil until there are that many.
+    @inline(__always)
     mutating func update(_ value: Double) -> Double? {
         if let evicted = window.push(value) {
             let y = -evicted - removeCompensation

@@ -1,4 +1,4 @@
-public import GordonKernel
+import GordonKernel
 
 /// Enter when the fast moving average of closes crosses above the slow one; exit when it
 /// crosses below (strictly, as `crossedAbove` defines). The classic trend-following pair,
