@@ -82,6 +82,16 @@ public enum KlineFileLoader {
         }
     }
 
+    /// Writes `bytes` to `path`, replacing it: the one file-writing path for the kline CSVs,
+    /// reports and benchmark files built on these series.
+    public static func write(_ bytes: [UInt8], to path: String) throws(GordonError) {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw GordonError(.marketDataUnreadable, "cannot write \(path): \(error)", context: ["path": path])
+        }
+    }
+
     static func fileName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])

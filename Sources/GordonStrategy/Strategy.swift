@@ -87,24 +87,7 @@ public struct StrategyParameters: Sendable, Hashable {
 }
 
 /// A strategy as the catalogue lists it.
-public struct StrategyDescriptor: Sendable {
-    public let name: String
-    public let summary: String
-    public let parameters: [ParameterSpec]
-    private let build: @Sendable (StrategyParameters) throws(GordonError) -> any Strategy
-
-    public init(name: String, summary: String, parameters: [ParameterSpec],
-                build: @escaping @Sendable (StrategyParameters) throws(GordonError) -> any Strategy) {
-        self.name = name
-        self.summary = summary
-        self.parameters = parameters
-        self.build = build
-    }
-
-    public func make(_ given: [String: Double] = [:]) throws(GordonError) -> any Strategy {
-        try build(StrategyParameters(owner: name, specs: parameters, given: given))
-    }
-}
+public typealias StrategyDescriptor = RuleDescriptor<any Strategy>
 
 /// A strategy by name and parameters, as bot configs and `gordonctl backtest` give it:
 /// `{"name": "ema_crossover", "parameters": {"fast": 12, "slow": 26}}`.
@@ -124,19 +107,25 @@ public struct StrategyConfig: Sendable, Hashable, Codable {
     }
 }
 
-/// A named rule built from validated parameters: the catalogue entry shape shared by
-/// overlays and sizing rules.
+/// A named rule built from validated parameters: the catalogue entry of every strategy,
+/// overlay and sizing rule.
 public struct RuleDescriptor<Rule: Sendable>: Sendable {
     public let name: String
     public let summary: String
     public let parameters: [ParameterSpec]
-    let build: @Sendable (StrategyParameters) -> Rule
+    private let build: @Sendable (StrategyParameters) throws(GordonError) -> Rule
 
-    public init(name: String, summary: String, parameters: [ParameterSpec], build: @escaping @Sendable (StrategyParameters) -> Rule) {
+    public init(name: String, summary: String, parameters: [ParameterSpec],
+                build: @escaping @Sendable (StrategyParameters) throws(GordonError) -> Rule) {
         self.name = name
         self.summary = summary
         self.parameters = parameters
         self.build = build
+    }
+
+    /// The rule with `given` parameters over the defaults, validated.
+    public func make(_ given: [String: Double] = [:]) throws(GordonError) -> Rule {
+        try build(StrategyParameters(owner: name, specs: parameters, given: given))
     }
 
     /// The rule `config` names from `catalog`, or a one-line error naming the known ones.
@@ -144,6 +133,6 @@ public struct RuleDescriptor<Rule: Sendable>: Sendable {
         guard let descriptor = catalog.first(where: { $0.name == config.name }) else {
             throw GordonError(.unknownStrategy, "unknown \(kind) '\(config.name)'; known: " + catalog.map(\.name).joined(separator: ", "))
         }
-        return descriptor.build(try StrategyParameters(owner: config.name, specs: descriptor.parameters, given: config.parameters))
+        return try descriptor.make(config.parameters)
     }
 }

@@ -288,18 +288,6 @@ struct BacktestCommand: AsyncParsableCommand {
         if mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw GordonError(.marketDataUnreadable, "cannot create directory \(directory): errno \(errno)")
         }
-        try Self.writeBytes(directory + "/" + name, Array(text.utf8))
-    }
-
-    static func writeBytes(_ path: String, _ content: [UInt8]) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw GordonError(.marketDataUnreadable, "cannot write \(path): errno \(errno)") }
-        defer { close(descriptor) }
-        var offset = 0
-        while offset < content.count {
-            let written = content.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            guard written > 0 else { throw GordonError(.marketDataUnreadable, "cannot write \(path): errno \(errno)") }
-            offset += written
-        }
+        try KlineFileLoader.write(Array(text.utf8), to: directory + "/" + name)
     }
 }

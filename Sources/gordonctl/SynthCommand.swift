@@ -20,7 +20,7 @@ struct SynthCommand: ParsableCommand {
         guard bars > 0 else { throw ValidationError("--bars must be positive") }
         let series = SyntheticMarket(seed: seed).generate(count: bars, symbol: try Symbol(symbol),
                                                           interval: try Interval(parsing: interval), startOpenTime: start)
-        try BacktestCommand.writeBytes(out, BinanceKlineCSV.write(series))
+        try KlineFileLoader.write(BinanceKlineCSV.write(series), to: out)
         print("wrote \(bars) bars to \(out)")
     }
 }

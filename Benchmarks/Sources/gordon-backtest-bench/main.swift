@@ -4,12 +4,6 @@ import GordonKernel
 import GordonKlineFiles
 import GordonStrategy
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// Backtest throughput: the SMA crossover beside backtesting.py (`Benchmarks/backtest`),
 /// every catalogue strategy, and a parameter sweep on both cores.
 @main
@@ -33,7 +27,7 @@ struct BacktestBench: AsyncParsableCommand {
         if let generate {
             let series = SyntheticMarket(seed: seed).generate(count: generate, symbol: symbol, interval: .oneMinute,
                                                               startOpenTime: 1_577_836_800_000)
-            try writeFile(csv, BinanceKlineCSV.write(series))
+            try KlineFileLoader.write(BinanceKlineCSV.write(series), to: csv)
             print("{\"generated\": \(generate), \"file\": \"\(csv)\"}")
             return
         }
@@ -67,7 +61,7 @@ struct BacktestBench: AsyncParsableCommand {
                 for trade in trades {
                     text += "\(trade.entryIndex),\(trade.exitIndex),\(trade.entryPrice),\(trade.exitPrice),\(trade.quantity)\n"
                 }
-                try writeFile(tradesOut, Array(text.utf8))
+                try KlineFileLoader.write(Array(text.utf8), to: tradesOut)
             }
             print("{\"bars\": \(series.count), \"seconds\": \(best), \"bars_per_second\": \(Double(series.count) / best), "
                   + "\"trades\": \(trades.count), \"final_equity\": \(result!.equity.last!), \"load_seconds\": \(loadSeconds), "
@@ -105,17 +99,5 @@ struct BacktestBench: AsyncParsableCommand {
 
     private func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
-
-    private func writeFile(_ path: String, _ bytes: [UInt8]) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else { throw ValidationError("cannot write \(path)") }
-        defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            guard written > 0 else { throw ValidationError("cannot write \(path)") }
-            offset += written
-        }
     }
 }

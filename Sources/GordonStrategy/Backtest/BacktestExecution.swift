@@ -107,16 +107,10 @@ public final class BacktestExecution: ExecutionModel, Sendable {
     // MARK: Synchronous core, used by the backtester
 
     /// The book's state: balances, fills and fees so far.
-    public var snapshot: BookSnapshot {
-        locked { book in
-            BookSnapshot(cash: book.cash, lockedCash: book.lockedCash, base: book.base, lockedBase: book.lockedBase,
-                         fillCount: book.fills.count, totalCommission: book.totalCommission,
-                         referencePrice: book.referenceValue.map { BarSeries.exactPrice($0, decimals: priceDecimals) })
-        }
-    }
+    public var snapshot: BookSnapshot { snapshot(fillsFrom: .max).0 }
 
     /// Every fill so far, oldest first.
-    public var fills: [Fill] { locked { $0.fills } }
+    public var fills: [Fill] { snapshot(fillsFrom: 0).1 }
 
     /// The book now and the fills since `start` (an earlier snapshot's `fillCount`), read
     /// under one lock.
@@ -127,11 +121,6 @@ public final class BacktestExecution: ExecutionModel, Sendable {
                           referencePrice: book.referenceValue.map { BarSeries.exactPrice($0, decimals: priceDecimals) }),
              start < book.fills.count ? Array(book.fills[start...]) : [])
         }
-    }
-
-    /// The fills from index `start` on (`BookSnapshot.fillCount` of an earlier snapshot).
-    public func fills(from start: Int) -> [Fill] {
-        locked { book in start < book.fills.count ? Array(book.fills[start...]) : [] }
     }
 
     /// Starts a bar: the reference price becomes its open, then resting limit orders the
@@ -332,7 +321,7 @@ public struct BookSnapshot: Sendable, Hashable {
     /// Free base asset (the position).
     public let base: ExactDecimal
     public let lockedBase: ExactDecimal
-    /// Fills so far (`BacktestExecution.fills(from:)` reads them).
+    /// Fills so far (`BacktestExecution.snapshot(fillsFrom:)` reads them).
     public let fillCount: Int
     public let totalCommission: ExactDecimal
     public let referencePrice: Price?

@@ -131,8 +131,8 @@ public struct Backtester: Sendable {
         let barsPerYear = 365.25 * 86_400_000 / Double(series.interval.nominalMilliseconds)
         var context = extra ?? MarketContext(series: series)
         var sizer = SizingState(sizing, barsPerYear: barsPerYear)
-        var ledger = Ledger(exchange: exchange, botId: botId, symbol: series.symbol, sizing: sizing,
-                            maxExposure: maxExposure, filters: settings.filters, fees: settings.fees)
+        var ledger = Ledger(exchange: exchange, botId: botId, symbol: series.symbol, maxExposure: maxExposure,
+                            filters: settings.filters, fees: settings.fees)
         var equity: [Double] = [], inPosition: [Bool] = []
         equity.reserveCapacity(series.count)
         inPosition.reserveCapacity(series.count)
@@ -141,6 +141,12 @@ public struct Backtester: Sendable {
         let observesCloses = sizer.observesCloses
         let lastIndex = series.count - 1
         context.position = ledger.position
+        /// Executes at the bar's close (same-close fills, and the end-of-data exit).
+        func closeAndExecute(_ signal: Signal, at index: Int) throws(GordonError) {
+            exchange.close(bar: series[index], closeTime: series.interval.closeTime(forOpenTime: series.openTime[index]))
+            try ledger.execute(signal, index: index, sizer: &sizer)
+            context.position = ledger.position
+        }
         for index in series.indices {
             // The exchange needs the bar only when an order goes out (the backtester places
             // market orders only, so nothing rests between bars).
@@ -161,16 +167,13 @@ public struct Backtester: Sendable {
             if signal.isEntry && isOpen || signal.isExit && !isOpen { signal = .hold }
             if signal != .hold {
                 if settings.fillTiming == .sameClose {
-                    exchange.close(bar: series[index], closeTime: series.interval.closeTime(forOpenTime: series.openTime[index]))
-                    try ledger.execute(signal, index: index, sizer: &sizer)
-                    context.position = ledger.position
+                    try closeAndExecute(signal, at: index)
                 } else {
                     pending = signal
                 }
             }
             if index == lastIndex, settings.closeAtEnd, ledger.position.isOpen {
-                exchange.close(bar: series[index], closeTime: series.interval.closeTime(forOpenTime: series.openTime[index]))
-                try ledger.execute(.exit(reason: "end of data"), index: index, sizer: &sizer)
+                try closeAndExecute(.exit(reason: "end of data"), at: index)
             }
             equity.append(ledger.equity(at: close))
             inPosition.append(ledger.position.isOpen)
@@ -189,7 +192,6 @@ struct Ledger {
     let exchange: BacktestExecution
     let botId: BotId
     let symbol: Symbol
-    let sizing: Sizing
     let maxExposure: Double
     let filters: ExchangeFilters
     let fees: FeeModel
@@ -200,12 +202,11 @@ struct Ledger {
     private var orderCount = 0
     private var entry: (index: Int, time: Timestamp, price: Price, quantity: Quantity, commission: ExactDecimal, cost: ExactDecimal, reason: String)?
 
-    init(exchange: BacktestExecution, botId: BotId, symbol: Symbol, sizing: Sizing, maxExposure: Double,
-         filters: ExchangeFilters, fees: FeeModel) {
+    init(exchange: BacktestExecution, botId: BotId, symbol: Symbol, maxExposure: Double, filters: ExchangeFilters,
+         fees: FeeModel) {
         self.exchange = exchange
         self.botId = botId
         self.symbol = symbol
-        self.sizing = sizing
         self.maxExposure = maxExposure
         self.filters = filters
         self.fees = fees
@@ -237,26 +238,20 @@ struct Ledger {
             let raw = try Quantity(budget.divided(by: perUnit, scale: 8, rounding: .down))
             let quantity = try filters.roundedQuantity(raw, type: .market)
             guard quantity.value.isPositive else { return }
-            guard let order = try place(.buy, quantity: quantity) else { return }
-            let (after, newFills) = exchange.snapshot(fillsFrom: book.fillCount)
-            guard !order.executedQuantity.isZero, let last = newFills.last else { return }
-            let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
-            let average = try Ledger.averagePrice(order, newFills)
-            entry = (index, last.time, average, order.executedQuantity, commission, order.cumulativeQuoteQuantity, reason)
+            guard let order = try place(.buy, quantity: quantity),
+                  let (after, time, average, commission) = try executed(order, since: book) else { return }
+            entry = (index, time, average, order.executedQuantity, commission, order.cumulativeQuoteQuantity, reason)
             position = PositionView(isOpen: true, entryPrice: average.value.doubleApproximation, entryIndex: index,
                                     lastExitIndex: position.lastExitIndex, quantity: order.executedQuantity.value.doubleApproximation)
             refreshValues(after)
         case .exit(let reason):
             guard position.isOpen, let entry else { return }
             let held = try Quantity(book.base)
-            guard held.value.isPositive, let order = try place(.sell, quantity: held) else { return }
-            let (after, newFills) = exchange.snapshot(fillsFrom: book.fillCount)
-            guard let last = newFills.last else { return }
-            let commission = newFills.reduce(ExactDecimal.zero) { $0 + $1.commission }
-            let average = try Ledger.averagePrice(order, newFills)
+            guard held.value.isPositive, let order = try place(.sell, quantity: held),
+                  let (after, time, average, commission) = try executed(order, since: book) else { return }
             let totalCommission = entry.commission + commission
             let profit = order.cumulativeQuoteQuantity - entry.cost - totalCommission
-            let trade = Trade(entryIndex: entry.index, exitIndex: index, entryTime: entry.time, exitTime: last.time,
+            let trade = Trade(entryIndex: entry.index, exitIndex: index, entryTime: entry.time, exitTime: time,
                               entryPrice: entry.price, exitPrice: average, quantity: entry.quantity,
                               commission: totalCommission, profit: profit, entryReason: entry.reason, exitReason: reason)
             trades.append(trade)
@@ -285,11 +280,17 @@ struct Ledger {
         baseValue = (book.base + book.lockedBase).doubleApproximation
     }
 
-    /// The order's average fill price: the price itself for one fill, else quote over
-    /// quantity to 8 places.
-    static func averagePrice(_ order: Order, _ fills: [Fill]) throws(GordonError) -> Price {
-        if fills.count == 1 { return fills[0].price }
-        return try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
+    /// What an order placed after `before` executed: the book now, the last fill's time, the
+    /// average price (the price itself for one fill, else quote over quantity to 8 places)
+    /// and the commission; nil if nothing filled.
+    private func executed(_ order: Order, since before: BookSnapshot) throws(GordonError)
+        -> (book: BookSnapshot, time: Timestamp, average: Price, commission: ExactDecimal)? {
+        let (after, fills) = exchange.snapshot(fillsFrom: before.fillCount)
+        guard !order.executedQuantity.isZero, let last = fills.last else { return nil }
+        let average = fills.count == 1
+            ? last.price
+            : try Price(order.cumulativeQuoteQuantity.divided(by: order.executedQuantity.value, scale: 8, rounding: .halfEven))
+        return (after, last.time, average, fills.reduce(ExactDecimal.zero) { $0 + $1.commission })
     }
 
     /// A double amount as a decimal with 8 places, rounded down (never more than there is).

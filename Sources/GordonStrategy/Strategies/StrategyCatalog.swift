@@ -21,15 +21,8 @@ public enum StrategyCatalog {
         VolatilityAdjustedMomentum.descriptor,
     ]
 
-    public static func descriptor(named name: String) throws(GordonError) -> StrategyDescriptor {
-        guard let descriptor = all.first(where: { $0.name == name }) else {
-            throw GordonError(.unknownStrategy, "unknown strategy '\(name)'; known: " + all.map(\.name).joined(separator: ", "))
-        }
-        return descriptor
-    }
-
     public static func make(_ config: StrategyConfig) throws(GordonError) -> any Strategy {
-        try descriptor(named: config.name).make(config.parameters)
+        try StrategyDescriptor.make(config, from: all, kind: "strategy")
     }
 }
 
