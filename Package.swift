@@ -19,10 +19,13 @@ let package = Package(
         .library(name: "GordonBus", targets: ["GordonBus"]),
         .library(name: "GordonStrategy", targets: ["GordonStrategy"]),
         .library(name: "GordonKlineFiles", targets: ["GordonKlineFiles"]),
+        .library(name: "GordonExchange", targets: ["GordonExchange"]),
+        .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
         .executable(name: "gordon-nats-config", targets: ["gordon-nats-config"]),
         .executable(name: "gordonctl", targets: ["gordonctl"]),
+        .executable(name: "gordon-binance-sim", targets: ["gordon-binance-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -32,6 +35,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Leaf: error taxonomy, trace ids, secrets. Imports nothing of Gordon.
@@ -42,6 +50,38 @@ let package = Package(
         .target(name: "GordonStrategy", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
         // Binance public-data kline files (CSV, zip) into bar series.
         .target(name: "GordonKlineFiles", dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy"], swiftSettings: strict),
+        // Binance spot: signed REST, market and user-data WebSocket streams, the rate limiter,
+        // filters and fees; live, testnet or BinanceSim by configuration only.
+        .target(
+            name: "GordonExchange",
+            dependencies: [
+                "GordonKernel", "GordonDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // A local Binance-compatible exchange: the same REST paths, JSON, errors and headers,
+        // a matching engine over a replayed or generated price feed, and fault injection.
+        .target(
+            name: "BinanceSim",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonExchange", "GordonStrategy", "GordonKlineFiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The migrator as a library: gordon-migrate drives it, services use its schema check.
         .target(
             name: "GordonMigrations",
@@ -125,6 +165,28 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .executableTarget(
+            name: "gordon-binance-sim",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "BinanceSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonExchangeTests",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim", "GordonTestDB", "GordonStrategy",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"],  // read through #filePath
+            swiftSettings: strict
+        ),
+        .testTarget(name: "BinanceSimTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim"], swiftSettings: strict),
         .testTarget(name: "GordonStrategyTests", dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy"], swiftSettings: strict),
         .testTarget(
             name: "GordonKlineFilesTests",

@@ -116,6 +116,32 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let marketDataGap = ErrorCode("GORDON-DATA-0002", .invalidInput)
     public static let marketDataUnreadable = ErrorCode("GORDON-DATA-0003", .notFound)
 
+    // MARK: Exchange (GordonExchange, BinanceSim)
+    /// Transport failure or a 5xx: the request may or may not have reached the matching engine.
+    public static let exchangeUnavailable = ErrorCode("GORDON-EXCH-0001", .unavailable)
+    /// No response within the deadline: whether an order was placed is unknown until queried.
+    public static let exchangeTimeout = ErrorCode("GORDON-EXCH-0002", .timeout)
+    /// HTTP 429, or a request the limiter holds back because it would exceed a limit.
+    public static let exchangeRateLimited = ErrorCode("GORDON-EXCH-0003", .rateLimited)
+    /// HTTP 418: the IP is banned until the time in the error's context.
+    public static let exchangeBanned = ErrorCode("GORDON-EXCH-0004", .rateLimited)
+    /// Any other Binance error body (`{"code":…,"msg":…}`) the client has no finer code for.
+    public static let exchangeRejected = ErrorCode("GORDON-EXCH-0005", .rejectedByExchange)
+    /// Bad API key, signature or permissions (-1022, -2014, -2015).
+    public static let exchangeAuthFailed = ErrorCode("GORDON-EXCH-0006", .unauthorized)
+    /// -1021: the request's timestamp was outside `recvWindow`; the client resyncs its clock.
+    public static let exchangeClockSkew = ErrorCode("GORDON-EXCH-0007", .unavailable)
+    /// -2010 "Duplicate order sent.": an open order already has this client order id.
+    public static let duplicateOrder = ErrorCode("GORDON-EXCH-0008", .conflict)
+    /// A response body that is not the JSON Binance documents.
+    public static let exchangeMalformedResponse = ErrorCode("GORDON-EXCH-0009", .unavailable)
+    /// A WebSocket message that is not a stream event Binance documents.
+    public static let exchangeStreamMalformed = ErrorCode("GORDON-EXCH-0010", .invalidInput)
+    /// A parameter Binance refuses (-11xx): a bug in the caller, not worth a retry.
+    public static let invalidExchangeRequest = ErrorCode("GORDON-EXCH-0011", .invalidInput)
+    /// Endpoint, credentials or limits that cannot work (bad URL, empty key).
+    public static let exchangeConfigInvalid = ErrorCode("GORDON-EXCH-0012", .invalidInput)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -135,5 +161,8 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         outboxRelayFailed, eventDeadLettered, busConfigInvalid,
         unknownStrategy, invalidStrategyParameter, invalidBacktestConfig, insufficientBalance, filterFailure,
         unknownOrder, invalidMarketData, marketDataGap, marketDataUnreadable,
+        exchangeUnavailable, exchangeTimeout, exchangeRateLimited, exchangeBanned, exchangeRejected,
+        exchangeAuthFailed, exchangeClockSkew, duplicateOrder, exchangeMalformedResponse,
+        exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid,
     ]
 }

@@ -1,0 +1,36 @@
+import GordonDomain
+
+extension SimExchangeCore {
+    /// A client order id for an order sent without one: 22 characters of [0-9A-Za-z], as
+    /// Binance's generated ids look (e.g. "6gCrw2kRUAF9CvJDGP16IP"). Deterministic (a counter
+    /// through a SplitMix64 mix) so that runs replay; one that happens to equal an open
+    /// order's id is skipped.
+    mutating func generateClientOrderId(in market: SymbolMarket) -> String {
+        while true {
+            generatedClientIds += 1
+            let id = Self.base62(Self.mix(generatedClientIds)) + Self.base62(Self.mix(~generatedClientIds))
+            let taken = market.orderIdByClientId[id].flatMap { market.orders[$0] }?.isOpen ?? false
+            if !taken { return id }
+        }
+    }
+
+    private static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+    /// 11 base-62 digits: 62^11 > 2^64, so every value has a distinct fixed-width form.
+    private static func base62(_ value: UInt64) -> String {
+        var value = value
+        var digits: [Character] = []
+        for _ in 0..<11 {
+            digits.append(alphabet[Int(value % 62)])
+            value /= 62
+        }
+        return String(digits)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

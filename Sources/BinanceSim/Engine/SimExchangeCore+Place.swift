@@ -1,0 +1,131 @@
+import GordonDomain
+
+/// What a placement will do, decided in full before any state changes, so that a rejection
+/// (insufficient balance, LIMIT_MAKER crossing) leaves the exchange exactly as it was.
+struct PlacementPlan: Sendable {
+    var origQty: ExactDecimal
+    var fills: [PlannedFill]
+    /// Quote (BUY) or base (SELL) locked while a limit order is working; zero for MARKET.
+    var lock: ExactDecimal
+    /// Whether an unfilled remainder stays on the book (GTC, LIMIT_MAKER) or expires
+    /// (MARKET, IOC, FOK).
+    var restsOnBook: Bool
+}
+
+extension SimExchangeCore {
+    /// `POST /api/v3/order/test`: every check that does not need the matching engine, and no
+    /// state change. See `OrderChecks` for why balance and duplicate ids are not checked here.
+    public func validate(_ params: SimOrderParams) throws(SimRejection) {
+        guard let market = markets[params.symbol] else { throw SimRejection.invalidSymbol }
+        _ = try OrderChecks.check(params, in: market)
+    }
+
+    /// `POST /api/v3/order` with a FULL response.
+    ///
+    /// After the API checks (`OrderChecks`) the matching engine's rules apply, in this order:
+    /// - client order id: a sent one in use by an OPEN order of the symbol → -2010
+    ///   "Duplicate order sent." (rest-api.md: accepted again once the earlier order closed);
+    ///   none sent → a generated 22-character id, as Binance generates.
+    /// - LIMIT_MAKER that would trade on arrival → -2010 "Order would immediately match and take.".
+    /// - funds: a LIMIT BUY needs `price × quantity` free quote and a SELL `quantity` free base
+    ///   (what it locks); a MARKET order needs what its walk through the book costs.
+    ///   Short → -2010 "Account has insufficient balance for requested action.".
+    /// Then MARKET walks the book as taker and ends FILLED, or EXPIRED with what filled when
+    /// the levels run out; LIMIT takes the levels up to its price and GTC rests the remainder
+    /// (NEW / PARTIALLY_FILLED), IOC expires it, FOK fills completely or expires with nothing.
+    /// Events: NEW, a TRADE per fill, EXPIRED if so, then one outboundAccountPosition.
+    public mutating func place(_ params: SimOrderParams, now: Int64) throws(SimRejection) -> (order: SimOrder, events: [SimEvent]) {
+        guard var market = markets[params.symbol] else { throw SimRejection.invalidSymbol }
+        let checked = try OrderChecks.check(params, in: market)
+        if let id = checked.clientOrderId, isOpen(clientOrderId: id, in: market) { throw SimRejection.duplicateOrder }
+        let plan = try plan(checked, in: market)
+        let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
+
+        let orderId = market.nextOrderId
+        market.nextOrderId += 1
+        let order = SimOrder(
+            orderId: orderId, clientOrderId: clientOrderId, symbol: params.symbol, side: checked.side,
+            type: checked.type, timeInForce: checked.timeInForce, price: checked.price ?? .zero,
+            origQty: plan.origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
+            origQuoteOrderQty: { if case .quote(let amount) = checked.size { amount } else { .zero } }(),
+            status: .new, time: now, updateTime: now, workingTime: now, fills: [])
+        market.orders[orderId] = order
+        market.openOrderIds.insert(orderId)
+        market.orderIdByClientId[clientOrderId] = orderId
+        if plan.lock.isPositive {
+            ledger.lock(plan.lock, of: checked.side == .buy ? market.spec.quote : market.spec.base)
+        }
+
+        var events: [SimEvent] = [.execution(order: order, executionType: .new, lastFill: nil, time: now)]
+        var latest = order
+        for planned in plan.fills {
+            let (updated, fill) = applyFill(in: &market, orderId: orderId, price: planned.price, quantity: planned.quantity,
+                                            isMaker: false, now: now)
+            latest = updated
+            events.append(.execution(order: updated, executionType: .trade, lastFill: fill, time: now))
+        }
+        if latest.isOpen, !plan.restsOnBook {
+            latest = close(in: &market, orderId: orderId, as: .expired, now: now)
+            events.append(.execution(order: latest, executionType: .expired, lastFill: nil, time: now))
+        }
+        appendBalanceChanges(to: &events, now: now)
+        markets[params.symbol] = market
+        return (latest, events)
+    }
+
+    private func isOpen(clientOrderId: String, in market: SymbolMarket) -> Bool {
+        // Only the newest order with an id can be open: a reuse is accepted only once it closed.
+        market.orderIdByClientId[clientOrderId].flatMap { market.orders[$0] }?.isOpen ?? false
+    }
+
+    /// The fills, lock and outcome of a checked order, or the matching engine's rejection.
+    private func plan(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) -> PlacementPlan {
+        let spec = market.spec
+        let book = market.book
+        let levels = book?.levels(against: order.side) ?? []
+        guard let limit = order.price else {
+            // MARKET: OrderChecks already refused it when there is no book.
+            let walk = TakerWalk(levels: levels, side: order.side, size: order.size, limit: nil, step: spec.marketStep)
+            let needed = order.side == .buy ? walk.quoteQuantity : walk.quantity
+            let available = ledger.free(order.side == .buy ? spec.quote : spec.base)
+            guard needed <= available else { throw SimRejection.insufficientBalance }
+            let origQty: ExactDecimal
+            switch order.size {
+            case .base(let quantity):
+                origQty = quantity
+            case .quote:
+                // A quote-sized order's quantity is what it bought or sold. One that expired
+                // reports a little more than it executed (what the unused quote would have
+                // taken at the last price reached), so that executed < orig, as EXPIRED means.
+                if !walk.isIncomplete, walk.quantity.isPositive {
+                    origQty = walk.quantity
+                } else {
+                    let price = walk.fills.last?.price ?? levels.first?.price ?? market.lastPrice!
+                    let unfilled = TakerWalk.wholeSteps(of: walk.unusedQuote, at: price, step: spec.marketStep)
+                    origQty = walk.quantity + max(unfilled, spec.marketStep)
+                }
+            }
+            return PlacementPlan(origQty: origQty, fills: walk.fills, lock: .zero, restsOnBook: false)
+        }
+
+        guard case .base(let quantity) = order.size else { preconditionFailure("OrderChecks sizes limit orders in base") }
+        if order.type == .limitMaker, book?.crosses(side: order.side, price: limit) == true {
+            throw SimRejection.wouldMatchAndTake
+        }
+        let lock = order.side == .buy ? limit * quantity : quantity
+        guard lock <= ledger.free(order.side == .buy ? spec.quote : spec.base) else { throw SimRejection.insufficientBalance }
+        if order.type == .limitMaker {
+            return PlacementPlan(origQty: quantity, fills: [], lock: lock, restsOnBook: true)
+        }
+        let walk = TakerWalk(levels: levels, side: order.side, size: order.size, limit: limit, step: spec.marketStep)
+        switch order.timeInForce ?? .gtc {
+        case .gtc:
+            return PlacementPlan(origQty: quantity, fills: walk.fills, lock: lock, restsOnBook: true)
+        case .ioc:
+            return PlacementPlan(origQty: quantity, fills: walk.fills, lock: lock, restsOnBook: false)
+        case .fok:
+            let complete = walk.quantity == quantity
+            return PlacementPlan(origQty: quantity, fills: complete ? walk.fills : [], lock: lock, restsOnBook: false)
+        }
+    }
+}

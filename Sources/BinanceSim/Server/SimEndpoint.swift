@@ -1,0 +1,56 @@
+/// The REST endpoints the simulator serves, with Binance's request weights and security
+/// (rest-api.md): NONE, USER_STREAM (API key only) or TRADE/USER_DATA (signed).
+enum SimEndpoint: Equatable {
+    case ping, time, exchangeInfo, klines, tickerPrice, depth
+    case account, openOrders, newOrder, testOrder, queryOrder, cancelOrder, myTrades
+    case createListenKey, keepAliveListenKey, closeListenKey
+
+    enum Security { case none, apiKey, signed }
+
+    static func find(method: String, path: String) -> SimEndpoint? {
+        switch (method, path) {
+        case ("GET", "/api/v3/ping"): .ping
+        case ("GET", "/api/v3/time"): .time
+        case ("GET", "/api/v3/exchangeInfo"): .exchangeInfo
+        case ("GET", "/api/v3/klines"): .klines
+        case ("GET", "/api/v3/ticker/price"): .tickerPrice
+        case ("GET", "/api/v3/depth"): .depth
+        case ("GET", "/api/v3/account"): .account
+        case ("GET", "/api/v3/openOrders"): .openOrders
+        case ("POST", "/api/v3/order"): .newOrder
+        case ("POST", "/api/v3/order/test"): .testOrder
+        case ("GET", "/api/v3/order"): .queryOrder
+        case ("DELETE", "/api/v3/order"): .cancelOrder
+        case ("GET", "/api/v3/myTrades"): .myTrades
+        case ("POST", "/api/v3/userDataStream"): .createListenKey
+        case ("PUT", "/api/v3/userDataStream"): .keepAliveListenKey
+        case ("DELETE", "/api/v3/userDataStream"): .closeListenKey
+        default: nil
+        }
+    }
+
+    var security: Security {
+        switch self {
+        case .ping, .time, .exchangeInfo, .klines, .tickerPrice, .depth: .none
+        case .createListenKey, .keepAliveListenKey, .closeListenKey: .apiKey
+        case .account, .openOrders, .newOrder, .testOrder, .queryOrder, .cancelOrder, .myTrades: .signed
+        }
+    }
+
+    /// Counts toward the ORDERS limits.
+    var isOrder: Bool { self == .newOrder }
+
+    func weight(_ p: SimParameters) -> Int {
+        switch self {
+        case .ping, .time, .newOrder, .testOrder, .cancelOrder: 1
+        case .exchangeInfo, .account: 20
+        case .klines, .createListenKey, .keepAliveListenKey, .closeListenKey: 2
+        case .tickerPrice: p["symbol"] == nil ? 4 : 2
+        case .depth:
+            switch Int(p["limit"] ?? "100") ?? 100 { case ...100: 5; case ...500: 25; case ...1000: 50; default: 250 }
+        case .openOrders: p["symbol"] == nil ? 80 : 6
+        case .queryOrder: 4
+        case .myTrades: p["orderId"] == nil ? 20 : 5
+        }
+    }
+}

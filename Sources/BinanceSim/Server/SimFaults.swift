@@ -1,0 +1,111 @@
+/// Faults the simulator injects, switchable at run time (`POST /sim/faults` with a
+/// `SimFaultsUpdate`, or `updateFaults` in process).
+///
+/// Counters ("the next N requests…") are consumed as requests arrive, so a test states
+/// exactly which request fails.
+public struct SimFaults: Sendable, Codable, Equatable {
+    /// Added to every REST response (milliseconds).
+    public var latencyMilliseconds: Int = 0
+    /// The next N REST requests get HTTP 429 (-1003) with `Retry-After`.
+    public var tooManyRequests: Int = 0
+    public var retryAfterSeconds: Int = 2
+    /// The next N REST requests get HTTP 418 (IP ban) for `banSeconds`; while banned, every
+    /// request gets 418 again (as Binance does).
+    public var bans: Int = 0
+    public var banSeconds: Int = 2
+    /// The next N REST requests get HTTP 503 without being processed.
+    public var serverErrors: Int = 0
+    /// The next N order placements are executed, but their response is held back this long
+    /// (longer than the client's timeout: the ack is lost, the order exists).
+    public var delayedAcks: Int = 0
+    public var ackDelayMilliseconds: Int = 3000
+    /// The next N order placements are never executed and never answered in time (the
+    /// request is lost before the matching engine).
+    public var lostOrders: Int = 0
+    /// Shifts the server's clock (serverTime, the recvWindow check and event times).
+    public var clockSkewMilliseconds: Int64 = 0
+
+    public init() {}
+
+    /// Applies a partial update: only the fields present change.
+    public mutating func apply(_ update: SimFaultsUpdate) {
+        latencyMilliseconds = update.latencyMilliseconds ?? latencyMilliseconds
+        tooManyRequests = update.tooManyRequests ?? tooManyRequests
+        retryAfterSeconds = update.retryAfterSeconds ?? retryAfterSeconds
+        bans = update.bans ?? bans
+        banSeconds = update.banSeconds ?? banSeconds
+        serverErrors = update.serverErrors ?? serverErrors
+        delayedAcks = update.delayedAcks ?? delayedAcks
+        ackDelayMilliseconds = update.ackDelayMilliseconds ?? ackDelayMilliseconds
+        lostOrders = update.lostOrders ?? lostOrders
+        clockSkewMilliseconds = update.clockSkewMilliseconds ?? clockSkewMilliseconds
+    }
+}
+
+/// The body of `POST /sim/faults`: any subset of `SimFaults`' fields.
+public struct SimFaultsUpdate: Sendable, Codable, Equatable {
+    public var latencyMilliseconds: Int?
+    public var tooManyRequests: Int?
+    public var retryAfterSeconds: Int?
+    public var bans: Int?
+    public var banSeconds: Int?
+    public var serverErrors: Int?
+    public var delayedAcks: Int?
+    public var ackDelayMilliseconds: Int?
+    public var lostOrders: Int?
+    public var clockSkewMilliseconds: Int64?
+
+    public init() {}
+}
+
+/// What the fault plan says about one incoming REST request.
+enum SimFaultVerdict: Equatable {
+    case proceed
+    case tooManyRequests(retryAfterSeconds: Int)
+    case banned(untilMs: Int64)
+    case serverError
+}
+
+/// The fault plan's counters and the ban it may have started, as a plain value.
+struct SimFaultState {
+    var faults = SimFaults()
+    var bannedUntilMs: Int64?
+
+    /// Consumes one request's worth of the counters.
+    mutating func verdict(now: Int64) -> SimFaultVerdict {
+        if let until = bannedUntilMs {
+            if now < until { return .banned(untilMs: until) }
+            bannedUntilMs = nil
+        }
+        if faults.bans > 0 {
+            faults.bans -= 1
+            let until = now + Int64(faults.banSeconds) * 1000
+            bannedUntilMs = until
+            return .banned(untilMs: until)
+        }
+        if faults.tooManyRequests > 0 {
+            faults.tooManyRequests -= 1
+            return .tooManyRequests(retryAfterSeconds: faults.retryAfterSeconds)
+        }
+        if faults.serverErrors > 0 {
+            faults.serverErrors -= 1
+            return .serverError
+        }
+        return .proceed
+    }
+
+    /// What happens to an order placement that passed every check.
+    enum OrderFate: Equatable { case normal, delayedAck(milliseconds: Int), lost }
+
+    mutating func orderFate() -> OrderFate {
+        if faults.lostOrders > 0 {
+            faults.lostOrders -= 1
+            return .lost
+        }
+        if faults.delayedAcks > 0 {
+            faults.delayedAcks -= 1
+            return .delayedAck(milliseconds: faults.ackDelayMilliseconds)
+        }
+        return .normal
+    }
+}

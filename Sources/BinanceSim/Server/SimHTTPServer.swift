@@ -1,0 +1,99 @@
+public import Hummingbird
+import HummingbirdWebSocket
+import HTTPTypes
+public import Logging
+import NIOCore
+import Synchronization
+
+/// BinanceSim on the network: Binance's REST paths, its WebSocket streams (`/stream?streams=…`
+/// combined, `/ws/<stream>` raw, `/ws/<listenKey>` user data) and its WebSocket API
+/// (`/ws-api/v3`) on one port, plus the simulator's own control endpoints under `/sim/`.
+public struct SimHTTPServer: Sendable {
+    public let simulator: BinanceSimulator
+    public let host: String
+    public let port: Int
+    private let logger: Logger
+
+    public init(simulator: BinanceSimulator, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "gordon.binance-sim")) {
+        self.simulator = simulator
+        self.host = host
+        self.port = port
+        self.logger = logger
+    }
+
+    /// The Hummingbird application; run it (or add it to a `ServiceGroup`). `onRunning`
+    /// receives the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let simulator = simulator
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            let apiKey = request.headers[HTTPField.Name("X-MBX-APIKEY")!]
+            let reply = await simulator.respond(
+                method: request.method.rawValue, path: request.uri.path, query: request.uri.query,
+                body: body.readableBytes > 0 ? String(buffer: body) : nil, apiKey: apiKey)
+            var headers = HTTPFields()
+            headers[.contentType] = reply.contentType
+            for (name, value) in reply.headers {
+                if let field = HTTPField.Name(name) { headers[field] = value }
+            }
+            return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))
+        }
+        let logger = logger
+        return Application(
+            responder: responder,
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { (head: HTTPRequest, _: any Channel, _: Logger) in
+                if head.path == SimHTTPServer.webSocketAPIPath {
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        try await Self.serveWebSocketAPI(simulator: simulator, inbound: inbound, outbound: outbound)
+                    }
+                }
+                guard let subscription = simulator.streamSubscription(path: head.path ?? "/") else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    let (id, messages) = simulator.broadcaster.subscribe(
+                        streams: subscription.streams, combined: subscription.combined, userData: subscription.userData)
+                    defer { simulator.broadcaster.unsubscribe(id) }
+                    // Reading keeps pings answered and notices a client that closes; writing
+                    // forwards the subscription's messages until the simulator drops us.
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for try await _ in inbound.messages(maxSize: 1 << 16) {}
+                        }
+                        group.addTask {
+                            for await text in messages { try await outbound.writeTextMessage(text) }
+                        }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+            },
+            configuration: .init(address: .hostname(host, port: port), serverName: "BinanceSim"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    static let webSocketAPIPath = "/ws-api/v3"
+
+    /// One WebSocket API connection: each request frame is answered in order, and a user data
+    /// subscription adds the account's events to the same outgoing queue.
+    private static func serveWebSocketAPI(simulator: BinanceSimulator, inbound: WebSocketInboundStream,
+                                          outbound: WebSocketOutboundWriter) async throws {
+        let (id, messages) = simulator.broadcaster.subscribe(streams: [], combined: false, userData: false)
+        defer { simulator.broadcaster.unsubscribe(id) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var session = SimWebSocketAPISession(connection: id)
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    guard case .text(let frame) = message else { continue }
+                    simulator.broadcaster.send(simulator.webSocketAPIReply(to: frame, session: &session), to: id)
+                }
+            }
+            group.addTask {
+                for await text in messages { try await outbound.writeTextMessage(text) }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Testing
+import GordonDomain
+@testable import BinanceSim
+
+/// SplitMix64: a seeded generator, so the sequence is the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("Balance conservation over random operations")
+struct ConservationPropertyTests {
+    static let startUSDT = d("5000")
+    static let startBTC = d("20")
+
+    /// Random prices on the tick grid around 100, quantities on the step grid.
+    static func price(_ rng: inout SeededGenerator, around center: Int = 10_000, spread: Int = 300) -> ExactDecimal {
+        ExactDecimal(significand: Int128(center + Int.random(in: -spread...spread, using: &rng)), scale: 2)
+    }
+
+    static func quantity(_ rng: inout SeededGenerator) -> ExactDecimal {
+        ExactDecimal(significand: Int128(Int.random(in: 5_000...200_000, using: &rng)), scale: 5)
+    }
+
+    static func randomParams(_ rng: inout SeededGenerator) -> SimOrderParams {
+        let side: Side = Bool.random(using: &rng) ? .buy : .sell
+        let quantity = quantity(&rng)
+        switch Int.random(in: 0..<7, using: &rng) {
+        case 0: return SimOrderParams(symbol: btcusdt, side: side, type: .market, quantity: quantity)
+        case 1: return SimOrderParams(symbol: btcusdt, side: side, type: .market,
+                                      quoteOrderQty: ExactDecimal(Int.random(in: 5...400, using: &rng)))
+        case 2: return SimOrderParams(symbol: btcusdt, side: side, type: .limitMaker, quantity: quantity, price: price(&rng))
+        default:
+            let tif = [TimeInForce.gtc, .gtc, .ioc, .fok].randomElement(using: &rng)!
+            return SimOrderParams(symbol: btcusdt, side: side, type: .limit, timeInForce: tif, quantity: quantity, price: price(&rng))
+        }
+    }
+
+    @Test("free + locked + commissions paid equals the start adjusted by trades; locks match open orders; nothing negative",
+          arguments: [UInt64(1), 42, 20_260_101])
+    func conservation(seed: UInt64) throws {
+        var rng = SeededGenerator(state: seed)
+        var core = SimExchangeCore(symbols: [btcSpec()], fees: testFees, balances: [.usdt: Self.startUSDT, .btc: Self.startBTC])
+        var now: Int64 = 1
+        var accepted = 0
+        var rejected = 0
+        for _ in 0..<500 {
+            now += 1
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0...2:
+                let last = Self.price(&rng)
+                let low = last - ExactDecimal(significand: Int128(Int.random(in: 0...150, using: &rng)), scale: 2)
+                let high = last + ExactDecimal(significand: Int128(Int.random(in: 0...150, using: &rng)), scale: 2)
+                _ = core.marketMoved(symbol: btcusdt, last: last, low: low, high: high, now: now)
+            case 3:
+                if let open = core.openOrders(symbol: btcusdt).randomElement(using: &rng) {
+                    let (canceled, _) = try core.cancel(symbol: btcusdt, orderId: open.orderId, origClientOrderId: nil, now: now)
+                    #expect(canceled.status == .canceled)
+                }
+            default:
+                do {
+                    _ = try core.place(Self.randomParams(&rng), now: now)
+                    accepted += 1
+                } catch {
+                    rejected += 1
+                }
+            }
+            try checkInvariants(core)
+        }
+        // The sequence exercised both paths, and something traded.
+        #expect(accepted > 100)
+        #expect(rejected > 0)
+        #expect(core.trades(symbol: btcusdt, orderId: nil, fromId: nil, limit: 10_000).count > 50)
+    }
+
+    private func checkInvariants(_ core: SimExchangeCore) throws {
+        let trades = core.trades(symbol: btcusdt, orderId: nil, fromId: nil, limit: Int.max)
+        var expectedBTC = Self.startBTC
+        var expectedUSDT = Self.startUSDT
+        var commissionBTC = ExactDecimal.zero
+        var commissionUSDT = ExactDecimal.zero
+        for fill in trades {
+            switch fill.side {
+            case .buy:
+                expectedBTC += fill.quantity
+                expectedUSDT -= fill.quoteQuantity
+                commissionBTC += fill.commission
+                #expect(fill.commissionAsset == .btc)
+            case .sell:
+                expectedBTC -= fill.quantity
+                expectedUSDT += fill.quoteQuantity
+                commissionUSDT += fill.commission
+                #expect(fill.commissionAsset == .usdt)
+            }
+        }
+        let btc = core.balance(.btc)
+        let usdt = core.balance(.usdt)
+        #expect(btc.free + btc.locked + commissionBTC == expectedBTC)
+        #expect(usdt.free + usdt.locked + commissionUSDT == expectedUSDT)
+        #expect(!btc.free.isNegative && !btc.locked.isNegative && !usdt.free.isNegative && !usdt.locked.isNegative)
+
+        // Every lock belongs to an open order: BUY price × remaining quote, SELL remaining base.
+        var lockedBTC = ExactDecimal.zero
+        var lockedUSDT = ExactDecimal.zero
+        for order in core.openOrders(symbol: btcusdt) {
+            #expect(order.type != .market)
+            #expect(order.executedQty < order.origQty)
+            if order.side == .buy { lockedUSDT += order.price * order.remainingQty } else { lockedBTC += order.remainingQty }
+        }
+        #expect(btc.locked == lockedBTC)
+        #expect(usdt.locked == lockedUSDT)
+    }
+}
