@@ -178,9 +178,7 @@ let package = Package(
         .testTarget(
             name: "GordonExchangeTests",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim", "GordonTestDB", "GordonStrategy",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim", "GordonTestDB", "GordonStrategy", "gordon-binance-sim",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"],  // read through #filePath

@@ -49,6 +49,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "gordon-exchange-bench",
+            dependencies: [
+                .product(name: "GordonExchange", package: "gordon"),
+                .product(name: "BinanceSim", package: "gordon"),
+                .product(name: "GordonStrategy", package: "gordon"),
+                .product(name: "GordonDomain", package: "gordon"),
+                .product(name: "GordonKernel", package: "gordon"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,10 +42,18 @@ public final class TestNATSServer: @unchecked Sendable {
         }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // nats-server appends to its log, so a restart is ready when one more "ready" line shows.
+        let readyBefore = readyLines
         try process.run()
         lock.withLock { self.process = process }
-        guard TestNATSServer.waitForPort(port, seconds: 20) else {
-            throw TestNATSServerError(message: "nats-server did not listen on \(port): \(log.suffix(2000))")
+        // Ready means this process says so: a port that accepts could belong to a server that
+        // another test started on the same number, and then this one has exited.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, process.isRunning, readyLines <= readyBefore {
+            usleep(20_000)  // poll interval, bounded by the deadline above
+        }
+        guard process.isRunning, TestNATSServer.waitForPort(port, seconds: 1) else {
+            throw TestNATSServerError(message: "nats-server did not start on \(port): \(log.suffix(2000))")
         }
     }
 
@@ -69,6 +77,8 @@ public final class TestNATSServer: @unchecked Sendable {
 
     public var log: String { (try? String(contentsOfFile: directory + "/nats.log", encoding: .utf8)) ?? "" }
 
+    private var readyLines: Int { log.components(separatedBy: "Server is ready").count - 1 }
+
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: directory)
@@ -82,8 +92,23 @@ public final class TestNATSServer: @unchecked Sendable {
         throw TestNATSServerError(message: "nats-server is not on PATH (scripts/test installs it)")
     }
 
-    /// A TCP port nothing listens on right now (bind to 0, read it back, close).
+    /// Ports handed out in this process: two tests starting servers at once must never be
+    /// given the same number.
+    private static let handedOut = NSLock()
+    nonisolated(unsafe) private static var ports: Set<Int> = []
+
+    /// A TCP port nothing listens on right now (bind to 0, read it back, close), and one not
+    /// handed out before in this process.
     public static func freePort() throws -> Int {
+        for _ in 0..<100 {
+            let port = try unusedPort()
+            let fresh = handedOut.withLock { ports.insert(port).inserted }
+            if fresh { return port }
+        }
+        throw TestNATSServerError(message: "no fresh free port after 100 tries")
+    }
+
+    private static func unusedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestNATSServerError(message: "socket() failed") }
         defer { close(fd) }

@@ -13,7 +13,8 @@ import Musl
 #endif
 
 /// gordon-binance-sim: a local Binance spot exchange for the local stack, paper trading and
-/// tests. Serves Binance's REST paths and WebSocket streams on one port; the price feed is
+/// tests. Serves Binance's REST paths, WebSocket streams and the WebSocket API's user data
+/// subscription on one port; the price feed is
 /// replayed from Binance kline files or generated from a seed, one kline per `--pace`
 /// (or only on `POST /sim/advance` with `--pace 0`). Faults are switched at run time with
 /// `POST /sim/faults`. Stops gracefully on SIGTERM or SIGINT.
@@ -21,7 +22,7 @@ import Musl
 struct GordonBinanceSim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-binance-sim",
-        abstract: "Run a local Binance-compatible spot exchange (REST + WebSocket streams) with fault injection."
+        abstract: "Run a local Binance-compatible spot exchange (REST, WebSocket streams and API) with fault injection."
     )
 
     @Option(help: "Address to listen on")
@@ -75,6 +76,7 @@ struct GordonBinanceSim: AsyncParsableCommand {
             let server = SimHTTPServer(simulator: simulator, host: host, port: port, logger: logger)
             let app = server.application { port in
                 print("gordon-binance-sim listening on http://\(host):\(port)")
+                fflush(nil)  // the line a script or test waits for; stdout to a file is block-buffered
                 logger.info("listening", metadata: ["port": "\(port)", "symbols": "\(symbols.joined(separator: ","))"])
             }
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]

@@ -1,18 +1,7 @@
+import GordonKernel
 import Testing
 import GordonDomain
 @testable import BinanceSim
-
-/// SplitMix64: a seeded generator, so the sequence is the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Balance conservation over random operations")
 struct ConservationPropertyTests {
@@ -20,15 +9,15 @@ struct ConservationPropertyTests {
     static let startBTC = d("20")
 
     /// Random prices on the tick grid around 100, quantities on the step grid.
-    static func price(_ rng: inout SeededGenerator, around center: Int = 10_000, spread: Int = 300) -> ExactDecimal {
+    static func price(_ rng: inout SplitMix64, around center: Int = 10_000, spread: Int = 300) -> ExactDecimal {
         ExactDecimal(significand: Int128(center + Int.random(in: -spread...spread, using: &rng)), scale: 2)
     }
 
-    static func quantity(_ rng: inout SeededGenerator) -> ExactDecimal {
+    static func quantity(_ rng: inout SplitMix64) -> ExactDecimal {
         ExactDecimal(significand: Int128(Int.random(in: 5_000...200_000, using: &rng)), scale: 5)
     }
 
-    static func randomParams(_ rng: inout SeededGenerator) -> SimOrderParams {
+    static func randomParams(_ rng: inout SplitMix64) -> SimOrderParams {
         let side: Side = Bool.random(using: &rng) ? .buy : .sell
         let quantity = quantity(&rng)
         switch Int.random(in: 0..<7, using: &rng) {
@@ -45,7 +34,7 @@ struct ConservationPropertyTests {
     @Test("free + locked + commissions paid equals the start adjusted by trades; locks match open orders; nothing negative",
           arguments: [UInt64(1), 42, 20_260_101])
     func conservation(seed: UInt64) throws {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         var core = SimExchangeCore(symbols: [btcSpec()], fees: testFees, balances: [.usdt: Self.startUSDT, .btc: Self.startBTC])
         var now: Int64 = 1
         var accepted = 0

@@ -1,3 +1,4 @@
+import GordonKernel
 import GordonDomain
 import GordonExchange
 import Testing
@@ -27,7 +28,7 @@ struct ClosedKlineSequencerTests {
     @Test(arguments: [UInt64(1), 2, 3, 2024])
     func randomDropsDuplicatesAndReorderingsYieldTheSeriesOnceInOrder(seed: UInt64) {
         let full = Self.series(2000)
-        var random = LimitsSeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         // The stream as delivered: drops (single and reconnect-sized runs), repeats, swaps.
         var stream: [Kline] = []
         var index = 0

@@ -140,7 +140,7 @@ struct RESTAgainstSimTests {
         try await withSim { sim in
             // The timeout leaves room for a loaded test machine; the ack comes well after it.
             let client = try sim.client(recvWindow: 1000, timeout: .milliseconds(1500), settle: .milliseconds(200))
-            try await client.synchronizeClock()
+            try await sim.synchronize(client)
             sim.simulator.updateFaults {
                 $0.delayedAcks = 1
                 $0.ackDelayMilliseconds = 4000
@@ -161,7 +161,7 @@ struct RESTAgainstSimTests {
     func lostOrder() async throws {
         try await withSim { sim in
             let client = try sim.client(recvWindow: 1000, timeout: .milliseconds(1500), settle: .milliseconds(200))
-            try await client.synchronizeClock()
+            try await sim.synchronize(client)
             sim.simulator.updateFaults {
                 $0.lostOrders = 1
                 $0.ackDelayMilliseconds = 3000

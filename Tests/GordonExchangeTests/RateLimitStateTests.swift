@@ -1,3 +1,4 @@
+import GordonKernel
 import Foundation
 import GordonExchange
 import Testing
@@ -25,7 +26,7 @@ struct RateLimitStateTests {
             RateLimitRule(rateLimitType: "ORDERS", interval: "DAY", intervalNum: 1, limit: 1500),
         ]
         var state = RateLimitState(rules: rules, safetyMargin: 0)
-        var random = LimitsSeededRandom(seed: 42)
+        var random = SplitMix64(seed: 42)
         // Independent count: (rule index, window number) → units counted.
         var counted: [Int: [Int64: Int]] = [:]
         func length(_ rule: RateLimitRule) -> Int64 { rule.windowMilliseconds! }

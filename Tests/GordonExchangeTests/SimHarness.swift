@@ -3,7 +3,6 @@ import GordonDomain
 import GordonExchange
 import GordonKernel
 import GordonStrategy
-import Hummingbird
 import Logging
 
 /// A BinanceSim on a free loopback port and a client configured for it: the same client
@@ -31,16 +30,7 @@ struct SimHarness {
         let simulator = BinanceSimulator(configuration: configuration, feed: try SimMarketFeed(series: [series], preloaded: preload))
         var logger = Logger(label: "test.binance-sim")
         logger.logLevel = .warning
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let app = SimHTTPServer(simulator: simulator, port: 0, logger: logger).application { port in
-            portSink.yield(port)
-            portSink.finish()
-        }
-        let server = Task { try await app.run() }
-        guard let port = await ports.first(where: { _ in true }), port > 0 else {
-            server.cancel()
-            throw GordonError(.exchangeUnavailable, "the simulator did not start")
-        }
+        let (port, server) = try await SimHTTPServer(simulator: simulator, port: 0, logger: logger).start()
         return SimHarness(simulator: simulator, port: port,
                           endpoint: try BinanceEndpoint(parsing: "http://127.0.0.1:\(port)"), server: server)
     }
@@ -53,6 +43,20 @@ struct SimHarness {
             endpoint: endpoint, credentials: try BinanceCredentials(apiKey: Secret(apiKey), secretKey: secret),
             recvWindowMilliseconds: recvWindow, requestTimeout: timeout, orderSettleMargin: settle)
         return BinanceRESTClient(configuration: configuration, logger: logger)
+    }
+
+    /// The client's first clock sample, retried while a loaded machine lets the short request
+    /// timeouts of the fault tests expire before the simulator answers.
+    func synchronize(_ client: BinanceRESTClient) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            do {
+                try await client.synchronizeClock()
+                return
+            } catch {
+                guard error.code == .exchangeTimeout, ContinuousClock.now < deadline else { throw error }
+            }
+        }
     }
 
     func stop() {

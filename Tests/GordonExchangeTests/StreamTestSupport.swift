@@ -27,21 +27,6 @@ enum StreamFixture {
                                 "eventStreamTerminated", "listStatus", "externalLockUpdate"]
 }
 
-/// SplitMix64: seeded, so every randomized stream test is the same on every run.
-struct StreamTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The error `body` threw, or nil.
 func streamError<T>(_ body: () throws(GordonError) -> T) -> GordonError? {
     do {
@@ -72,9 +57,9 @@ func streamKeyPaths(_ text: String) throws -> Set<String> {
 
 /// Random but valid stream values for round trips.
 struct StreamValueGenerator {
-    var random: StreamTestRandom
+    var random: SplitMix64
 
-    init(seed: UInt64) { random = StreamTestRandom(seed: seed) }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
     static let symbols = ["BTCUSDT", "ETHBTC", "BNBFDUSD", "1000SATSUSDT", "XRPEUR", "PEPEUSDC"]
 

@@ -4,35 +4,12 @@ import GordonMigrations
 import GordonTestDB
 import Testing
 
-/// gordon-migrate as an operator (and the watchdog) meets it: a real child process, its
-/// exit status and its output.
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
+/// gordon-migrate as an operator (and the watchdog) meets it, without the caller's own
+/// database settings leaking in.
 func runMigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: GordonTestPaths.migrateBinary)
-    process.arguments = arguments
-    var env = ProcessInfo.processInfo.environment
-    env["GORDON_DATABASE_URL"] = nil
-    env["GORDON_MIGRATIONS_DIR"] = nil
+    var env: [String: String?] = ["GORDON_DATABASE_URL": nil, "GORDON_MIGRATIONS_DIR": nil]
     for (key, value) in environment { env[key] = value }
-    process.environment = env
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    return try TestCommand.run("gordon-migrate", arguments, environment: env)
 }
 
 @Suite("gordon-migrate exit codes and messages")

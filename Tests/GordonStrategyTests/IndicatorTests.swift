@@ -1,4 +1,5 @@
 @testable import GordonStrategy
+import GordonKernel
 import Testing
 
 // MARK: - Helpers
@@ -18,26 +19,15 @@ private func stream<Input, Output>(_ inputs: [Input], _ step: (Input) -> Output?
     inputs.map(step)
 }
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator for reproducible walks.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+extension SplitMix64 {
     /// Uniform in [−1, 1).
-    mutating func signed() -> Double { 2 * unit() - 1 }
+    fileprivate mutating func signed() -> Double { 2 * unit() - 1 }
 }
 
 /// A seeded random walk of `count` bars, with a flat stretch (identical bars: constant
 /// windows, zero ranges) and a stretch of zero volume, so the edge branches run too.
 private func randomWalk(_ count: Int, seed: UInt64 = 42) -> [Bar] {
-    var random = SplitMix64(state: seed)
+    var random = SplitMix64(seed: seed)
     var bars: [Bar] = []
     bars.reserveCapacity(count)
     var close = 100.0
@@ -290,7 +280,7 @@ private func expectStreamingMatchesBatch<V>(
     }
 
     @Test func rollingExtremumMatchesAScan() {
-        var random = SplitMix64(state: 7)
+        var random = SplitMix64(seed: 7)
         let xs = (0..<2000).map { _ in (random.signed() * 10).rounded() }  // many ties
         for period in [1, 2, 5, 17] {
             var highest = RollingExtreme(period: period, maximum: true)
@@ -398,7 +388,7 @@ private func expectStreamingMatchesBatch<V>(
 @Suite struct IndicatorDriftTests {
     @Test func smaAndZScoreDoNotDriftOverAMillionUpdates() {
         let period = 50
-        var random = SplitMix64(state: 2024)
+        var random = SplitMix64(seed: 2024)
         var sma = SMA(period: period)
         var zScore = RollingZScore(period: period)
         var window: [Double] = []

@@ -8,25 +8,8 @@ import Testing
 
 /// `gordonctl backtest` as an operator meets it: a real child process, its exit status,
 /// its output and the files it writes.
-struct CommandResult {
-    let status: Int32
-    let stdout: String
-    let stderr: String
-}
-
 func gordonctl(_ arguments: [String]) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: TestEnvironment.builtExecutable("gordonctl"))
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    try TestCommand.run("gordonctl", arguments)
 }
 
 final class TemporaryDirectory {

@@ -1,3 +1,4 @@
+import GordonKernel
 import GordonDomain
 
 extension SimExchangeCore {
@@ -27,10 +28,9 @@ extension SimExchangeCore {
         return String(digits)
     }
 
+    /// SplitMix64's first output for seed `value`: a bijection, so distinct counters give distinct ids.
     private static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        var generator = SplitMix64(seed: value)
+        return generator.next()
     }
 }

@@ -1,3 +1,4 @@
+public import GordonKernel
 public import Hummingbird
 import HummingbirdWebSocket
 import HTTPTypes
@@ -71,6 +72,25 @@ public struct SimHTTPServer: Sendable {
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// Runs the server in a new task and returns once it listens: the bound port (a free one
+    /// when `port` is 0) and the task, which stops the server when cancelled.
+    public func start() async throws(GordonError) -> (port: Int, task: Task<Void, any Error>) {
+        let (ports, portSink) = AsyncStream<Int>.makeStream()
+        let app = application { port in
+            portSink.yield(port)
+            portSink.finish()
+        }
+        let task = Task {
+            defer { portSink.finish() }
+            try await app.run()
+        }
+        guard let bound = await ports.first(where: { _ in true }), bound > 0 else {
+            task.cancel()
+            throw GordonError(.exchangeUnavailable, "the simulator did not start listening", context: ["host": host, "port": "\(port)"])
+        }
+        return (bound, task)
     }
 
     static let webSocketAPIPath = "/ws-api/v3"

@@ -80,7 +80,8 @@ public struct SimMarketFeed: Sendable {
         return low
     }
 
-    static func kline(_ bar: Bar, symbol: Symbol, interval: Interval, decimals: Int) throws(GordonError) -> Kline {
+    /// The closed kline a bar of a series becomes, prices at `decimals` places.
+    public static func kline(_ bar: Bar, symbol: Symbol, interval: Interval, decimals: Int) throws(GordonError) -> Kline {
         func exact(_ value: Double, _ places: Int) -> ExactDecimal {
             var scaled = value
             for _ in 0..<places { scaled *= 10 }

@@ -1,4 +1,5 @@
 public import GordonDomain
+import GordonKernel
 
 /// A deterministic market for tests and benchmarks: the same seed gives the same bars on
 /// every machine (its own xoshiro256** generator seeded through SplitMix64, IEEE
@@ -193,18 +194,4 @@ private struct Xoshiro256StarStar: Sendable {
 
     @inline(__always)
     private func rotateLeft(_ value: UInt64, _ count: UInt64) -> UInt64 { value << count | value >> (64 - count) }
-}
-
-private struct SplitMix64: Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,0 +1,65 @@
+public import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A finished child process, as an operator (or the watchdog) meets it: its exit status and
+/// everything it wrote.
+public struct CommandResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// One of this package's executables as a real child process. Output goes to files, not
+/// pipes, so a chatty child can never block on a full pipe while the test waits for it.
+public final class TestCommand: @unchecked Sendable {
+    public let process = Process()
+    private let directory: String
+
+    /// Starts `name` (a product built next to the test binary) with `arguments`;
+    /// `environment` entries set to nil are removed from the inherited environment.
+    public init(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-cmd-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
+        process.executableURL = URL(fileURLWithPath: TestEnvironment.builtExecutable(name))
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = FileHandle(forWritingAtPath: directory + "/stdout")
+        process.standardError = FileHandle(forWritingAtPath: directory + "/stderr")
+        try process.run()
+    }
+
+    /// Runs `name` to completion.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> CommandResult {
+        let command = try TestCommand(name, arguments, environment: environment)
+        command.process.waitUntilExit()
+        return command.result
+    }
+
+    public var stdout: String { (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? "" }
+    public var result: CommandResult { CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr) }
+
+    /// Sends `signal` (SIGTERM by default) and waits up to `timeout` for the process to exit;
+    /// its result, or nil if it is still running.
+    public func stop(signal: Int32? = nil, timeout: Duration = .seconds(10)) async throws -> CommandResult? {
+        if process.isRunning { kill(process.processIdentifier, signal ?? SIGTERM) }
+        guard try await eventually(timeout: timeout, { !process.isRunning }) else { return nil }
+        return result
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
