@@ -12,7 +12,8 @@ extension SimExchangeCore {
     /// it changed. An unknown symbol or a non-positive price is ignored.
     public mutating func marketMoved(symbol: Symbol, last: ExactDecimal, low: ExactDecimal, high: ExactDecimal,
                                      now: Int64) -> [SimEvent] {
-        guard var market = markets[symbol], last.isPositive else { return [] }
+        guard last.isPositive, var market = takeMarket(symbol) else { return [] }
+        defer { markets[symbol] = market }
         market.lastPrice = last
         market.updateId += 1
         let low = min(low, last)
@@ -29,7 +30,6 @@ extension SimExchangeCore {
             events.append(.execution(order: updated, executionType: .trade, lastFill: fill, time: now))
             appendBalanceChanges(to: &events, now: now)
         }
-        markets[symbol] = market
         return events
     }
 

@@ -8,14 +8,14 @@ extension SimExchangeCore {
     /// executionReport and the released balances.
     public mutating func cancel(symbol: Symbol, orderId: Int64?, origClientOrderId: String?,
                                 now: Int64) throws(SimRejection) -> (order: SimOrder, events: [SimEvent]) {
-        guard var market = markets[symbol] else { throw SimRejection.invalidSymbol }
+        guard var market = takeMarket(symbol) else { throw SimRejection.invalidSymbol }
+        defer { markets[symbol] = market }
         guard let order = try market.find(orderId: orderId, clientOrderId: origClientOrderId), order.isOpen else {
             throw SimRejection.unknownOrderToCancel
         }
         let canceled = close(in: &market, orderId: order.orderId, as: .canceled, now: now)
         var events: [SimEvent] = [.execution(order: canceled, executionType: .canceled, lastFill: nil, time: now)]
         appendBalanceChanges(to: &events, now: now)
-        markets[symbol] = market
         return (canceled, events)
     }
 }

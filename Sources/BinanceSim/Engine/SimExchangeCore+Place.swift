@@ -35,7 +35,8 @@ extension SimExchangeCore {
     /// (NEW / PARTIALLY_FILLED), IOC expires it, FOK fills completely or expires with nothing.
     /// Events: NEW, a TRADE per fill, EXPIRED if so, then one outboundAccountPosition.
     public mutating func place(_ params: SimOrderParams, now: Int64) throws(SimRejection) -> (order: SimOrder, events: [SimEvent]) {
-        guard var market = markets[params.symbol] else { throw SimRejection.invalidSymbol }
+        guard var market = takeMarket(params.symbol) else { throw SimRejection.invalidSymbol }
+        defer { markets[params.symbol] = market }
         let checked = try OrderChecks.check(params, in: market)
         if let id = checked.clientOrderId, isOpen(clientOrderId: id, in: market) { throw SimRejection.duplicateOrder }
         let plan = try plan(checked, in: market)
@@ -69,7 +70,6 @@ extension SimExchangeCore {
             events.append(.execution(order: latest, executionType: .expired, lastFill: nil, time: now))
         }
         appendBalanceChanges(to: &events, now: now)
-        markets[params.symbol] = market
         return (latest, events)
     }
 

@@ -31,6 +31,14 @@ public struct SimExchangeCore: Sendable {
         self.ledger = SimLedger(starting: balances, listing: symbols.flatMap { [$0.base, $0.quote] })
     }
 
+    /// The market of `symbol`, taken out of `markets` for a change; the caller puts it back
+    /// (`defer { markets[symbol] = market }`). Out of the dictionary its order tables are
+    /// referenced once, so changing them copies nothing: changing a copy that still shared
+    /// them with the dictionary made every order cost as much as all orders placed before it.
+    mutating func takeMarket(_ symbol: Symbol) -> SymbolMarket? {
+        markets.removeValue(forKey: symbol)
+    }
+
     public var symbols: [SimSymbolSpec] { symbolOrder.map { markets[$0]!.spec } }
 
     public func spec(_ symbol: Symbol) -> SimSymbolSpec? { markets[symbol]?.spec }
