@@ -93,13 +93,19 @@ struct StreamsAgainstSimTests {
         }
     }
 
+    /// A user data stream running in its own task, and everything it delivered.
+    static func startUserData(_ client: BinanceRESTClient, transport: UserDataTransport)
+        -> (stream: BinanceUserDataStream, events: Collected<UserDataOutput>, runner: Task<Void, Never>) {
+        let stream = BinanceUserDataStream(rest: client, transport: transport, policy: fastPolicy)
+        let events = Collected<UserDataOutput>()
+        return (stream, events, Task { await stream.run { events.append($0) } })
+    }
+
     @Test("user data stream: execution reports and balances match REST", arguments: [UserDataTransport.webSocketAPI, .listenKey])
     func userDataMatchesREST(transport: UserDataTransport) async throws {
         try await withSim { sim in
             let client = try sim.client()
-            let stream = BinanceUserDataStream(rest: client, transport: transport, policy: Self.fastPolicy)
-            let events = Collected<UserDataOutput>()
-            let runner = Task { await stream.run { events.append($0) } }
+            let (_, events, runner) = Self.startUserData(client, transport: transport)
             defer { runner.cancel() }
             #expect(try await eventually(timeout: .seconds(10)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
 
@@ -151,9 +157,7 @@ struct StreamsAgainstSimTests {
     func userDataReconnect(transport: UserDataTransport) async throws {
         try await withSim { sim in
             let client = try sim.client()
-            let stream = BinanceUserDataStream(rest: client, transport: transport, policy: Self.fastPolicy)
-            let events = Collected<UserDataOutput>()
-            let runner = Task { await stream.run { events.append($0) } }
+            let (_, events, runner) = Self.startUserData(client, transport: transport)
             defer { runner.cancel() }
             // Up means subscribed: the consumer has been told to resynchronise once.
             #expect(try await eventually(timeout: .seconds(10)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
@@ -171,9 +175,7 @@ struct StreamsAgainstSimTests {
     func userDataSubscriptionRefused() async throws {
         try await withSim { sim in
             let client = try sim.client(secret: Secret("not-the-secret-the-simulator-knows"))
-            let stream = BinanceUserDataStream(rest: client, policy: Self.fastPolicy)
-            let events = Collected<UserDataOutput>()
-            let runner = Task { await stream.run { events.append($0) } }
+            let (stream, events, runner) = Self.startUserData(client, transport: .webSocketAPI)
             defer { runner.cancel() }
             #expect(try await eventually(timeout: .seconds(10)) { stream.counters.drops >= 2 })
             #expect(stream.counters.connections == 0)
@@ -187,9 +189,7 @@ struct StreamsAgainstSimTests {
             let client = try sim.client(recvWindow: 2000)
             try await client.synchronizeClock()
             sim.simulator.updateFaults { $0.clockSkewMilliseconds = 30_000 }
-            let stream = BinanceUserDataStream(rest: client, policy: Self.fastPolicy)
-            let events = Collected<UserDataOutput>()
-            let runner = Task { await stream.run { events.append($0) } }
+            let (stream, events, runner) = Self.startUserData(client, transport: .webSocketAPI)
             defer { runner.cancel() }
             #expect(try await eventually(timeout: .seconds(10)) { events.all.first == .resynchronize })
             #expect(stream.counters.drops >= 1)
