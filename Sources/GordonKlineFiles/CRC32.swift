@@ -14,10 +14,16 @@ public enum CRC32 {
                 let word = UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
                 let low = UInt32(truncatingIfNeeded: word) ^ crc
                 let high = UInt32(truncatingIfNeeded: word >> 32)
-                crc = table[7 * 256 + Int(low & 0xFF)] ^ table[6 * 256 + Int(low >> 8 & 0xFF)]
-                    ^ table[5 * 256 + Int(low >> 16 & 0xFF)] ^ table[4 * 256 + Int(low >> 24)]
-                    ^ table[3 * 256 + Int(high & 0xFF)] ^ table[2 * 256 + Int(high >> 8 & 0xFF)]
-                    ^ table[1 * 256 + Int(high >> 16 & 0xFF)] ^ table[Int(high >> 24)]
+                // One lookup per statement: as one expression, Swift 6.2's type checker gives up.
+                var next: UInt32 = table[7 * 256 + Int(low & 0xFF)]
+                next ^= table[6 * 256 + Int(low >> 8 & 0xFF)]
+                next ^= table[5 * 256 + Int(low >> 16 & 0xFF)]
+                next ^= table[4 * 256 + Int(low >> 24)]
+                next ^= table[3 * 256 + Int(high & 0xFF)]
+                next ^= table[2 * 256 + Int(high >> 8 & 0xFF)]
+                next ^= table[1 * 256 + Int(high >> 16 & 0xFF)]
+                next ^= table[Int(high >> 24)]
+                crc = next
                 pointer += 8
                 remaining -= 8
             }
