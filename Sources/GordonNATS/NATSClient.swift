@@ -154,12 +154,14 @@ public final class NATSClient: Sendable {
             handshake.fail(GordonError(.natsTimeout, "NATS handshake timed out", context: ["server": address.description]))
             channel.close(promise: nil)
         }
+        // Cancelled on the loop the moment the handshake ends, not when this task next runs:
+        // on a loaded machine that can be seconds later, and the timer would then close a
+        // connection that had just come up.
+        handshake.futureResult.whenComplete { _ in timeout.cancel() }
         let info: NATSServerInfo
         do {
             info = try await handshake.futureResult.get()
-            timeout.cancel()
         } catch {
-            timeout.cancel()
             channel.close(promise: nil)
             throw (error as? GordonError) ?? GordonError(.natsConnectFailed, "NATS handshake failed", underlying: error)
         }
