@@ -30,7 +30,7 @@ struct StreamsAgainstSimTests {
             let closed = Collected<Kline>()
             let runner = Task { await stream.run { output in if case .closedKline(let kline) = output { closed.append(kline) } } }
             defer { runner.cancel() }
-            #expect(try await eventually(timeout: .seconds(10)) { sim.simulator.streamConnectionCount == 1 })
+            #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount == 1 })
 
             var published: [Kline] = []
             for round in 0..<6 {
@@ -41,11 +41,11 @@ struct StreamsAgainstSimTests {
                 } else {
                     sim.simulator.dropStreamConnections()
                 }
-                #expect(try await eventually(timeout: .seconds(10)) { sim.simulator.streamConnectionCount == 1 })
+                #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount == 1 })
             }
             published += sim.simulator.advance(steps: 10)
             let expected = published.map(\.openTime)
-            #expect(try await eventually(timeout: .seconds(15)) { closed.all.count >= expected.count })
+            #expect(try await eventually(timeout: .seconds(30)) { closed.all.count >= expected.count })
             let delivered = closed.all.map(\.openTime)
             #expect(delivered == expected)
             #expect(Set(delivered).count == delivered.count)
@@ -75,7 +75,7 @@ struct StreamsAgainstSimTests {
                 }
             }
             defer { runner.cancel() }
-            #expect(try await eventually(timeout: .seconds(10)) { sim.simulator.streamConnectionCount >= 1 })
+            #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount >= 1 })
             var published: [Kline] = []
             let deadline = ContinuousClock.now + .seconds(3)
             while ContinuousClock.now < deadline {
@@ -83,7 +83,7 @@ struct StreamsAgainstSimTests {
                 try await Task.sleep(for: .milliseconds(20))  // paces the feed; the assertions wait on conditions
             }
             #expect(stream.counters.plannedRollovers >= 2)
-            #expect(try await eventually(timeout: .seconds(10)) { closed.all.last?.openTime == published.last?.openTime })
+            #expect(try await eventually(timeout: .seconds(30)) { closed.all.last?.openTime == published.last?.openTime })
             let delivered = closed.all.map(\.openTime)
             let first = try #require(delivered.first)
             let expected = published.map(\.openTime).drop { $0 < first }
@@ -107,7 +107,7 @@ struct StreamsAgainstSimTests {
             let client = try sim.client()
             let (_, events, runner) = Self.startUserData(client, transport: transport)
             defer { runner.cancel() }
-            #expect(try await eventually(timeout: .seconds(10)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
+            #expect(try await eventually(timeout: .seconds(30)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
 
             let price = try await client.tickerPrice(symbol: SimHarness.symbol)
             let market = try await client.placeOrder(NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market,
@@ -121,7 +121,7 @@ struct StreamsAgainstSimTests {
             func reports() -> [ExecutionReport] {
                 events.all.compactMap { if case .event(.executionReport(let report)) = $0 { report } else { nil } }
             }
-            #expect(try await eventually(timeout: .seconds(10)) {
+            #expect(try await eventually(timeout: .seconds(30)) {
                 reports().contains { $0.clientOrderId == market.clientOrderId && $0.orderStatus == .filled }
                     && reports().contains { $0.clientOrderId == rest.clientOrderId && $0.orderStatus == .canceled }
             })
@@ -160,12 +160,12 @@ struct StreamsAgainstSimTests {
             let (_, events, runner) = Self.startUserData(client, transport: transport)
             defer { runner.cancel() }
             // Up means subscribed: the consumer has been told to resynchronise once.
-            #expect(try await eventually(timeout: .seconds(10)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
+            #expect(try await eventually(timeout: .seconds(30)) { events.all.count == 1 && sim.simulator.streamConnectionCount == 1 })
             sim.simulator.dropStreamConnections()
-            #expect(try await eventually(timeout: .seconds(10)) { events.all.filter { $0 == .resynchronize }.count == 2 })
+            #expect(try await eventually(timeout: .seconds(30)) { events.all.filter { $0 == .resynchronize }.count == 2 })
             _ = try await client.placeOrder(NewOrder(symbol: SimHarness.symbol, side: .sell, type: .market,
                                                       quantity: Quantity(parsing: "0.01"), clientOrderId: newClientOrderId("ud-2")))
-            #expect(try await eventually(timeout: .seconds(10)) {
+            #expect(try await eventually(timeout: .seconds(30)) {
                 events.all.contains { if case .event(.executionReport(let r)) = $0 { r.orderStatus == .filled } else { false } }
             })
         }
@@ -177,7 +177,7 @@ struct StreamsAgainstSimTests {
             let client = try sim.client(secret: Secret("not-the-secret-the-simulator-knows"))
             let (stream, events, runner) = Self.startUserData(client, transport: .webSocketAPI)
             defer { runner.cancel() }
-            #expect(try await eventually(timeout: .seconds(10)) { stream.counters.drops >= 2 })
+            #expect(try await eventually(timeout: .seconds(30)) { stream.counters.drops >= 2 })
             #expect(stream.counters.connections == 0)
             #expect(events.all.isEmpty)
         }
@@ -191,7 +191,7 @@ struct StreamsAgainstSimTests {
             sim.simulator.updateFaults { $0.clockSkewMilliseconds = 30_000 }
             let (stream, events, runner) = Self.startUserData(client, transport: .webSocketAPI)
             defer { runner.cancel() }
-            #expect(try await eventually(timeout: .seconds(10)) { events.all.first == .resynchronize })
+            #expect(try await eventually(timeout: .seconds(30)) { events.all.first == .resynchronize })
             #expect(stream.counters.drops >= 1)
             #expect(abs(client.serverNowMilliseconds - sim.simulator.serverTime) < 2000)
         }

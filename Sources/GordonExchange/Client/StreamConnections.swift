@@ -87,6 +87,7 @@ final class StreamConnections: Sendable {
                 }
                 let ended = AsyncStream<String>.makeStream()
                 let lifetime = policy.plannedLifetime
+                let upBefore = counters.withLock { $0.connections }
                 group.addTask {
                     let reason = await self.connect(url: target, generation: current, handshake: handshake, inbox: inbox, retired: retired)
                     ended.continuation.yield(reason)
@@ -108,6 +109,8 @@ final class StreamConnections: Sendable {
                     continue  // the old connection keeps reading until the consumer retires it
                 }
                 counters.withLock { $0.drops += 1 }
+                // A connection that came up resets the backoff: only failures in a row grow it.
+                if counters.withLock({ $0.connections }) > upBefore { backoff = policy.initialBackoff }
                 logger.warning("stream connection ended; reconnecting", metadata: ["generation": "\(current)", "reason": "\(outcome)", "backoff": "\(backoff)"])
                 if (try? await Task.sleep(for: backoff)) == nil { break }
                 backoff = min(backoff * 2, policy.maximumBackoff)
