@@ -76,11 +76,15 @@ struct StreamsAgainstSimTests {
             }
             defer { runner.cancel() }
             #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount >= 1 })
+            // One kline at a time, each published once the previous one has arrived, until two
+            // rollovers have happened mid-stream and ten more klines have followed the last.
             var published: [Kline] = []
-            let deadline = ContinuousClock.now + .seconds(3)
-            while ContinuousClock.now < deadline {
+            var afterSecondRollover = 0
+            let deadline = ContinuousClock.now + .seconds(60)
+            while afterSecondRollover < 10, ContinuousClock.now < deadline {
                 published += sim.simulator.advance(steps: 1)
-                try await Task.sleep(for: .milliseconds(20))  // paces the feed; the assertions wait on conditions
+                #expect(try await eventually(timeout: .seconds(30)) { closed.all.last?.openTime == published.last?.openTime })
+                if stream.counters.plannedRollovers >= 2 { afterSecondRollover += 1 }
             }
             #expect(stream.counters.plannedRollovers >= 2)
             #expect(try await eventually(timeout: .seconds(30)) { closed.all.last?.openTime == published.last?.openTime })
