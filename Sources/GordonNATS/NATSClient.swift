@@ -211,15 +211,15 @@ public final class NATSClient: Sendable {
         var fields = [
             "\"verbose\":false", "\"pedantic\":false", "\"lang\":\"swift\"", "\"version\":\"gordon-nats-1\"",
             "\"protocol\":1", "\"headers\":true", "\"no_responders\":true",
-            "\"echo\":\(options.echo)", "\"tls_required\":\(tls)", "\"name\":\(JSONText.quote(options.name))",
+            "\"echo\":\(options.echo)", "\"tls_required\":\(tls)", "\"name\":\(JSONStringLiteral.quoted(options.name))",
         ]
         switch options.auth {
         case .none: break
         case .userPassword(let user, let password):
-            fields.append("\"user\":\(JSONText.quote(user))")
-            password.withPlainText { fields.append("\"pass\":\(JSONText.quote($0))") }
+            fields.append("\"user\":\(JSONStringLiteral.quoted(user))")
+            password.withPlainText { fields.append("\"pass\":\(JSONStringLiteral.quoted($0))") }
         case .token(let token):
-            token.withPlainText { fields.append("\"auth_token\":\(JSONText.quote($0))") }
+            token.withPlainText { fields.append("\"auth_token\":\(JSONStringLiteral.quoted($0))") }
         }
         return "{" + fields.joined(separator: ",") + "}"
     }
@@ -853,22 +853,3 @@ enum NUID {
     }
 }
 
-enum JSONText {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-}

@@ -67,6 +67,6 @@ import Testing
     }
 
     @Test func connectJSONEscapesCredentials() {
-        #expect(JSONText.quote("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
+        #expect(JSONStringLiteral.quoted("a\"b\\c\n\u{01}") == #""a\"b\\c\n\u0001""#)
     }
 }

@@ -1,3 +1,4 @@
+import GordonKernel
 import GordonDomain
 
 /// Writes one flat JSON object in Binance's compact style (`{"e":"kline","E":1,…}`), members
@@ -30,7 +31,7 @@ struct StreamJSONWriter {
 
     mutating func field(_ name: StaticString, string value: String) {
         key(name)
-        StreamJSONWriter.appendQuoted(value, to: &text)
+        JSONStringLiteral.append(value, to: &text)
     }
 
     mutating func field(_ name: StaticString, nullableString value: String?) {
@@ -78,24 +79,5 @@ struct StreamJSONWriter {
             result += digits[..<split] + "." + digits[split...]
         }
         return result
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func appendQuoted(_ value: String, to text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
     }
 }
