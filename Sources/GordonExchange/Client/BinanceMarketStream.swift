@@ -23,6 +23,8 @@ public enum MarketStreamOutput: Sendable, Hashable {
 /// or after a reconnect. A malformed message is logged and counted, never fatal.
 public final class BinanceMarketStream: Sendable {
     public let streams: [MarketStreamName]
+    /// The subscribed symbols, handed to the decoder so it skips re-validating them.
+    private let symbols: [Symbol]
     private let rest: BinanceRESTClient
     private let connections: StreamConnections
     private let resumeFrom: [KlineSeriesKey: Int64]
@@ -34,6 +36,9 @@ public final class BinanceMarketStream: Sendable {
     public init(streams: [MarketStreamName], rest: BinanceRESTClient, resumeFrom: [KlineSeriesKey: Int64] = [:],
                 policy: StreamConnectionPolicy = StreamConnectionPolicy(), logger: Logger = Logger(label: "gordon.exchange.market-stream")) {
         self.streams = streams
+        var symbols: [Symbol] = []
+        for stream in streams where !symbols.contains(stream.symbol) { symbols.append(stream.symbol) }
+        self.symbols = symbols
         self.rest = rest
         self.resumeFrom = resumeFrom
         self.logger = logger
@@ -87,7 +92,7 @@ public final class BinanceMarketStream: Sendable {
         case .connected(let generation):
             logger.info("market stream connected", metadata: ["generation": "\(generation)", "streams": "\(streams.count)"])
             // Whatever closed while no connection was up will not come over the stream.
-            for key in state.sequencers.keys.sorted(by: { "\($0)" < "\("\($1)")" }) {
+            for key in state.sequencers.keys.sorted(by: { $0.description < $1.description }) {
                 await catchUp(key, state: &state, deliver: deliver)
             }
         case .disconnected(let generation, let reason):
@@ -96,7 +101,7 @@ public final class BinanceMarketStream: Sendable {
             connections.counters.withLock { $0.messages += 1 }
             newestDelivering.withLock { $0 = max($0, generation) }
             let decoded: MarketStreamEvent
-            do { decoded = try BinanceStreamDecoder.decodeMarket(bytes) } catch {
+            do { decoded = try BinanceStreamDecoder.decodeMarket(bytes, knownSymbols: symbols) } catch {
                 connections.counters.withLock { $0.malformed += 1 }
                 logger.error("malformed market stream message dropped", metadata: [
                     "error": "\(error)", "message": "\(String(decoding: bytes.prefix(200), as: UTF8.self))",
