@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "gordon-nats-config", targets: ["gordon-nats-config"]),
         .executable(name: "gordonctl", targets: ["gordonctl"]),
         .executable(name: "gordon-binance-sim", targets: ["gordon-binance-sim"]),
+        .executable(name: "gordon-watchdog", targets: ["gordon-watchdog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -132,6 +133,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // fork/exec with setgroups/setgid/setuid in the child: the one step Swift cannot do
+        // safely itself (nothing but async-signal-safe calls may run between fork and exec).
+        .target(name: "CGordonSpawn"),
+        // The watchdog's rules (ordering, backoff, crash loops, stop order, backups) as plain
+        // values, and the single-threaded loop that applies them.
+        .target(
+            name: "GordonWatchdog",
+            dependencies: ["CGordonSpawn", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-watchdog",
+            dependencies: [
+                "GordonWatchdog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "gordon-migrate",
             dependencies: [
@@ -222,6 +242,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonWatchdogTests",
+            dependencies: ["GordonKernel", "GordonWatchdog", "GordonTestDB", "gordon-watchdog", "gordon-migrate",
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -21,12 +21,17 @@ public final class TestCommand: @unchecked Sendable {
 
     /// Starts `name` (a product built next to the test binary) with `arguments`;
     /// `environment` entries set to nil are removed from the inherited environment.
-    public init(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
+    public convenience init(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
+        try self.init(program: TestEnvironment.builtExecutable(name), arguments, environment: environment)
+    }
+
+    /// Starts the program at `path` (a system tool such as psql).
+    public init(program path: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-cmd-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
         _ = FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
-        process.executableURL = URL(fileURLWithPath: TestEnvironment.builtExecutable(name))
+        process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
@@ -37,10 +42,23 @@ public final class TestCommand: @unchecked Sendable {
     }
 
     /// Runs `name` to completion.
-    public static func run(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws -> CommandResult {
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) async throws -> CommandResult {
         let command = try TestCommand(name, arguments, environment: environment)
-        command.process.waitUntilExit()
+        await command.waitUntilExit()
         return command.result
+    }
+
+    /// Runs the program at `path` to completion.
+    public static func runProgram(_ path: String, _ arguments: [String], environment: [String: String?] = [:]) async throws -> CommandResult {
+        let command = try TestCommand(program: path, arguments, environment: environment)
+        await command.waitUntilExit()
+        return command.result
+    }
+
+    /// Waits for the process to exit without holding a thread of the cooperative pool.
+    public func waitUntilExit() async {
+        let process = process
+        await onOwnThread { process.waitUntilExit() }
     }
 
     public var stdout: String { (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? "" }

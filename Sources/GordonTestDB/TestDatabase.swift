@@ -176,9 +176,13 @@ actor Template {
         let logger = TestEnvironment.logger
         let directory = try MigrationDirectory(path: TestEnvironment.migrationsDirectory)
         var passwords: [DatabaseRole: Secret] = [:]
+        // Roles belong to the cluster, not the database: test processes sharing one cluster
+        // must all set the same passwords, which scripts/test hands them.
+        let shared = TestEnvironment.variable("GORDON_TEST_ROLE_PASSWORD")
         for role in DatabaseRole.allCases {
             var generator = SystemRandomNumberGenerator()
-            passwords[role] = Secret((0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined())
+            let random = (0..<4).map { _ in String(generator.next() as UInt64, radix: 36) }.joined()
+            passwords[role] = Secret(shared.map { "\($0)_\(role.rawValue)" } ?? random)
         }
         try await Database.withConnection(url, logger: logger) { [passwords] connection in
             _ = try await Migrator(directory: directory, logger: logger).migrate(on: connection)

@@ -21,7 +21,7 @@ public final class TestNATSServer: @unchecked Sendable {
 
     /// Starts a server with JetStream. `config`, when given, is the whole configuration file
     /// (it must use `port` and `storeDirectory`); otherwise command-line flags are used.
-    public init(config: ((_ port: Int, _ storeDirectory: String) -> String)? = nil) throws {
+    public init(config: ((_ port: Int, _ storeDirectory: String) -> String)? = nil) async throws {
         port = try TestNATSServer.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-nats-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory + "/jetstream", withIntermediateDirectories: true)
@@ -29,10 +29,10 @@ public final class TestNATSServer: @unchecked Sendable {
             configText = config(port, directory + "/jetstream")
             try configText!.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
-        try start()
+        try await start()
     }
 
-    public func start() throws {
+    public func start() async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try TestNATSServer.natsServerPath())
         if configText != nil {
@@ -48,30 +48,37 @@ public final class TestNATSServer: @unchecked Sendable {
         lock.withLock { self.process = process }
         // Ready means this process says so: a port that accepts could belong to a server that
         // another test started on the same number, and then this one has exited.
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, process.isRunning, readyLines <= readyBefore {
-            usleep(20_000)  // poll interval, bounded by the deadline above
-        }
-        guard process.isRunning, TestNATSServer.waitForPort(port, seconds: 1) else {
+        _ = try await eventually(timeout: .seconds(20)) { !process.isRunning || readyLines > readyBefore }
+        let port = port
+        let listening = await onOwnThread { TestNATSServer.waitForPort(port, seconds: 1) }
+        guard process.isRunning, listening else {
             throw TestNATSServerError(message: "nats-server did not start on \(port): \(log.suffix(2000))")
         }
     }
 
     /// SIGKILL: the server gets no chance to flush or say goodbye.
-    public func kill() {
-        let process = lock.withLock { defer { self.process = nil }; return self.process }
-        guard let process, process.isRunning else { return }
-        #if canImport(Glibc) || canImport(Musl)
-        _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        #endif
-        process.waitUntilExit()
+    public func kill() async {
+        guard let process = takeProcess() else { return }
+        await onOwnThread { TestNATSServer.signal(process, SIGKILL) }
     }
 
     /// SIGTERM and wait.
-    public func stop() {
-        let process = lock.withLock { defer { self.process = nil }; return self.process }
-        guard let process, process.isRunning else { return }
-        process.terminate()
+    public func stop() async {
+        guard let process = takeProcess() else { return }
+        await onOwnThread { TestNATSServer.signal(process, SIGTERM) }
+    }
+
+    private func takeProcess() -> Process? {
+        lock.withLock { defer { self.process = nil }; return self.process }
+    }
+
+    private static func signal(_ process: Process, _ signal: Int32) {
+        guard process.isRunning else { return }
+        #if canImport(Glibc)
+        _ = Glibc.kill(process.processIdentifier, signal)
+        #elseif canImport(Musl)
+        _ = Musl.kill(process.processIdentifier, signal)
+        #endif
         process.waitUntilExit()
     }
 
@@ -80,7 +87,8 @@ public final class TestNATSServer: @unchecked Sendable {
     private var readyLines: Int { log.components(separatedBy: "Server is ready").count - 1 }
 
     deinit {
-        stop()
+        // SIGKILL: exits at once, so the wait here is short even on the cooperative pool.
+        if let process = takeProcess() { TestNATSServer.signal(process, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -103,9 +111,19 @@ public final class TestNATSServer: @unchecked Sendable {
         for _ in 0..<100 {
             let port = try unusedPort()
             let fresh = handedOut.withLock { ports.insert(port).inserted }
-            if fresh { return port }
+            if fresh, claimedAcrossProcesses(port) { return port }
         }
         throw TestNATSServerError(message: "no fresh free port after 100 tries")
+    }
+
+    /// scripts/test runs one test process per target: a port is claimed by creating a file
+    /// named after it in the directory they share, which fails if another process did.
+    private static func claimedAcrossProcesses(_ port: Int) -> Bool {
+        guard let directory = TestEnvironment.variable("GORDON_TEST_PORTS_DIR") else { return true }
+        let fd = open("\(directory)/\(port)", O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
     }
 
     private static func unusedPort() throws -> Int {

@@ -16,7 +16,11 @@ extension TestEnvironment {
     /// its output appended to `log`; throws with the log's tail if it fails. posix_spawn and
     /// waitpid rather than Foundation's Process: a server the command leaves running in the
     /// background keeps Process from ever noticing that bash has exited.
-    public static func runShell(_ command: String, arguments: [String] = [], log: String) throws {
+    public static func runShell(_ command: String, arguments: [String] = [], log: String) async throws {
+        try await onOwnThread { try runShellBlocking(command, arguments: arguments, log: log) }
+    }
+
+    static func runShellBlocking(_ command: String, arguments: [String], log: String) throws {
         let argv = (["/bin/bash", "-c", "\(command) >>\"$GORDON_LOG\" 2>&1", "bash"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var environment = ProcessInfo.processInfo.environment
@@ -40,22 +44,22 @@ public final class TestPostgresServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
 
-    public init() throws {
+    public init() async throws {
         port = try TestNATSServer.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
-        try start()
+        try await start()
     }
 
     public var adminURL: DatabaseURL {
         get throws { try DatabaseURL(parsing: "postgres://postgres@127.0.0.1:\(port)/postgres") }
     }
 
-    public func start() throws { try script("GORDON_PG_FAST=1 start_postgres \"$1/pg\" \"$2\"") }
+    public func start() async throws { try await script("GORDON_PG_FAST=1 start_postgres \"$1/pg\" \"$2\"") }
 
     /// `pg_ctl stop -m fast`: every connection is terminated, as in a restart.
-    public func stop() throws { try script("stop_postgres \"$1/pg\"") }
+    public func stop() async throws { try await script("stop_postgres \"$1/pg\"") }
 
     /// Creates database `gordon`, migrates it and gives every role a fresh password.
     public func migratedDatabase() async throws -> (url: DatabaseURL, passwords: [DatabaseRole: Secret]) {
@@ -67,13 +71,14 @@ public final class TestPostgresServer: @unchecked Sendable {
         return (admin.with(database: "gordon"), try await Template.migrate(admin.with(database: "gordon")))
     }
 
-    private func script(_ command: String) throws {
-        try TestEnvironment.runShell("source \"$GORDON_ROOT/scripts/lib.sh\"; \(command)",
-                                     arguments: [directory, "\(port)"], log: directory + "/script.log")
+    private func script(_ command: String) async throws {
+        try await TestEnvironment.runShell("source \"$GORDON_ROOT/scripts/lib.sh\"; \(command)",
+                                           arguments: [directory, "\(port)"], log: directory + "/script.log")
     }
 
     deinit {
-        try? stop()
+        try? TestEnvironment.runShellBlocking("source \"$GORDON_ROOT/scripts/lib.sh\"; stop_postgres \"$1/pg\"",
+                                      arguments: [directory, "\(port)"], log: directory + "/script.log")
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -11,10 +11,10 @@ import Testing
     /// PostgreSQL stops (every connection terminated) while the relay works and comes back:
     /// the relay reconnects by itself and every row still reaches the stream once, in order.
     @Test func relaySurvivesAPostgresRestart() async throws {
-        let postgres = try TestPostgresServer()
+        let postgres = try await TestPostgresServer()
         let (url, passwords) = try await postgres.migratedDatabase()
         let executorURL = url.with(username: DatabaseRole.executor.rawValue, password: passwords[.executor])
-        let nats = try TestNATSServer()
+        let nats = try await TestNATSServer()
         let client = try await NATSClient.connect(try NATSClientOptions(urls: [nats.url]))
         let js = JetStream(client: client)
         try await GordonStream.ensure(js)
@@ -48,14 +48,15 @@ import Testing
         var ids = try await enqueue(400, from: 0)
         #expect(try await eventually(timeout: .seconds(30)) { try await pending() == 0 })
 
-        try postgres.stop()
+        try await postgres.stop()
         #expect(try await eventually(timeout: .seconds(30)) { relay.statistics.failures > 0 })
-        try postgres.start()
+        try await postgres.start()
         ids += try await enqueue(400, from: 400)
         #expect(try await eventually(timeout: .seconds(60)) { try await pending() == 0 })
         task.cancel()
         await task.value
 
+        #expect(try await js.streamInfo(GordonStream.name).state.messages == UInt64(ids.count))
         let ordered = OrderedConsumer(jetStream: js, stream: GordonStream.name)
         var messages: [JetStreamMessage] = []
         _ = try await eventually(timeout: .seconds(30)) {
@@ -63,6 +64,8 @@ import Testing
             return messages.count >= ids.count
         }
         messages += try await ordered.next(batch: 512, expires: .milliseconds(300))
+        let resets = await ordered.resets
+        #expect(messages.count == ids.count, "ordered consumer resets: \(resets)")
         #expect(messages.map { $0.headers?[NATSHeaders.messageId] } == ids.map { String($0) })
         await client.close()
     }

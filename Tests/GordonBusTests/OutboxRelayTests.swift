@@ -131,7 +131,7 @@ import Glibc
             let first = try startRelay()
             #expect(try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(2)) { try await world.pendingCount() < total - 200 })
             kill(first.processIdentifier, SIGKILL)
-            first.waitUntilExit()
+            await onOwnThread { first.waitUntilExit() }
             #expect(first.terminationReason == .uncaughtSignal)
             let leftAfterKill = try await world.pendingCount()
             #expect(leftAfterKill > 0)
@@ -139,7 +139,7 @@ import Glibc
             let second = try startRelay()
             #expect(try await eventually(timeout: .seconds(60)) { try await world.pendingCount() == 0 })
             second.terminate()  // SIGTERM: graceful stop
-            second.waitUntilExit()
+            await onOwnThread { second.waitUntilExit() }
             #expect(second.terminationStatus == 0)
 
             let messages = try await world.streamMessages(expected: total)
@@ -150,7 +150,7 @@ import Glibc
     }
 
     @Test func bootstrapIsIdempotentAndConverges() async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         let client = try await NATSClient.connect(try NATSClientOptions(urls: [server.url]))
         let js = JetStream(client: client)
         let created = try await GordonStream.ensure(js)

@@ -14,13 +14,13 @@ struct PermissionFixture {
     let users: [NATSUser]
     let passwords: [String: Secret]
 
-    init() throws {
+    init() async throws {
         let users = try testUsers()
         let passwords = Dictionary(uniqueKeysWithValues: users.map { ($0.name, randomPassword()) })
         let configuration = { (port: Int, store: String) in testConfig(port: port, storeDirectory: store, users: users) }
         // Render once up front so a refusal is thrown here; TestNATSServer's closure cannot throw.
         _ = try configuration(4222, "/tmp/unused").render(passwords: passwords)
-        server = try TestNATSServer(config: { port, store in
+        server = try await TestNATSServer(config: { port, store in
             (try? configuration(port, store).render(passwords: passwords).withPlainText { $0 }) ?? ""
         })
         self.users = users
@@ -207,7 +207,7 @@ struct PermissionMatrixTests {
 
     @Test("the server allows exactly what NATSPermissions says, for every user and candidate subject")
     func matrix() async throws {
-        let fixture = try PermissionFixture()
+        let fixture = try await PermissionFixture()
         var probes: [Probe] = []
         for user in fixture.users {
             probes += try await Self.probe(user, in: fixture)
@@ -318,7 +318,7 @@ struct JetStreamPermissionTests {
 
     @Test("migrate creates the stream; a bot creates its own consumer and reads it, never another bot's; filters are enforced")
     func endToEnd() async throws {
-        let fixture = try PermissionFixture()
+        let fixture = try await PermissionFixture()
 
         let migrate = try await fixture.connect(try fixture.user("gordon-migrate"))
         let created = try Self.object(try await migrate.request(Array(Self.streamRequest.utf8), to: "$JS.API.STREAM.CREATE.GORDON").string)

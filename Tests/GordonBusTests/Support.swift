@@ -27,7 +27,7 @@ struct BusWorld: Sendable {
     var jetStream: JetStream { JetStream(client: client) }
 
     static func with(_ body: (BusWorld) async throws -> Void) async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         let client = try await NATSClient.connect(try NATSClientOptions(urls: [server.url], name: "bus-test"), logger: testLogger)
         try await GordonStream.ensure(JetStream(client: client))
         try await withTestDatabase { database in

@@ -53,21 +53,21 @@ struct BinanceSimCommandTests {
     }
 
     @Test("refuses a keyfile others can read, with one clear line")
-    func refusesAnOpenKeyfile() throws {
+    func refusesAnOpenKeyfile() async throws {
         let keys = try Keys(mode: 0o644)
-        let result = try TestCommand.run("gordon-binance-sim", ["--port", "0", "--keyfile", keys.path, "--pace", "0"])
+        let result = try await TestCommand.run("gordon-binance-sim", ["--port", "0", "--keyfile", keys.path, "--pace", "0"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("gordon-binance-sim: error:"))
         #expect(result.stderr.contains("GORDON-"))
     }
 
     @Test("bad arguments say what was wrong")
-    func badArguments() throws {
-        let missing = try TestCommand.run("gordon-binance-sim", ["--port", "0"])
+    func badArguments() async throws {
+        let missing = try await TestCommand.run("gordon-binance-sim", ["--port", "0"])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("--keyfile"))
         let keys = try Keys()
-        let balance = try TestCommand.run("gordon-binance-sim", ["--keyfile", keys.path, "--balance", "USDT"])
+        let balance = try await TestCommand.run("gordon-binance-sim", ["--keyfile", keys.path, "--balance", "USDT"])
         #expect(balance.status != 0)
         #expect(balance.stderr.contains("--balance must be ASSET=AMOUNT"))
     }

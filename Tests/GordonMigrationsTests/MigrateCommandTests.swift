@@ -6,10 +6,10 @@ import Testing
 
 /// gordon-migrate as an operator (and the watchdog) meets it, without the caller's own
 /// database settings leaking in.
-func runMigrate(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+func runMigrate(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
     var env: [String: String?] = ["GORDON_DATABASE_URL": nil, "GORDON_MIGRATIONS_DIR": nil]
     for (key, value) in environment { env[key] = value }
-    return try TestCommand.run("gordon-migrate", arguments, environment: env)
+    return try await TestCommand.run("gordon-migrate", arguments, environment: env)
 }
 
 @Suite("gordon-migrate exit codes and messages")
@@ -30,15 +30,15 @@ struct MigrateCommandTests {
     func upAndStatus() async throws {
         try await withTestDatabase(empty: true) { database async throws in
             let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
-            let up = try runMigrate(["up", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            let up = try await runMigrate(["up", "--database-url", url, "--migrations", GordonTestPaths.migrations])
             #expect(up.status == 0, "\(up.stderr)")
             #expect(up.stdout.contains("schema is at version \(SchemaCheck.requiredVersion)"))
             #expect(up.stderr.isEmpty)
             // The URL and directory may also come from the environment.
-            let again = try runMigrate([], environment: ["GORDON_DATABASE_URL": url, "GORDON_MIGRATIONS_DIR": GordonTestPaths.migrations])
+            let again = try await runMigrate([], environment: ["GORDON_DATABASE_URL": url, "GORDON_MIGRATIONS_DIR": GordonTestPaths.migrations])
             #expect(again.status == 0)
             #expect(again.stdout.contains("up to date"))
-            let status = try runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            let status = try await runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
             #expect(status.status == 0)
             #expect(status.stdout.contains("\(SchemaCheck.requiredVersion) applied, 0 pending"))
         }
@@ -48,7 +48,7 @@ struct MigrateCommandTests {
     func statusPending() async throws {
         try await withTestDatabase(empty: true) { database async throws in
             let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
-            let status = try runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
+            let status = try await runMigrate(["status", "--database-url", url, "--migrations", GordonTestPaths.migrations])
             #expect(status.status == 0)
             #expect(status.stdout.contains("pending  0001_roles_and_schemas.sql"))
             #expect(status.stdout.contains("0 applied, \(SchemaCheck.requiredVersion) pending"))
@@ -61,40 +61,40 @@ struct MigrateCommandTests {
         defer { scratch.remove() }
         try await withTestDatabase(empty: true) { database async throws in
             let url = "postgres://postgres@\(Self.hostPort(database))/\(database.name)"
-            let result = try runMigrate(["--database-url", url, "--migrations", scratch.path])
+            let result = try await runMigrate(["--database-url", url, "--migrations", scratch.path])
             Self.expectOneErrorLine(result, code: .sqlFailed, mentioning: ["0001_bad.sql", "line=2", "syntax error", "SELEC"])
         }
     }
 
     @Test("an unreachable server exits 1 with one line")
-    func unreachable() throws {
-        let result = try runMigrate(["--database-url", "postgres://postgres@127.0.0.1:1/gordon", "--migrations", GordonTestPaths.migrations])
+    func unreachable() async throws {
+        let result = try await runMigrate(["--database-url", "postgres://postgres@127.0.0.1:1/gordon", "--migrations", GordonTestPaths.migrations])
         Self.expectOneErrorLine(result, code: .databaseUnreachable)
     }
 
     @Test("a bad URL exits 1 and does not echo the password")
-    func badURL() throws {
-        let result = try runMigrate(["--database-url", "postgres://u:topsecret@h:x/db", "--migrations", GordonTestPaths.migrations])
+    func badURL() async throws {
+        let result = try await runMigrate(["--database-url", "postgres://u:topsecret@h:x/db", "--migrations", GordonTestPaths.migrations])
         Self.expectOneErrorLine(result, code: .invalidDatabaseURL, mentioning: ["port"])
         #expect(!result.stderr.contains("topsecret"))
-        let missing = try runMigrate(["--migrations", GordonTestPaths.migrations])
+        let missing = try await runMigrate(["--migrations", GordonTestPaths.migrations])
         Self.expectOneErrorLine(missing, code: .invalidDatabaseURL, mentioning: ["GORDON_DATABASE_URL"])
     }
 
     @Test("a bad file name or a duplicate version exits 1 before connecting")
-    func badFiles() throws {
+    func badFiles() async throws {
         let badName = try ScratchMigrations(["001_short.sql": "SELECT 1;"])
         defer { badName.remove() }
         Self.expectOneErrorLine(
-            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", badName.path]),
+            try await runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", badName.path]),
             code: .invalidMigrationName, mentioning: ["001_short.sql"])
         let duplicate = try ScratchMigrations(["0001_a.sql": "SELECT 1;", "0001_b.sql": "SELECT 2;"])
         defer { duplicate.remove() }
         Self.expectOneErrorLine(
-            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", duplicate.path]),
+            try await runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", duplicate.path]),
             code: .duplicateMigrationVersion, mentioning: ["0001_a.sql", "0001_b.sql"])
         Self.expectOneErrorLine(
-            try runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", "/nonexistent/migrations"]),
+            try await runMigrate(["--database-url", "postgres://u@127.0.0.1:1/db", "--migrations", "/nonexistent/migrations"]),
             code: .migrationsDirectoryUnreadable)
     }
 
@@ -107,18 +107,18 @@ struct MigrateCommandTests {
         try keys.write("gordon-bot.key", "# gordon-bot\npostgres_password = \(password)\n")
         // Role passwords are cluster-wide: changing one on the shared server would lock out
         // every test logging in as gordon_bot at that moment, so this runs on a private one.
-        let server = try TestPostgresServer()
+        let server = try await TestPostgresServer()
         let (database, _) = try await server.migratedDatabase()
         let url = "postgres://postgres@127.0.0.1:\(server.port)/gordon"
         chmod(keyfile, 0o644)
         Self.expectOneErrorLine(
-            try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile]),
+            try await runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile]),
             code: .keyfileTooOpen)
         chmod(keyfile, 0o400)
         Self.expectOneErrorLine(
-            try runMigrate(["set-password", "--database-url", url, "--role", "gordon_nobody", "--keyfile", keyfile]),
+            try await runMigrate(["set-password", "--database-url", url, "--role", "gordon_nobody", "--keyfile", keyfile]),
             code: .unknownRole)
-        let result = try runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile])
+        let result = try await runMigrate(["set-password", "--database-url", url, "--role", "gordon_bot", "--keyfile", keyfile])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
         let connection = try await Database.connect(
@@ -127,11 +127,11 @@ struct MigrateCommandTests {
     }
 
     @Test("usage errors exit 1 and say what was wrong; --help exits 0")
-    func usage() throws {
-        let unknown = try runMigrate(["frobnicate"])
+    func usage() async throws {
+        let unknown = try await runMigrate(["frobnicate"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("frobnicate"))
-        let help = try runMigrate(["--help"])
+        let help = try await runMigrate(["--help"])
         #expect(help.status == 0)
         #expect(help.stdout.contains("set-password"))
     }

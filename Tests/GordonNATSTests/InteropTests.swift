@@ -173,7 +173,7 @@ import Testing
     }
 
     @Test func wrongCredentialsAreAnAuthorizationError() async throws {
-        let server = try TestNATSServer { port, store in
+        let server = try await TestNATSServer { port, store in
             """
             listen: 127.0.0.1:\(port)
             jetstream { store_dir: "\(store)" }
@@ -193,7 +193,7 @@ import Testing
     }
 
     @Test func tokenAuthentication() async throws {
-        let server = try TestNATSServer { port, store in
+        let server = try await TestNATSServer { port, store in
             "listen: 127.0.0.1:\(port)\njetstream { store_dir: \"\(store)\" }\nauthorization { token: t0ken }\n"
         }
         let address = NATSServerAddress(host: "127.0.0.1", port: server.port)

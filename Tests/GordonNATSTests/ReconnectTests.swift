@@ -16,17 +16,17 @@ import Testing
     }
 
     @Test func reconnectsResubscribesAndSendsWhatWasBufferedWhileDown() async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         let client = try await connect(server, name: "survivor")
         let subscription = try await client.subscribe(to: "fault.core")
         try await client.flush()
         try await client.publish("before", to: "fault.core")
         try await client.flush()
 
-        server.kill()
+        await server.kill()
         #expect(try await eventually(timeout: .deadline) { !client.isConnected })
         try await client.publish("while-down", to: "fault.core")  // kept in the reconnect buffer
-        try server.start()
+        try await server.start()
         #expect(try await eventually(timeout: .deadline) { client.isConnected })
         try await client.publish("after", to: "fault.core")
         try await client.flush()
@@ -37,12 +37,12 @@ import Testing
     }
 
     @Test func reconnectBufferHasAnExplicitBound() async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         var options = try NATSClientOptions(urls: [server.url], name: "bounded")
         options.reconnectBufferBytes = 4096
         options.reconnect = NATSReconnectPolicy(initialDelay: .seconds(60), maxDelay: .seconds(60))
         let client = try await NATSClient.connect(options)
-        server.kill()
+        await server.kill()
         #expect(try await eventually(timeout: .deadline) { !client.isConnected })
         var accepted = 0
         var refusal: GordonError?
@@ -61,9 +61,9 @@ import Testing
     }
 
     @Test func requestDuringAnOutageFailsWithATypedError() async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         let client = try await connect(server, name: "requester")
-        server.kill()
+        await server.kill()
         #expect(try await eventually(timeout: .deadline) { !client.isConnected })
         let error = await #expect(throws: GordonError.self) {
             _ = try await client.request(Array("x".utf8), to: "fault.nobody", timeout: .milliseconds(300))
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func jetStreamConsumerResumesAfterServerCrashWithNoGapAndNoDuplicateEffect() async throws {
-        let server = try TestNATSServer()
+        let server = try await TestNATSServer()
         let producer = try await connect(server, name: "producer")
         let consumerClient = try await connect(server, name: "consumer")
         let js = JetStream(client: producer, timeout: .seconds(2))
@@ -98,8 +98,8 @@ import Testing
         // cannot store the message twice.
         for i in 1...total {
             if i == total / 2 {
-                server.kill()
-                try server.start()
+                await server.kill()
+                try await server.start()
             }
             var stored = false
             while !stored {

@@ -7,8 +7,8 @@ import Testing
 /// TLS without nkeys: a throwaway CA signs a certificate for localhost; nats-server demands
 /// TLS and the client upgrades after INFO, verifying the chain and the name.
 @Suite struct TLSTests {
-    private static func makeCertificates(in directory: String) throws {
-        try TestEnvironment.runShell("""
+    private static func makeCertificates(in directory: String) async throws {
+        try await TestEnvironment.runShell("""
             cd "$1"
             openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=gordon-test-ca
             openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost
@@ -21,8 +21,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try Self.makeCertificates(in: directory)
-        let server = try TestNATSServer { port, store in
+        try await Self.makeCertificates(in: directory)
+        let server = try await TestNATSServer { port, store in
             """
             listen: 127.0.0.1:\(port)
             jetstream { store_dir: "\(store)" }

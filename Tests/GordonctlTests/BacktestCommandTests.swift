@@ -8,8 +8,8 @@ import Testing
 
 /// `gordonctl backtest` as an operator meets it: a real child process, its exit status,
 /// its output and the files it writes.
-func gordonctl(_ arguments: [String]) throws -> CommandResult {
-    try TestCommand.run("gordonctl", arguments)
+func gordonctl(_ arguments: [String]) async throws -> CommandResult {
+    try await TestCommand.run("gordonctl", arguments)
 }
 
 final class TemporaryDirectory {
@@ -35,14 +35,14 @@ final class TemporaryDirectory {
         return try directory.write("BTCUSDT-1m.csv", String(decoding: BinanceKlineCSV.write(series), as: UTF8.self))
     }
 
-    @Test func backtestPrintsASummaryAndWritesItsFiles() throws {
+    @Test func backtestPrintsASummaryAndWritesItsFiles() async throws {
         let directory = try TemporaryDirectory()
         let csv = try dataFile(directory)
         let out = directory.path + "/report"
         let arguments = ["backtest", "--strategy", "ema_crossover", "--param", "fast=8", "--param", "slow=21",
                          "--overlay", "stop_loss:percent=1.5", "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m",
                          "--from", "2024-01-01T02:00", "--fees", "7.5,10", "--out", out]
-        let result = try gordonctl(arguments)
+        let result = try await gordonctl(arguments)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("total return"))
         #expect(result.stdout.contains("ema_crossover+stop_loss"))
@@ -52,19 +52,19 @@ final class TemporaryDirectory {
         #expect(equity.split(separator: "\n").count == 3_000 - 120 + 1)  // --from drops the first two hours
         #expect(try String(contentsOfFile: out + "/equity.svg", encoding: .utf8).contains("<polyline"))
         // Determinism: the same command gives a byte-identical trade list.
-        let again = try gordonctl(arguments)
+        let again = try await gordonctl(arguments)
         #expect(again.status == 0)
         #expect(try String(contentsOfFile: out + "/trades.csv", encoding: .utf8) == trades)
     }
 
-    @Test func walkForwardAndAblation() throws {
+    @Test func walkForwardAndAblation() async throws {
         let directory = try TemporaryDirectory()
         let csv = try dataFile(directory)
-        let walk = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
+        let walk = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
                                   "--interval", "1m", "--walk-forward", "1000:500", "--grid", "fast=5,10", "--grid", "slow=30,60"])
         #expect(walk.status == 0, "\(walk.stderr)")
         #expect(walk.stdout.contains("4 windows"))
-        let ablation = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
+        let ablation = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
                                       "--interval", "1m", "--overlay", "trailing_stop", "--overlay", "cooldown", "--ablation"])
         #expect(ablation.status == 0, "\(ablation.stderr)")
         #expect(ablation.stdout.contains("without trailing_stop"))
@@ -80,24 +80,24 @@ final class TemporaryDirectory {
         (["--strategy", "sma_crossover", "--fees", "ten"], "--fees"),
         (["--strategy", "sma_crossover", "--from", "yesterday"], "--from must be"),
     ])
-    func badInputIsOneClearLine(extra: [String], message: String) throws {
+    func badInputIsOneClearLine(extra: [String], message: String) async throws {
         let directory = try TemporaryDirectory()
         let csv = try dataFile(directory, bars: 200)
-        let result = try gordonctl(["backtest", "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"] + extra)
+        let result = try await gordonctl(["backtest", "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"] + extra)
         #expect(result.status == 2)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
-    @Test func missingFileWrongColumnsAndGapsAreExplained() throws {
+    @Test func missingFileWrongColumnsAndGapsAreExplained() async throws {
         let directory = try TemporaryDirectory()
-        let missing = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", directory.path + "/nope.csv",
+        let missing = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", directory.path + "/nope.csv",
                                      "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("nope.csv"))
         let bad = try directory.write("bad.csv", "1704067200000,100,101,99,100,5,1704067259999,500,3,2,200,0\n1704067260000,100,101\n")
-        let columns = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", bad, "--symbol", "BTCUSDT", "--interval", "1m"])
+        let columns = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", bad, "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(columns.status == 2)
         #expect(columns.stderr.contains("line 2"), "\(columns.stderr)")
         #expect(columns.stderr.split(separator: "\n").count == 1)
@@ -107,15 +107,15 @@ final class TemporaryDirectory {
         var lines = String(decoding: BinanceKlineCSV.write(series), as: UTF8.self).split(separator: "\n")
         lines.removeSubrange(40..<43)
         let gappy = try directory.write("gappy.csv", lines.joined(separator: "\n") + "\n")
-        let gap = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", gappy, "--symbol", "BTCUSDT", "--interval", "1m"])
+        let gap = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", gappy, "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(gap.status == 2)
         #expect(gap.stderr.contains("3 1m kline(s) missing"), "\(gap.stderr)")
-        let allowed = try gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", gappy, "--symbol", "BTCUSDT",
+        let allowed = try await gordonctl(["backtest", "--strategy", "sma_crossover", "--csv", gappy, "--symbol", "BTCUSDT",
                                      "--interval", "1m", "--allow-gaps"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
     }
 
-    @Test func aPlanFileDescribesTheWholeSetup() throws {
+    @Test func aPlanFileDescribesTheWholeSetup() async throws {
         let directory = try TemporaryDirectory()
         let csv = try dataFile(directory)
         let plan = try directory.write("plan.json", #"""
@@ -123,22 +123,22 @@ final class TemporaryDirectory {
              "overlays": [{"name": "trailing_stop", "parameters": {"percent": 1}}],
              "sizing": {"name": "fixed_fraction", "parameters": {"fraction": 0.5}}, "maxExposure": 0.8}
             """#)
-        let result = try gordonctl(["backtest", "--plan", plan, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
+        let result = try await gordonctl(["backtest", "--plan", plan, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("rsi_mean_reversion+trailing_stop"))
 
         let broken = try directory.write("broken.json", #"{"overlays": []}"#)
-        let bad = try gordonctl(["backtest", "--plan", broken, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
+        let bad = try await gordonctl(["backtest", "--plan", broken, "--csv", csv, "--symbol", "BTCUSDT", "--interval", "1m"])
         #expect(bad.status == 2)
         #expect(bad.stderr.split(separator: "\n").count == 1)
         #expect(bad.stderr.contains("missing strategy"), "\(bad.stderr)")
-        let both = try gordonctl(["backtest", "--plan", plan, "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
+        let both = try await gordonctl(["backtest", "--plan", plan, "--strategy", "sma_crossover", "--csv", csv, "--symbol", "BTCUSDT",
                                   "--interval", "1m"])
         #expect(both.status == 2 && both.stderr.contains("not both"))
     }
 
-    @Test func strategiesListsEveryName() throws {
-        let result = try gordonctl(["strategies"])
+    @Test func strategiesListsEveryName() async throws {
+        let result = try await gordonctl(["strategies"])
         #expect(result.status == 0)
         for descriptor in StrategyCatalog.all { #expect(result.stdout.contains(descriptor.name)) }
         #expect(result.stdout.contains("trailing_stop"))

@@ -1,0 +1,204 @@
+public import FoundationEssentials
+
+/// Everything `gordon-watchdog` does, from one JSON file (DESIGN §6): the migrator it runs
+/// first, the services it then starts in order, how it restarts them, and the backups.
+public struct WatchdogConfiguration: Codable, Sendable, Equatable {
+    /// Where the watchdog keeps its status document, rewritten on every change.
+    public var statusFile: String
+    /// How long a service has between SIGTERM and SIGKILL when the watchdog stops.
+    public var stopGraceSeconds: Double
+    public var restart: RestartPolicy
+    /// Runs to completion before anything else; no service starts until it exits 0.
+    public var migrate: Command
+    /// Started in this order once the migration succeeded, stopped in the reverse order.
+    public var services: [Command]
+    public var backup: BackupConfiguration?
+
+    public init(statusFile: String, stopGraceSeconds: Double = 10, restart: RestartPolicy = RestartPolicy(),
+                migrate: Command, services: [Command], backup: BackupConfiguration? = nil) {
+        self.statusFile = statusFile
+        self.stopGraceSeconds = stopGraceSeconds
+        self.restart = restart
+        self.migrate = migrate
+        self.services = services
+        self.backup = backup
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        statusFile = try container.decode(String.self, forKey: .statusFile)
+        stopGraceSeconds = try container.decodeIfPresent(Double.self, forKey: .stopGraceSeconds) ?? 10
+        restart = try container.decodeIfPresent(RestartPolicy.self, forKey: .restart) ?? RestartPolicy()
+        migrate = try container.decode(Command.self, forKey: .migrate)
+        services = try container.decode([Command].self, forKey: .services)
+        backup = try container.decodeIfPresent(BackupConfiguration.self, forKey: .backup)
+    }
+
+    /// A program to run: its absolute path, arguments, extra environment, and the Unix user
+    /// it runs as (nil: the watchdog's own user, for running the stack without root).
+    public struct Command: Codable, Sendable, Equatable {
+        public var name: String
+        public var executable: String
+        public var arguments: [String]
+        public var environment: [String: String]
+        public var user: String?
+
+        public init(name: String, executable: String, arguments: [String] = [], environment: [String: String] = [:], user: String? = nil) {
+            self.name = name
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.user = user
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            executable = try container.decode(String.self, forKey: .executable)
+            arguments = try container.decodeIfPresent([String].self, forKey: .arguments) ?? []
+            environment = try container.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
+            user = try container.decodeIfPresent(String.self, forKey: .user)
+        }
+    }
+
+    /// Restarts back off exponentially; a service that crashes `crashLoopLimit` times within
+    /// `crashLoopWindowSeconds` is left down and reported, rather than hammering the
+    /// exchange or the database in a loop.
+    public struct RestartPolicy: Codable, Sendable, Equatable {
+        public var initialBackoffSeconds: Double
+        public var maximumBackoffSeconds: Double
+        public var crashLoopLimit: Int
+        public var crashLoopWindowSeconds: Double
+        /// A service that ran this long before exiting starts again from the initial backoff.
+        public var healthyAfterSeconds: Double
+
+        public init(initialBackoffSeconds: Double = 1, maximumBackoffSeconds: Double = 60, crashLoopLimit: Int = 5,
+                    crashLoopWindowSeconds: Double = 600, healthyAfterSeconds: Double = 60) {
+            self.initialBackoffSeconds = initialBackoffSeconds
+            self.maximumBackoffSeconds = maximumBackoffSeconds
+            self.crashLoopLimit = crashLoopLimit
+            self.crashLoopWindowSeconds = crashLoopWindowSeconds
+            self.healthyAfterSeconds = healthyAfterSeconds
+        }
+    }
+
+    /// Scheduled restic backups of the `trading` schema.
+    public struct BackupConfiguration: Codable, Sendable, Equatable {
+        public var intervalSeconds: Double
+        /// The first backup runs this long after the services came up.
+        public var firstAfterSeconds: Double
+        /// `pg_dump` with its connection arguments; the watchdog adds the schema and format.
+        public var pgDump: Command
+        /// `psql` with its connection arguments, for `gordon-watchdog restore`.
+        public var psql: Command
+        /// `restic`; `RESTIC_REPOSITORY`, `RESTIC_PASSWORD_FILE` and the cache directory are
+        /// set from the fields below, never the password itself.
+        public var restic: Command
+        public var repository: String
+        public var passwordFile: String
+        public var cacheDirectory: String?
+        public var keepDaily: Int
+        public var keepWeekly: Int
+        public var keepMonthly: Int
+        /// Create the repository when it does not exist yet (a local disk or a fresh sftp path).
+        public var initializeRepository: Bool
+
+        public init(intervalSeconds: Double = 86_400, firstAfterSeconds: Double = 600, pgDump: Command, psql: Command,
+                    restic: Command, repository: String, passwordFile: String, cacheDirectory: String? = nil,
+                    keepDaily: Int = 7, keepWeekly: Int = 5, keepMonthly: Int = 12, initializeRepository: Bool = true) {
+            self.intervalSeconds = intervalSeconds
+            self.firstAfterSeconds = firstAfterSeconds
+            self.pgDump = pgDump
+            self.psql = psql
+            self.restic = restic
+            self.repository = repository
+            self.passwordFile = passwordFile
+            self.cacheDirectory = cacheDirectory
+            self.keepDaily = keepDaily
+            self.keepWeekly = keepWeekly
+            self.keepMonthly = keepMonthly
+            self.initializeRepository = initializeRepository
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            intervalSeconds = try container.decodeIfPresent(Double.self, forKey: .intervalSeconds) ?? 86_400
+            firstAfterSeconds = try container.decodeIfPresent(Double.self, forKey: .firstAfterSeconds) ?? 600
+            pgDump = try container.decode(Command.self, forKey: .pgDump)
+            psql = try container.decode(Command.self, forKey: .psql)
+            restic = try container.decode(Command.self, forKey: .restic)
+            repository = try container.decode(String.self, forKey: .repository)
+            passwordFile = try container.decode(String.self, forKey: .passwordFile)
+            cacheDirectory = try container.decodeIfPresent(String.self, forKey: .cacheDirectory)
+            keepDaily = try container.decodeIfPresent(Int.self, forKey: .keepDaily) ?? 7
+            keepWeekly = try container.decodeIfPresent(Int.self, forKey: .keepWeekly) ?? 5
+            keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly) ?? 12
+            initializeRepository = try container.decodeIfPresent(Bool.self, forKey: .initializeRepository) ?? true
+        }
+    }
+}
+
+extension WatchdogConfiguration {
+    /// Parses and validates `text`; every problem is named in one line.
+    public static func parse(_ text: String) throws(WatchdogConfigurationError) -> WatchdogConfiguration {
+        let configuration: WatchdogConfiguration
+        do {
+            configuration = try JSONDecoder().decode(WatchdogConfiguration.self, from: Data(text.utf8))
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw WatchdogConfigurationError("missing \"\(Self.path(context.codingPath + [key]))\"")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw WatchdogConfigurationError("\"\(Self.path(context.codingPath))\" has the wrong type: \(context.debugDescription)")
+        } catch let DecodingError.valueNotFound(_, context) {
+            throw WatchdogConfigurationError("\"\(Self.path(context.codingPath))\" is null")
+        } catch {
+            throw WatchdogConfigurationError("not valid JSON: \(error)")
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    public func validate() throws(WatchdogConfigurationError) {
+        guard statusFile.hasPrefix("/") else { throw WatchdogConfigurationError("statusFile must be an absolute path") }
+        guard stopGraceSeconds > 0 else { throw WatchdogConfigurationError("stopGraceSeconds must be positive") }
+        guard restart.initialBackoffSeconds > 0, restart.maximumBackoffSeconds >= restart.initialBackoffSeconds else {
+            throw WatchdogConfigurationError("restart: initialBackoffSeconds must be positive and at most maximumBackoffSeconds")
+        }
+        guard restart.crashLoopLimit >= 1, restart.crashLoopWindowSeconds > 0, restart.healthyAfterSeconds > 0 else {
+            throw WatchdogConfigurationError("restart: crashLoopLimit, crashLoopWindowSeconds and healthyAfterSeconds must be positive")
+        }
+        var names: Set<String> = []
+        for command in [migrate] + services + (backup.map { [$0.pgDump, $0.psql, $0.restic] } ?? []) {
+            guard !command.name.isEmpty, command.name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw WatchdogConfigurationError("command name \"\(command.name)\" must be letters, digits, - or _")
+            }
+            guard command.executable.hasPrefix("/") else {
+                throw WatchdogConfigurationError("\(command.name): executable must be an absolute path, not \"\(command.executable)\"")
+            }
+        }
+        for service in [migrate] + services {
+            guard names.insert(service.name).inserted else { throw WatchdogConfigurationError("two commands are named \"\(service.name)\"") }
+        }
+        guard !services.isEmpty else { throw WatchdogConfigurationError("services is empty: nothing to supervise") }
+        if let backup {
+            guard backup.intervalSeconds >= 60, backup.firstAfterSeconds >= 0 else {
+                throw WatchdogConfigurationError("backup: intervalSeconds must be at least 60 and firstAfterSeconds not negative")
+            }
+            guard backup.keepDaily >= 0, backup.keepWeekly >= 0, backup.keepMonthly >= 0,
+                  backup.keepDaily + backup.keepWeekly + backup.keepMonthly > 0 else {
+                throw WatchdogConfigurationError("backup: keepDaily, keepWeekly and keepMonthly must keep at least one snapshot")
+            }
+            guard backup.passwordFile.hasPrefix("/") else { throw WatchdogConfigurationError("backup: passwordFile must be an absolute path") }
+            guard !backup.repository.isEmpty else { throw WatchdogConfigurationError("backup: repository is empty") }
+        }
+    }
+}
+
+public struct WatchdogConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "invalid watchdog configuration: \(message)" }
+}

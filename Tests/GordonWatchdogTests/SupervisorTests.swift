@@ -1,0 +1,217 @@
+import GordonWatchdog
+import Testing
+
+@Suite("Supervisor: migrate first, restart with backoff, crash loops, reverse stop")
+struct SupervisorTests {
+    static let policy = WatchdogConfiguration.RestartPolicy(
+        initialBackoffSeconds: 1, maximumBackoffSeconds: 4, crashLoopLimit: 3, crashLoopWindowSeconds: 60, healthyAfterSeconds: 30)
+
+    static func running(_ names: [String] = ["data", "executor", "bot"]) -> Supervisor {
+        var supervisor = Supervisor(serviceNames: names, policy: policy, stopGrace: .seconds(10))
+        _ = supervisor.begin()
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        _ = supervisor.ended(.migrate, status: .exited(0), at: .seconds(1))
+        for index in names.indices { supervisor.launched(.service(index), pid: Int32(200 + index), at: .seconds(1)) }
+        return supervisor
+    }
+
+    @Test func nothingButTheMigratorRunsUntilItExitsZeroThenEveryServiceInOrder() {
+        var supervisor = Supervisor(serviceNames: ["data", "executor", "bot"], policy: Self.policy, stopGrace: .seconds(10))
+        #expect(supervisor.begin() == [.start(.migrate)])
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        #expect(supervisor.tick(at: .seconds(5)).isEmpty)
+        #expect(supervisor.phase == .migrating)
+        #expect(supervisor.ended(.migrate, status: .exited(0), at: .seconds(6)) == [.start(.service(0)), .start(.service(1)), .start(.service(2))])
+        #expect(supervisor.phase == .running)
+    }
+
+    @Test func aFailedMigrationStartsNothingAndIsRetriedWithGrowingBackoff() {
+        var supervisor = Supervisor(serviceNames: ["data"], policy: Self.policy, stopGrace: .seconds(10))
+        _ = supervisor.begin()
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        #expect(supervisor.ended(.migrate, status: .exited(1), detail: "GORDON-DB-0001 unreachable", at: .seconds(1)).isEmpty)
+        #expect(supervisor.phase == .migrateFailed)
+        #expect(supervisor.reason.contains("GORDON-DB-0001 unreachable") && supervisor.reason.contains("no service starts"))
+        #expect(supervisor.nextDeadline == .seconds(2))
+        #expect(supervisor.tick(at: .milliseconds(1999)).isEmpty)
+        #expect(supervisor.tick(at: .seconds(2)) == [.start(.migrate)])
+        supervisor.launched(.migrate, pid: 101, at: .seconds(2))
+        _ = supervisor.ended(.migrate, status: .signalled(9), at: .seconds(3))
+        #expect(supervisor.nextDeadline == .seconds(5))  // 2 s: doubled
+        #expect(supervisor.migrateAttempts == 2)
+        #expect(supervisor.services.allSatisfy { $0.state == .waiting && $0.pid == nil })
+    }
+
+    @Test func aCrashedServiceRestartsAfterABackoffThatDoublesAndResetsAfterAHealthyRun() {
+        var supervisor = Self.running()
+        #expect(supervisor.unit(of: 201) == .service(1))
+        #expect(supervisor.ended(.service(1), status: .exited(2), at: .seconds(2)).isEmpty)
+        #expect(supervisor.services[1].state == .backoff)
+        #expect(supervisor.tick(at: .milliseconds(2999)).isEmpty)
+        #expect(supervisor.tick(at: .seconds(3)) == [.start(.service(1))])
+        supervisor.launched(.service(1), pid: 301, at: .seconds(3))
+        _ = supervisor.ended(.service(1), status: .exited(2), at: .seconds(4))
+        #expect(supervisor.nextDeadline == .seconds(6))  // 2 s
+        #expect(supervisor.tick(at: .seconds(6)) == [.start(.service(1))])
+        supervisor.launched(.service(1), pid: 302, at: .seconds(6))
+        // Ran 40 s (> healthyAfter): back to 1 s; the earlier crashes are also out of the window.
+        _ = supervisor.ended(.service(1), status: .signalled(11), at: .seconds(66))
+        #expect(supervisor.nextDeadline == .seconds(67))
+        #expect(supervisor.services[1].restarts == 2)
+        #expect(supervisor.services[1].lastExit == .signalled(11))
+        #expect(supervisor.services[0].state == .running && supervisor.services[2].state == .running)
+    }
+
+    @Test func crashingLimitTimesWithinTheWindowLeavesTheServiceDown() {
+        var supervisor = Self.running(["data", "bot"])
+        var now = Duration.seconds(2)
+        for attempt in 0..<3 {
+            _ = supervisor.ended(.service(1), status: .exited(1), at: now)
+            if attempt < 2 {
+                now += .seconds(5)
+                #expect(supervisor.tick(at: now) == [.start(.service(1))])
+                supervisor.launched(.service(1), pid: Int32(400 + attempt), at: now)
+                now += .seconds(1)
+            }
+        }
+        #expect(supervisor.services[1].state == .crashLoop)
+        #expect(supervisor.reason.contains("bot crashed 3 times"))
+        #expect(supervisor.tick(at: now + .seconds(3600)).isEmpty)
+        #expect(supervisor.nextDeadline == nil)
+        #expect(supervisor.services[0].state == .running)
+    }
+
+    @Test func notStartingCountsAsACrash() {
+        var supervisor = Self.running(["data"])
+        _ = supervisor.ended(.service(0), status: .notStarted("no user gordon-data"), at: .seconds(2))
+        #expect(supervisor.services[0].state == .backoff)
+        #expect(supervisor.reason.contains("no user gordon-data"))
+    }
+
+    @Test func stopGoesInReverseOrderOneAtATimeWithSIGKILLAfterTheGrace() {
+        var supervisor = Self.running()
+        #expect(supervisor.stopRequested(at: .seconds(10)) == [.signal(pid: 202, signal: 15)])
+        #expect(supervisor.tick(at: .seconds(15)).isEmpty)
+        #expect(supervisor.ended(.service(2), status: .exited(0), at: .seconds(15)) == [.signal(pid: 201, signal: 15)])
+        #expect(supervisor.nextDeadline == .seconds(25))
+        #expect(supervisor.tick(at: .seconds(25)) == [.signal(pid: 201, signal: 9)])
+        #expect(supervisor.tick(at: .seconds(26)).isEmpty)  // SIGKILL once
+        #expect(supervisor.ended(.service(1), status: .signalled(9), at: .seconds(26)) == [.signal(pid: 200, signal: 15)])
+        #expect(supervisor.ended(.service(0), status: .exited(0), at: .seconds(27)) == [.exit(code: 0)])
+        #expect(supervisor.phase == .stopped)
+        #expect(supervisor.stopRequested(at: .seconds(28)).isEmpty)
+    }
+
+    @Test func stopSkipsServicesWaitingForARestart() {
+        var supervisor = Self.running()
+        _ = supervisor.ended(.service(2), status: .exited(1), at: .seconds(2))
+        #expect(supervisor.stopRequested(at: .seconds(2)) == [.signal(pid: 201, signal: 15)])
+        #expect(supervisor.tick(at: .seconds(100)).contains(.start(.service(2))) == false)
+    }
+
+    @Test func stopDuringTheMigrationWaitsForTheMigratorAndStartsNothing() {
+        var supervisor = Supervisor(serviceNames: ["data"], policy: Self.policy, stopGrace: .seconds(10))
+        _ = supervisor.begin()
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        #expect(supervisor.stopRequested(at: .seconds(1)) == [.signal(pid: 100, signal: 15)])
+        #expect(supervisor.tick(at: .seconds(11)) == [.signal(pid: 100, signal: 9)])
+        #expect(supervisor.ended(.migrate, status: .signalled(9), at: .seconds(12)) == [.exit(code: 0)])
+    }
+
+    @Test func stopWhileTheMigrationWaitsToRetryExitsAtOnce() {
+        var supervisor = Supervisor(serviceNames: ["data"], policy: Self.policy, stopGrace: .seconds(10))
+        _ = supervisor.begin()
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        _ = supervisor.ended(.migrate, status: .exited(1), at: .seconds(1))
+        #expect(supervisor.stopRequested(at: .seconds(1)) == [.exit(code: 0)])
+    }
+}
+
+@Suite("Backup plan: steps, retention and the restore pipeline")
+struct BackupPlanTests {
+    static let configuration = WatchdogConfiguration.BackupConfiguration(
+        pgDump: .init(name: "pg_dump", executable: "/usr/bin/pg_dump", arguments: ["--dbname=gordon"], user: "postgres"),
+        psql: .init(name: "psql", executable: "/usr/bin/psql", arguments: ["--dbname=gordon"], user: "postgres"),
+        restic: .init(name: "restic", executable: "/usr/bin/restic", user: "postgres"),
+        repository: "sftp:backup@backuphost:/gordon", passwordFile: "/etc/gordon/keys/restic.key",
+        cacheDirectory: "/var/lib/gordon/restic-cache", keepDaily: 7, keepWeekly: 5, keepMonthly: 12)
+
+    @Test func stepsRunInOrderAndAMissingRepositoryIsInitialised() {
+        let plan = BackupPlan(Self.configuration)
+        #expect(plan.firstStep == .checkRepository)
+        #expect(plan.next(after: .checkRepository, succeeded: true) == .run(.dumpAndBackup))
+        #expect(plan.next(after: .checkRepository, succeeded: false) == .run(.initializeRepository))
+        #expect(plan.next(after: .initializeRepository, succeeded: true) == .run(.dumpAndBackup))
+        #expect(plan.next(after: .dumpAndBackup, succeeded: true) == .run(.forget))
+        #expect(plan.next(after: .forget, succeeded: true) == .run(.check))
+        #expect(plan.next(after: .check, succeeded: true) == .succeeded)
+        #expect(plan.next(after: .dumpAndBackup, succeeded: false) == .failed(.dumpAndBackup))
+        var noInit = Self.configuration
+        noInit.initializeRepository = false
+        #expect(BackupPlan(noInit).next(after: .checkRepository, succeeded: false) == .failed(.checkRepository))
+    }
+
+    @Test func theDumpIsStreamedIntoResticAndThePasswordStaysInItsFile() {
+        let plan = BackupPlan(Self.configuration)
+        let pipeline = plan.pipeline(.dumpAndBackup)
+        #expect(pipeline.count == 2)
+        #expect(pipeline[0].arguments == ["--dbname=gordon", "--schema=trading", "--clean", "--if-exists", "--format=plain", "--no-password"])
+        #expect(pipeline[1].arguments == ["backup", "--stdin", "--stdin-filename", "gordon-trading.sql", "--tag", "gordon-trading", "--json"])
+        #expect(pipeline[1].environment == ["RESTIC_REPOSITORY": "sftp:backup@backuphost:/gordon",
+                                            "RESTIC_PASSWORD_FILE": "/etc/gordon/keys/restic.key",
+                                            "RESTIC_CACHE_DIR": "/var/lib/gordon/restic-cache"])
+        #expect(plan.pipeline(.forget)[0].arguments == ["forget", "--prune", "--tag", "gordon-trading", "--keep-daily", "7",
+                                                        "--keep-weekly", "5", "--keep-monthly", "12"])
+        let restore = plan.restorePipeline(snapshot: "latest")
+        #expect(restore[0].arguments == ["dump", "latest", "gordon-trading.sql"])
+        #expect(restore[1].arguments.contains("--single-transaction") && restore[1].arguments.contains("ON_ERROR_STOP=1"))
+    }
+
+    @Test func theSnapshotIdComesFromResticsSummaryLine() {
+        let output = """
+            {"message_type":"status","percent_done":0}
+            {"message_type":"summary","files_new":1,"snapshot_id":"4f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a"}
+            """
+        #expect(BackupPlan.snapshotId(inBackupOutput: output) == "4f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a")
+        #expect(BackupPlan.snapshotId(inBackupOutput: "Fatal: unable to open repository") == nil)
+    }
+}
+
+@Suite("Watchdog configuration: every problem named in one line")
+struct WatchdogConfigurationTests {
+    static let valid = """
+        {"statusFile": "/run/gordon/status",
+         "migrate": {"name": "gordon-migrate", "executable": "/usr/lib/gordon/gordon-migrate", "arguments": ["up"], "user": "gordon-migrate"},
+         "services": [{"name": "gordon-data", "executable": "/usr/lib/gordon/gordon-data", "user": "gordon-data"}]}
+        """
+
+    @Test func aMinimalFileGetsTheDocumentedDefaults() throws {
+        let configuration = try WatchdogConfiguration.parse(Self.valid)
+        #expect(configuration.stopGraceSeconds == 10)
+        #expect(configuration.restart == WatchdogConfiguration.RestartPolicy())
+        #expect(configuration.services.map(\.name) == ["gordon-data"])
+        #expect(configuration.backup == nil)
+    }
+
+    @Test(arguments: [
+        ("{}", "missing \"statusFile\""),
+        ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"m\"}, \"services\": []}", "missing \"migrate.executable\""),
+        ("{\"statusFile\": \"run/s\", \"migrate\": {\"name\": \"m\", \"executable\": \"/m\"}, \"services\": [{\"name\": \"a\", \"executable\": \"/a\"}]}",
+         "statusFile must be an absolute path"),
+        ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"m\", \"executable\": \"m\"}, \"services\": [{\"name\": \"a\", \"executable\": \"/a\"}]}",
+         "m: executable must be an absolute path"),
+        ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"a\", \"executable\": \"/m\"}, \"services\": [{\"name\": \"a\", \"executable\": \"/a\"}]}",
+         "two commands are named \"a\""),
+        ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"m\", \"executable\": \"/m\"}, \"services\": []}", "services is empty"),
+        ("{\"statusFile\": \"/run/s\", \"stopGraceSeconds\": \"ten\", \"migrate\": {\"name\": \"m\", \"executable\": \"/m\"}, \"services\": []}",
+         "\"stopGraceSeconds\" has the wrong type"),
+        ("not json", "not valid JSON"),
+    ])
+    func badFilesAreExplained(text: String, message: String) {
+        #expect {
+            try WatchdogConfiguration.parse(text)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+}
