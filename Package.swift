@@ -248,6 +248,7 @@ let package = Package(
             name: "GordonWatchdogTests",
             dependencies: ["GordonKernel", "GordonWatchdog", "GordonTestDB", "gordon-watchdog", "gordon-migrate",
                            .product(name: "PostgresNIO", package: "postgres-nio")],
+            exclude: ["Fixtures"],  // read through #filePath (and by Benchmarks/backup)
             swiftSettings: strict
         ),
         .testTarget(

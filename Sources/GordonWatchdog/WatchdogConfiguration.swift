@@ -11,6 +11,7 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
     /// Runs to completion before anything else; no service starts until it exits 0.
     public var migrate: Command
     /// Started in this order once the migration succeeded, stopped in the reverse order.
+    /// May be empty: an image whose services have not landed yet still migrates and backs up.
     public var services: [Command]
     public var backup: BackupConfiguration?
 
@@ -182,7 +183,6 @@ extension WatchdogConfiguration {
         for service in [migrate] + services {
             guard names.insert(service.name).inserted else { throw WatchdogConfigurationError("two commands are named \"\(service.name)\"") }
         }
-        guard !services.isEmpty else { throw WatchdogConfigurationError("services is empty: nothing to supervise") }
         if let backup {
             guard backup.intervalSeconds >= 60, backup.firstAfterSeconds >= 0 else {
                 throw WatchdogConfigurationError("backup: intervalSeconds must be at least 60 and firstAfterSeconds not negative")

@@ -139,10 +139,21 @@ public final class WatchdogRunner {
                 case .service(let index):
                     let level: Logger.Level = supervisor.phase == .stopping ? .info : .error
                     logger.log(level: level, "service ended", metadata: ["name": "\(configuration.services[index].name)", "status": "\(status)"])
+                    // Whatever the service left behind in its process group goes with it, so
+                    // the next incarnation never meets a stray holding a port or a lock.
+                    kill(-pid, SIGKILL)
                 }
                 if let code = apply(supervisor.ended(unit, status: status, detail: detail, at: now)) { exitCode = code }
-                if let reason = Optional(supervisor.reason), supervisor.phase == .migrateFailed || reason.contains("left down") {
-                    logger.error("\(reason)")
+                switch supervisor.phase {
+                case .migrateFailed:
+                    logger.error("\(supervisor.reason)")
+                case .running:
+                    if case .service(let index) = unit {
+                        let level: Logger.Level = supervisor.services[index].state == .crashLoop ? .critical : .warning
+                        logger.log(level: level, "\(supervisor.reason)")
+                    }
+                default:
+                    break
                 }
             } else if backupRun?.pids.keys.contains(pid) == true {
                 backupRun?.pids[pid] = status
@@ -165,8 +176,10 @@ public final class WatchdogRunner {
                 backupStatus?.lastSnapshotId = BackupPlan.snapshotId(inBackupOutput: output)
             }
             switch plan.next(after: run.step, succeeded: succeeded) {
-            case .run(let step):
+            case .run(let step) where supervisor.phase == .running:
                 startBackupStep(step, plan: plan, startedAt: run.startedAt, wallStart: run.wallStart)
+            case .run:
+                finishBackup(run, result: "failed", failedStep: run.step, detail: "interrupted: the watchdog is stopping", plan: plan)
             case .succeeded:
                 finishBackup(run, result: "succeeded", failedStep: nil, detail: nil, plan: plan)
             case .failed(let step):

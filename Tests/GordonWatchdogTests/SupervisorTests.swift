@@ -118,6 +118,15 @@ struct SupervisorTests {
         #expect(supervisor.ended(.migrate, status: .signalled(9), at: .seconds(12)) == [.exit(code: 0)])
     }
 
+    @Test func withNoServicesTheMigrationStillRunsAndAStopExits() {
+        var supervisor = Supervisor(serviceNames: [], policy: Self.policy, stopGrace: .seconds(10))
+        _ = supervisor.begin()
+        supervisor.launched(.migrate, pid: 100, at: .zero)
+        #expect(supervisor.ended(.migrate, status: .exited(0), at: .seconds(1)).isEmpty)
+        #expect(supervisor.phase == .running)
+        #expect(supervisor.stopRequested(at: .seconds(2)) == [.exit(code: 0)])
+    }
+
     @Test func stopWhileTheMigrationWaitsToRetryExitsAtOnce() {
         var supervisor = Supervisor(serviceNames: ["data"], policy: Self.policy, stopGrace: .seconds(10))
         _ = supervisor.begin()
@@ -202,7 +211,6 @@ struct WatchdogConfigurationTests {
          "m: executable must be an absolute path"),
         ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"a\", \"executable\": \"/m\"}, \"services\": [{\"name\": \"a\", \"executable\": \"/a\"}]}",
          "two commands are named \"a\""),
-        ("{\"statusFile\": \"/run/s\", \"migrate\": {\"name\": \"m\", \"executable\": \"/m\"}, \"services\": []}", "services is empty"),
         ("{\"statusFile\": \"/run/s\", \"stopGraceSeconds\": \"ten\", \"migrate\": {\"name\": \"m\", \"executable\": \"/m\"}, \"services\": []}",
          "\"stopGraceSeconds\" has the wrong type"),
         ("not json", "not valid JSON"),
