@@ -130,6 +130,11 @@ public struct NATSConnectionStateMachine: Sendable {
         if lower.hasPrefix("permissions violation") {
             return GordonError(.natsPermissionDenied, "NATS permission denied: \(text.prefix(200))", context: context)
         }
+        // "Authentication Timeout": the CONNECT came too late (a loaded host), not bad
+        // credentials; the connect is retried like any other failed attempt.
+        if lower.contains("authentication timeout") {
+            return GordonError(.natsConnectFailed, "NATS server timed out waiting for CONNECT", context: context)
+        }
         if lower.contains("authorization violation") || lower.contains("authentication") || lower.contains("user authentication expired") {
             return GordonError(.natsAuthorizationFailed, "NATS server refused the credentials", context: context)
         }

@@ -177,7 +177,7 @@ import Testing
             """
             listen: 127.0.0.1:\(port)
             jetstream { store_dir: "\(store)" }
-            authorization { user: alice, password: right }
+            authorization { user: alice, password: right, timeout: 10 }
             """
         }
         let error = await #expect(throws: GordonError.self) {
@@ -194,7 +194,7 @@ import Testing
 
     @Test func tokenAuthentication() async throws {
         let server = try await TestNATSServer { port, store in
-            "listen: 127.0.0.1:\(port)\njetstream { store_dir: \"\(store)\" }\nauthorization { token: t0ken }\n"
+            "listen: 127.0.0.1:\(port)\njetstream { store_dir: \"\(store)\" }\nauthorization { token: t0ken, timeout: 10 }\n"
         }
         let address = NATSServerAddress(host: "127.0.0.1", port: server.port)
         await #expect(throws: GordonError.self) { _ = try await NATSClient.connect(NATSClientOptions(servers: [address])) }

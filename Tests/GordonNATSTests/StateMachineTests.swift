@@ -37,6 +37,13 @@ import Testing
         #expect(machine.state == .closed)
     }
 
+    @Test func anAuthenticationTimeoutIsAFailedConnectNotBadCredentials() {
+        var machine = NATSConnectionStateMachine(wantsTLS: false)
+        _ = machine.received(.info(info))
+        guard case .close(let error) = machine.received(.error("Authentication Timeout")) else { Issue.record("no close"); return }
+        #expect(error.code == .natsConnectFailed)
+    }
+
     @Test func anythingButInfoFirstIsAViolation() {
         var machine = NATSConnectionStateMachine(wantsTLS: false)
         guard case .close(let error) = machine.received(.ping) else { Issue.record("no close"); return }

@@ -26,7 +26,7 @@ import Testing
             """
             listen: 127.0.0.1:\(port)
             jetstream { store_dir: "\(store)" }
-            tls { cert_file: "\(directory)/server.pem", key_file: "\(directory)/server.key" }
+            tls { cert_file: "\(directory)/server.pem", key_file: "\(directory)/server.key", timeout: 10 }
             """
         }
         var options = NATSClientOptions(servers: [NATSServerAddress(host: "127.0.0.1", port: server.port, tls: true)])
