@@ -80,7 +80,8 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         let configuration = try options.load()
         try checkUsers(configuration)
-        print("ok: migrate, then \(configuration.services.map(\.name).joined(separator: ", "))"
+        let services = configuration.services.isEmpty ? "no services yet" : configuration.services.map(\.name).joined(separator: ", ")
+        print("ok: migrate, then \(services)"
               + (configuration.backup == nil ? "; no backups" : "; backups every \(Int(configuration.backup!.intervalSeconds)) s"))
     }
 }
