@@ -90,6 +90,11 @@ public struct BackupPlan: Sendable {
         return command
     }
 
+    /// Where the output of command `index` of `step` is kept.
+    public static func logPath(_ step: Step, index: Int, in directory: String) -> String {
+        "\(directory)/backup-\(step.rawValue)-\(index).log"
+    }
+
     /// The snapshot id from `restic backup --json`'s summary line.
     public static func snapshotId(inBackupOutput output: String) -> String? {
         guard let range = output.ranges(of: "\"snapshot_id\":\"").last else { return nil }

@@ -20,7 +20,7 @@ public enum OneShotBackup {
         var step = plan.firstStep
         var outcome = Outcome()
         while true {
-            let logs = plan.pipeline(step).indices.map { "\(logDirectory)/backup-\(step.rawValue)-\($0).log" }
+            let logs = plan.pipeline(step).indices.map { BackupPlan.logPath(step, index: $0, in: logDirectory) }
             let statuses = run(plan.pipeline(step), logs: logs, passwdFile: passwdFile)
             let succeeded = statuses.allSatisfy(\.succeeded)
             if step == .dumpAndBackup, succeeded, let output = readTextFile(logs[logs.count - 1]) {

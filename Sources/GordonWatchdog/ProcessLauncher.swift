@@ -148,7 +148,7 @@ public enum ProcessLauncher {
 }
 
 /// The whole file as UTF-8, or nil.
-func readTextFile(_ path: String) -> String? {
+public func readTextFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

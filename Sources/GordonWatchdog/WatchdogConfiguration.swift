@@ -140,6 +140,11 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
 }
 
 extension WatchdogConfiguration {
+    /// The status file's directory: the migrator's and the backups' logs go beside it.
+    public var statusDirectory: String {
+        String(statusFile.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+    }
+
     /// Parses and validates `text`; every problem is named in one line.
     public static func parse(_ text: String) throws(WatchdogConfigurationError) -> WatchdogConfiguration {
         let configuration: WatchdogConfiguration

@@ -26,7 +26,7 @@ public final class WatchdogRunner {
         self.configuration = configuration
         self.logger = logger
         self.passwdFile = passwdFile
-        self.statusDirectory = String(configuration.statusFile.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
+        self.statusDirectory = configuration.statusDirectory
         self.supervisor = Supervisor(serviceNames: configuration.services.map(\.name), policy: configuration.restart,
                                      stopGrace: .seconds(configuration.stopGraceSeconds))
         self.backupPlan = configuration.backup.map(BackupPlan.init)
@@ -235,7 +235,7 @@ public final class WatchdogRunner {
     }
 
     private func backupLog(_ step: BackupPlan.Step, index: Int) -> String {
-        "\(statusDirectory)/backup-\(step.rawValue)-\(index).log"
+        BackupPlan.logPath(step, index: index, in: statusDirectory)
     }
 
     private func stopBackup() {

@@ -28,7 +28,7 @@ struct ConfigOption: ParsableArguments {
     var config = "/etc/gordon/watchdog.json"
 
     func load() throws -> WatchdogConfiguration {
-        guard let text = readWholeFile(config) else {
+        guard let text = readTextFile(config) else {
             throw ValidationError("cannot read --config \(config): \(String(cString: strerror(errno)))")
         }
         do {
@@ -91,10 +91,6 @@ func backupPlan(_ configuration: WatchdogConfiguration) throws -> BackupPlan {
     return BackupPlan(backup)
 }
 
-func logDirectory(_ configuration: WatchdogConfiguration) -> String {
-    String(configuration.statusFile.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
-}
-
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Back up the trading schema now, apply retention and check the repository.")
     @OptionGroup var options: ConfigOption
@@ -102,7 +98,7 @@ struct Backup: ParsableCommand {
     func run() throws {
         let configuration = try options.load()
         try checkUsers(configuration)
-        let outcome = OneShotBackup.backup(try backupPlan(configuration), logDirectory: logDirectory(configuration))
+        let outcome = OneShotBackup.backup(try backupPlan(configuration), logDirectory: configuration.statusDirectory)
         guard outcome.succeeded else {
             throw ValidationError("backup failed at \(outcome.failedStep!.rawValue): \(outcome.detail ?? "")")
         }
@@ -138,23 +134,10 @@ struct Restore: ParsableCommand {
         let configuration = try options.load()
         try checkUsers(configuration)
         do {
-            try OneShotBackup.restore(try backupPlan(configuration), snapshot: snapshot, logDirectory: logDirectory(configuration))
+            try OneShotBackup.restore(try backupPlan(configuration), snapshot: snapshot, logDirectory: configuration.statusDirectory)
         } catch let error as LaunchError {
             throw ValidationError(error.message)
         }
         print("restored snapshot \(snapshot) into the trading schema")
     }
-}
-
-func readWholeFile(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, file)
-        if count == 0 { break }
-        bytes += buffer[0..<count]
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
