@@ -133,6 +133,11 @@ public final class WatchdogRunner {
                 var detail: String?
                 switch unit {
                 case .migrate:
+                    // What the migrator did (files applied, passwords set) belongs in the
+                    // journal, not only in a file under /run.
+                    for line in lastLines(ofFile: migrateLog, limit: 8192) {
+                        logger.info("gordon-migrate: \(line)")
+                    }
                     if !status.succeeded { detail = tailOfFile(migrateLog) }
                     logger.log(level: status.succeeded ? .info : .error, "migration ended",
                                metadata: ["status": "\(status)", "output": "\(detail ?? "")"])

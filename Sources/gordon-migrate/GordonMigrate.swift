@@ -18,7 +18,7 @@ struct GordonMigrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-migrate",
         abstract: "Apply Gordon's database migrations, show their status, or set role passwords.",
-        subcommands: [Up.self, Status.self, SetPassword.self],
+        subcommands: [Up.self, Status.self, SetPassword.self, SetPasswords.self],
         defaultSubcommand: Up.self
     )
 
@@ -156,6 +156,52 @@ struct SetPassword: AsyncParsableCommand {
             try await RolePassword.set(role: databaseRole, password: password, on: connection)
         }
         print("password set for \(databaseRole.rawValue)")
+    }
+}
+
+/// The device's step after `up`: every service role gets the password in its service's
+/// keyfile slot, so filling a slot is all an operator does for a service to log in.
+struct SetPasswords: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set-passwords",
+        abstract: "Set every service role's password from its service's keyfile in a directory.",
+        discussion: """
+            Reads DIR/<service>.key for each role that belongs to a service (gordon_bot from \
+            gordon-bot.key, and so on). An empty or absent slot is skipped and said so: that \
+            service cannot log in until the operator fills it. A slot that is unreadable, \
+            readable by others or without a postgres_password entry fails the command.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "Directory of <service>.key files (on the device: /etc/gordon/keys).")
+    var keys: String
+
+    func run() async throws {
+        let url = try options.url()
+        var assignments: [(role: DatabaseRole, path: String, password: Secret)] = []
+        for role in DatabaseRole.allCases {
+            guard let service = role.service else { continue }
+            let path = "\(keys)/\(service).key"
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                print("no password for \(role.rawValue): \(path) does not exist")
+                continue
+            }
+            guard info.st_size > 0 else {
+                print("no password for \(role.rawValue): \(path) is empty")
+                continue
+            }
+            // Every slot is read before any password changes, so a bad one changes nothing.
+            assignments.append((role, path, try Keyfile.load(path: path).secret(Keyfile.postgresPassword)))
+        }
+        let logger = Logger(label: "gordon-migrate")
+        try await Database.withConnection(url, logger: logger) { connection in
+            for assignment in assignments {
+                try await RolePassword.set(role: assignment.role, password: assignment.password, on: connection)
+                print("password set for \(assignment.role.rawValue) from \(assignment.path)")
+            }
+        }
     }
 }
 

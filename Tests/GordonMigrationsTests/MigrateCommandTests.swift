@@ -126,6 +126,53 @@ struct MigrateCommandTests {
         try await connection.close()
     }
 
+    @Test("set-passwords sets each filled slot, skips empty and absent ones, and a bad slot changes nothing")
+    func setPasswords() async throws {
+        let keys = try ScratchMigrations([:])
+        defer { keys.remove() }
+        let botPassword = "pw-\(UInt64.random(in: 0...UInt64.max))"
+        try keys.write("gordon-bot.key", "postgres_password = \(botPassword)\nnats_password = other\n")
+        try keys.write("gordon-risk.key", "")
+        chmod(keys.path + "/gordon-bot.key", 0o400)
+        chmod(keys.path + "/gordon-risk.key", 0o400)
+        // Cluster-wide role passwords: a private server, as in setPassword.
+        let server = try await TestPostgresServer()
+        let (database, _) = try await server.migratedDatabase()
+        let url = "postgres://postgres@127.0.0.1:\(server.port)/gordon"
+        let logsIn = { (role: String, password: String) async -> Bool in
+            do {
+                let connection = try await Database.connect(
+                    database.with(username: role, password: Secret(password)), logger: TestEnvironment.logger)
+                try await connection.close()
+                return true
+            } catch {
+                return false
+            }
+        }
+
+        let result = try await runMigrate(["set-passwords", "--database-url", url, "--keys", keys.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("password set for gordon_bot from \(keys.path)/gordon-bot.key"))
+        #expect(result.stdout.contains("no password for gordon_risk: \(keys.path)/gordon-risk.key is empty"))
+        #expect(result.stdout.contains("no password for gordon_executor: \(keys.path)/gordon-executor.key does not exist"))
+        #expect(!result.stdout.contains(botPassword) && !result.stderr.contains(botPassword))
+        #expect(await logsIn("gordon_bot", botPassword))
+        #expect(await !logsIn("gordon_risk", botPassword))
+
+        // A new bot password beside a risk slot others can read: refused before any change.
+        try FileManager.default.removeItem(atPath: keys.path + "/gordon-bot.key")
+        try keys.write("gordon-bot.key", "postgres_password = changed-\(botPassword)\n")
+        chmod(keys.path + "/gordon-bot.key", 0o400)
+        try FileManager.default.removeItem(atPath: keys.path + "/gordon-risk.key")
+        try keys.write("gordon-risk.key", "postgres_password = risky\n")
+        chmod(keys.path + "/gordon-risk.key", 0o644)
+        Self.expectOneErrorLine(
+            try await runMigrate(["set-passwords", "--database-url", url, "--keys", keys.path]),
+            code: .keyfileTooOpen, mentioning: ["gordon-risk.key"])
+        #expect(await logsIn("gordon_bot", botPassword))
+        #expect(await !logsIn("gordon_bot", "changed-\(botPassword)"))
+    }
+
     @Test("usage errors exit 1 and say what was wrong; --help exits 0")
     func usage() async throws {
         let unknown = try await runMigrate(["frobnicate"])

@@ -116,6 +116,9 @@ struct WatchdogProcessTests {
             #expect(applied > 0)
             let result = try #require(try await watchdog.stop(timeout: .seconds(30)))
             #expect(result.status == 0)
+            // The migrator's own lines reach the watchdog's log (the journal on the device).
+            #expect(result.stderr.contains("gordon-migrate: applied 0001_roles_and_schemas.sql"), "\(result.stderr)")
+            #expect(result.stderr.contains("gordon-migrate: schema is at version"))
             #expect(scene.events.filter { $0.hasPrefix("stop") } == ["stop bot", "stop executor", "stop data"])
             #expect(scene.status?.phase == "stopped")
         }
