@@ -55,6 +55,27 @@ struct StreamsAgainstSimTests {
         }
     }
 
+    @Test("a server that accepts the connection and stalls the upgrade is left behind for a new connection")
+    func stalledUpgrade() async throws {
+        try await withSim(klines: 2000, preload: 100) { sim in
+            // The stall outlasts the wait below: delivery within it proves the client moved on.
+            sim.simulator.updateFaults { $0.stalledStreamUpgrades = 1; $0.upgradeStallMilliseconds = 15_000 }
+            let client = try sim.client()
+            let policy = StreamConnectionPolicy(initialBackoff: .milliseconds(50), maximumBackoff: .milliseconds(400),
+                                                connectTimeout: .seconds(1))
+            let stream = BinanceMarketStream(streams: [.kline(SimHarness.symbol, .oneMinute)], rest: client, policy: policy)
+            let closed = Collected<Kline>()
+            let runner = Task { await stream.run { output in if case .closedKline(let kline) = output { closed.append(kline) } } }
+            defer { runner.cancel() }
+            #expect(try await eventually(timeout: .seconds(10)) { sim.simulator.streamConnectionCount == 1 })
+            let published = sim.simulator.advance(steps: 3)
+            #expect(try await eventually(timeout: .seconds(10)) { closed.all.last?.openTime == published.last?.openTime })
+            #expect(sim.simulator.faults.stalledStreamUpgrades == 0)
+            #expect(stream.counters.drops >= 1)
+            #expect(stream.counters.connections >= 1)
+        }
+    }
+
     @Test("a planned rollover overlaps connections without duplicates")
     func plannedRollover() async throws {
         try await withSim(klines: 2000, preload: 100) { sim in

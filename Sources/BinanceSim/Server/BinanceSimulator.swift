@@ -74,6 +74,12 @@ public final class BinanceSimulator: Sendable {
         state.withLock { change(&$0.faults.faults) }
     }
 
+    /// Consumes the stalled-upgrade fault for one incoming stream connection: how long its
+    /// upgrade hangs, or nil to upgrade at once.
+    func streamUpgradeStall() -> Int? {
+        state.withLock { $0.faults.streamUpgradeStall() }
+    }
+
     /// Publishes the next kline of every series: resting orders it reaches fill, and the
     /// kline, trade and book ticker streams announce it. Returns the klines published.
     @discardableResult

@@ -24,6 +24,11 @@ public struct SimFaults: Sendable, Codable, Equatable {
     public var lostOrders: Int = 0
     /// Shifts the server's clock (serverTime, the recvWindow check and event times).
     public var clockSkewMilliseconds: Int64 = 0
+    /// The next N market or user data stream connections are accepted but their WebSocket
+    /// upgrade is answered only after `upgradeStallMilliseconds`, and then refused: a server
+    /// that hangs mid-handshake.
+    public var stalledStreamUpgrades: Int = 0
+    public var upgradeStallMilliseconds: Int = 60_000
 
     public init() {}
 
@@ -39,6 +44,8 @@ public struct SimFaults: Sendable, Codable, Equatable {
         ackDelayMilliseconds = update.ackDelayMilliseconds ?? ackDelayMilliseconds
         lostOrders = update.lostOrders ?? lostOrders
         clockSkewMilliseconds = update.clockSkewMilliseconds ?? clockSkewMilliseconds
+        stalledStreamUpgrades = update.stalledStreamUpgrades ?? stalledStreamUpgrades
+        upgradeStallMilliseconds = update.upgradeStallMilliseconds ?? upgradeStallMilliseconds
     }
 }
 
@@ -54,6 +61,8 @@ public struct SimFaultsUpdate: Sendable, Codable, Equatable {
     public var ackDelayMilliseconds: Int?
     public var lostOrders: Int?
     public var clockSkewMilliseconds: Int64?
+    public var stalledStreamUpgrades: Int?
+    public var upgradeStallMilliseconds: Int?
 
     public init() {}
 }
@@ -96,6 +105,13 @@ struct SimFaultState {
 
     /// What happens to an order placement that passed every check.
     enum OrderFate: Equatable { case normal, delayedAck(milliseconds: Int), lost }
+
+    /// How long one incoming stream connection's upgrade stalls, if it does.
+    mutating func streamUpgradeStall() -> Int? {
+        guard faults.stalledStreamUpgrades > 0 else { return nil }
+        faults.stalledStreamUpgrades -= 1
+        return faults.upgradeStallMilliseconds
+    }
 
     mutating func orderFate() -> OrderFate {
         if faults.lostOrders > 0 {

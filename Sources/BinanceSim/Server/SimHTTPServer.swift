@@ -50,6 +50,10 @@ public struct SimHTTPServer: Sendable {
                     }
                 }
                 guard let subscription = simulator.streamSubscription(path: head.path ?? "/") else { return .dontUpgrade }
+                if let stall = simulator.streamUpgradeStall() {
+                    try? await Task.sleep(for: .milliseconds(stall))
+                    return .dontUpgrade
+                }
                 return .upgrade([:]) { inbound, outbound, _ in
                     let (id, messages) = simulator.broadcaster.subscribe(
                         streams: subscription.streams, combined: subscription.combined, userData: subscription.userData)

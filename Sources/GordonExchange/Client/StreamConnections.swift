@@ -14,13 +14,19 @@ public struct StreamConnectionPolicy: Sendable {
     public var plannedLifetime: Duration
     /// The client pings this often and treats a missing pong as a dead connection.
     public var pingInterval: Duration
+    /// A connection must be up (TCP, TLS, the WebSocket upgrade and any subscription
+    /// handshake) this soon, or the next attempt starts: a server that accepts and then hangs
+    /// would otherwise hold the stream until the planned rollover.
+    public var connectTimeout: Duration
 
     public init(initialBackoff: Duration = .milliseconds(250), maximumBackoff: Duration = .seconds(30),
-                plannedLifetime: Duration = .seconds(23 * 3600 + 50 * 60), pingInterval: Duration = .seconds(30)) {
+                plannedLifetime: Duration = .seconds(23 * 3600 + 50 * 60), pingInterval: Duration = .seconds(30),
+                connectTimeout: Duration = .seconds(15)) {
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.plannedLifetime = plannedLifetime
         self.pingInterval = pingInterval
+        self.connectTimeout = connectTimeout
     }
 }
 
@@ -86,7 +92,6 @@ final class StreamConnections: Sendable {
                     continue
                 }
                 let ended = AsyncStream<String>.makeStream()
-                let lifetime = policy.plannedLifetime
                 let upBefore = counters.withLock { $0.connections }
                 group.addTask {
                     let reason = await self.connect(url: target, generation: current, handshake: handshake, inbox: inbox, retired: retired)
@@ -95,13 +100,13 @@ final class StreamConnections: Sendable {
                 }
                 let outcome: String? = await withTaskGroup(of: String?.self) { race in
                     race.addTask { await ended.stream.first(where: { _ in true }) ?? "ended" }
-                    race.addTask { (try? await Task.sleep(for: lifetime)) == nil ? nil : "rollover" }
+                    race.addTask { await self.deadline(connectedSince: upBefore) }
                     let first = await race.next() ?? nil
                     race.cancelAll()
                     return first
                 }
                 guard let outcome else { break }  // cancelled
-                if outcome == "rollover" {
+                if outcome == Self.rollover {
                     counters.withLock { $0.plannedRollovers += 1 }
                     logger.info("planned stream rollover: opening the next connection before closing this one",
                                 metadata: ["generation": "\(current)"])
@@ -117,6 +122,22 @@ final class StreamConnections: Sendable {
             }
             group.cancelAll()
         }
+    }
+
+    static let rollover = "rollover"
+
+    /// The current connection's two deadlines: up within `connectTimeout`, else "no
+    /// connection within …" (the stalled attempt is left to end on its own: the WebSocket
+    /// client's upgrade cannot be cancelled, and it retires like any older generation if it
+    /// ever comes up); then `rollover` at the planned lifetime. Nil when cancelled.
+    private func deadline(connectedSince upBefore: Int) async -> String? {
+        let connectDeadline = min(policy.connectTimeout, policy.plannedLifetime)
+        guard (try? await Task.sleep(for: connectDeadline)) != nil else { return nil }
+        guard counters.withLock({ $0.connections }) > upBefore else {
+            return "no connection within \(connectDeadline)"
+        }
+        guard (try? await Task.sleep(for: policy.plannedLifetime - connectDeadline)) != nil else { return nil }
+        return Self.rollover
     }
 
     /// One connection, until it closes, fails, or is retired by the consumer. Returns why it ended.
