@@ -127,7 +127,7 @@ let package = Package(
         .target(
             name: "GordonTestDB",
             dependencies: [
-                "GordonKernel", "GordonMigrations",
+                "GordonKernel", "GordonMigrations", "GordonWatchdog",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -16,7 +16,7 @@ public struct CommandResult: Sendable {
 /// One of this package's executables as a real child process. Output goes to files, not
 /// pipes, so a chatty child can never block on a full pipe while the test waits for it.
 public final class TestCommand: @unchecked Sendable {
-    public let process = Process()
+    public let process: ChildProcess
     private let directory: String
 
     /// Starts `name` (a product built next to the test binary) with `arguments`;
@@ -31,14 +31,9 @@ public final class TestCommand: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
         _ = FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = FileHandle(forWritingAtPath: directory + "/stdout")
-        process.standardError = FileHandle(forWritingAtPath: directory + "/stderr")
-        try process.run()
+        process = try ChildProcess(path, arguments, environment: env, stdout: directory + "/stdout", stderr: directory + "/stderr")
     }
 
     /// Runs `name` to completion.
@@ -57,8 +52,7 @@ public final class TestCommand: @unchecked Sendable {
 
     /// Waits for the process to exit without holding a thread of the cooperative pool.
     public func waitUntilExit() async {
-        let process = process
-        await onOwnThread { process.waitUntilExit() }
+        await process.exited()
     }
 
     public var stdout: String { (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? "" }
@@ -68,16 +62,13 @@ public final class TestCommand: @unchecked Sendable {
     /// Sends `signal` (SIGTERM by default) and waits up to `timeout` for the process to exit;
     /// its result, or nil if it is still running.
     public func stop(signal: Int32? = nil, timeout: Duration = .seconds(10)) async throws -> CommandResult? {
-        if process.isRunning { kill(process.processIdentifier, signal ?? SIGTERM) }
+        process.signal(signal ?? SIGTERM)
         guard try await eventually(timeout: timeout, { !process.isRunning }) else { return nil }
         return result
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // The process's own deinit kills and reaps it off the cooperative pool.
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

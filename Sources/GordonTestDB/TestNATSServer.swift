@@ -12,7 +12,7 @@ public final class TestNATSServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
     private let lock = NSLock()
-    private var process: Process?
+    private var process: ChildProcess?
     private var configText: String?
 
     public var url: String { "nats://127.0.0.1:\(port)" }
@@ -33,18 +33,12 @@ public final class TestNATSServer: @unchecked Sendable {
     }
 
     public func start() async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try TestNATSServer.natsServerPath())
-        if configText != nil {
-            process.arguments = ["-c", configPath, "-l", directory + "/nats.log"]
-        } else {
-            process.arguments = ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", storeDirectory, "-l", directory + "/nats.log"]
-        }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        let arguments = configText != nil
+            ? ["-c", configPath, "-l", directory + "/nats.log"]
+            : ["-js", "-a", "127.0.0.1", "-p", "\(port)", "-sd", storeDirectory, "-l", directory + "/nats.log"]
         // nats-server appends to its log, so a restart is ready when one more "ready" line shows.
         let readyBefore = readyLines
-        try process.run()
+        let process = try ChildProcess(try TestNATSServer.natsServerPath(), arguments)
         lock.withLock { self.process = process }
         // Ready means this process says so: a port that accepts could belong to a server that
         // another test started on the same number, and then this one has exited.
@@ -59,27 +53,19 @@ public final class TestNATSServer: @unchecked Sendable {
     /// SIGKILL: the server gets no chance to flush or say goodbye.
     public func kill() async {
         guard let process = takeProcess() else { return }
-        await onOwnThread { TestNATSServer.signal(process, SIGKILL) }
+        process.signal(SIGKILL)
+        await process.exited()
     }
 
     /// SIGTERM and wait.
     public func stop() async {
         guard let process = takeProcess() else { return }
-        await onOwnThread { TestNATSServer.signal(process, SIGTERM) }
+        process.signal(SIGTERM)
+        await process.exited()
     }
 
-    private func takeProcess() -> Process? {
+    private func takeProcess() -> ChildProcess? {
         lock.withLock { defer { self.process = nil }; return self.process }
-    }
-
-    private static func signal(_ process: Process, _ signal: Int32) {
-        guard process.isRunning else { return }
-        #if canImport(Glibc)
-        _ = Glibc.kill(process.processIdentifier, signal)
-        #elseif canImport(Musl)
-        _ = Musl.kill(process.processIdentifier, signal)
-        #endif
-        process.waitUntilExit()
     }
 
     public var log: String { (try? String(contentsOfFile: directory + "/nats.log", encoding: .utf8)) ?? "" }
@@ -87,8 +73,8 @@ public final class TestNATSServer: @unchecked Sendable {
     private var readyLines: Int { log.components(separatedBy: "Server is ready").count - 1 }
 
     deinit {
-        // SIGKILL: exits at once, so the wait here is short even on the cooperative pool.
-        if let process = takeProcess() { TestNATSServer.signal(process, SIGKILL) }
+        // The process's own deinit kills and reaps it off the cooperative pool.
+        _ = takeProcess()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

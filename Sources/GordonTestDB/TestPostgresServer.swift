@@ -13,27 +13,20 @@ import Musl
 /// `scripts/lib.sh` functions the scripts use, so it is configured exactly alike.
 extension TestEnvironment {
     /// Runs `command` with bash (`$1`, `$2`… are `arguments`, `$GORDON_ROOT` the checkout),
-    /// its output appended to `log`; throws with the log's tail if it fails. posix_spawn and
-    /// waitpid rather than Foundation's Process: a server the command leaves running in the
-    /// background keeps Process from ever noticing that bash has exited.
+    /// its output appended to `log`; throws with the log's tail if it fails. A
+    /// `ChildProcess`, reaped by waitpid: a server the command leaves running in the
+    /// background keeps Foundation's Process from ever noticing that bash has exited.
     public static func runShell(_ command: String, arguments: [String] = [], log: String) async throws {
         try await onOwnThread { try runShellBlocking(command, arguments: arguments, log: log) }
     }
 
     static func runShellBlocking(_ command: String, arguments: [String], log: String) throws {
-        let argv = (["/bin/bash", "-c", "\(command) >>\"$GORDON_LOG\" 2>&1", "bash"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         var environment = ProcessInfo.processInfo.environment
         environment["GORDON_ROOT"] = repositoryRoot
-        environment["GORDON_LOG"] = log
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, argv, envp)
-        guard spawned == 0 else { throw TestNATSServerError(message: "cannot run bash: errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        guard status == 0 else {
+        let bash = try ChildProcess("/bin/bash", ["-c", command, "bash"] + arguments,
+                                    environment: environment, stdout: log, stderr: log)
+        bash.waitUntilExit()
+        guard bash.termination == .exit(0) else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestNATSServerError(message: "\(command) failed: \(output.suffix(2000))")
         }

@@ -117,30 +117,25 @@ import Glibc
             chmod(keyfile, 0o400)
             let passwordless = url.with(username: url.username, password: nil)
 
-            func startRelay() throws -> Process {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: TestEnvironment.builtExecutable("gordon-outbox-relay"))
-                process.arguments = ["--database-url", passwordless.description, "--nats-url", world.server.url,
-                                     "--keyfile", keyfile, "--batch-size", "25"]
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-                try process.run()
-                return process
+            func startRelay() throws -> ChildProcess {
+                try ChildProcess(TestEnvironment.builtExecutable("gordon-outbox-relay"),
+                                 ["--database-url", passwordless.description, "--nats-url", world.server.url,
+                                  "--keyfile", keyfile, "--batch-size", "25"])
             }
 
             let first = try startRelay()
             #expect(try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(2)) { try await world.pendingCount() < total - 200 })
-            kill(first.processIdentifier, SIGKILL)
-            await onOwnThread { first.waitUntilExit() }
-            #expect(first.terminationReason == .uncaughtSignal)
+            first.signal(SIGKILL)
+            await first.exited()
+            #expect(first.termination == .signal(SIGKILL))
             let leftAfterKill = try await world.pendingCount()
             #expect(leftAfterKill > 0)
 
             let second = try startRelay()
             #expect(try await eventually(timeout: .seconds(60)) { try await world.pendingCount() == 0 })
-            second.terminate()  // SIGTERM: graceful stop
-            await onOwnThread { second.waitUntilExit() }
-            #expect(second.terminationStatus == 0)
+            second.signal(SIGTERM)  // graceful stop
+            await second.exited()
+            #expect(second.termination == .exit(0))
 
             let messages = try await world.streamMessages(expected: total)
             #expect(messages.count == total)

@@ -58,12 +58,15 @@ struct BusWorld: Sendable {
     func streamMessages(filter: String = "gordon.>", expected: Int) async throws -> [JetStreamMessage] {
         let ordered = OrderedConsumer(jetStream: jetStream, stream: GordonStream.name, filterSubject: filter)
         var messages: [JetStreamMessage] = []
-        _ = try await eventually(timeout: .seconds(30)) {
-            messages += try await ordered.next(batch: 512, expires: .milliseconds(300))
+        // Pulls expire after a second: a shorter expiry, on a loaded machine, lets messages
+        // still in flight for an expired pull arrive too late, and every such gap costs the
+        // ordered consumer a reset before it reads on.
+        _ = try await eventually(timeout: .seconds(60)) {
+            messages += try await ordered.next(batch: 512, expires: .seconds(1))
             return messages.count >= expected
         }
         // Anything beyond `expected` would be a duplicate: look once more.
-        messages += try await ordered.next(batch: 512, expires: .milliseconds(300))
+        messages += try await ordered.next(batch: 512, expires: .seconds(1))
         return messages
     }
 
