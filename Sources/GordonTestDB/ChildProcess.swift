@@ -51,7 +51,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Nil while the child runs.
     public var termination: Termination? {
         lock.withLock {
-            if ended == nil { reap(options: WNOHANG) }
+            if ended == nil { reapIfEnded() }
             return ended
         }
     }
@@ -92,9 +92,9 @@ public final class ChildProcess: @unchecked Sendable {
         await onOwnThread { self.waitUntilExit() }
     }
 
-    private func reap(options: Int32) {
+    private func reapIfEnded() {
         var status: Int32 = 0
-        if waitpid(processIdentifier, &status, options) == processIdentifier { record(status) }
+        if waitpid(processIdentifier, &status, WNOHANG) == processIdentifier { record(status) }
     }
 
     private func record(_ status: Int32) {

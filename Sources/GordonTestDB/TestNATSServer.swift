@@ -51,16 +51,14 @@ public final class TestNATSServer: @unchecked Sendable {
     }
 
     /// SIGKILL: the server gets no chance to flush or say goodbye.
-    public func kill() async {
-        guard let process = takeProcess() else { return }
-        process.signal(SIGKILL)
-        await process.exited()
-    }
+    public func kill() async { await end(with: SIGKILL) }
 
     /// SIGTERM and wait.
-    public func stop() async {
+    public func stop() async { await end(with: SIGTERM) }
+
+    private func end(with signal: Int32) async {
         guard let process = takeProcess() else { return }
-        process.signal(SIGTERM)
+        process.signal(signal)
         await process.exited()
     }
 
