@@ -14,7 +14,11 @@ let package = Package(
         .library(name: "GordonKernel", targets: ["GordonKernel"]),
         .library(name: "GordonDomain", targets: ["GordonDomain"]),
         .library(name: "GordonProtocol", targets: ["GordonProtocol"]),
+        .library(name: "GordonPostgres", targets: ["GordonPostgres"]),
+        .library(name: "GordonProcess", targets: ["GordonProcess"]),
         .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
+        .library(name: "GordonPlatform", targets: ["GordonPlatform"]),
+        .library(name: "GordonCommandLine", targets: ["GordonCommandLine"]),
         .library(name: "GordonNATS", targets: ["GordonNATS"]),
         .library(name: "GordonBus", targets: ["GordonBus"]),
         .library(name: "GordonStrategy", targets: ["GordonStrategy"]),
@@ -44,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Leaf: error taxonomy, trace ids, secrets. Imports nothing of Gordon.
@@ -86,11 +92,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The migrator as a library: gordon-migrate drives it, services use its schema check.
+        // PostgreSQL for every program: URLs, connections and pools, the error mapping,
+        // transactions, LISTEN, and the start-up schema check.
+        .target(
+            name: "GordonPostgres",
+            dependencies: [
+                "GordonKernel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The migrator as a library: gordon-migrate drives it.
         .target(
             name: "GordonMigrations",
             dependencies: [
-                "GordonKernel",
+                "GordonKernel", "GordonPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +133,7 @@ let package = Package(
         .target(
             name: "GordonBus",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonMigrations",
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -123,11 +141,37 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The runtime shell every service shares: the runner (keyfile, JSON logs, schema gate,
+        // PostgreSQL and NATS as the service, ServiceGroup), the HTTP scaffold with /healthz,
+        // /readyz and /metrics, and the circuit-broken client for calls between services.
+        .target(
+            name: "GordonPlatform",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonPostgres", "GordonNATS", "GordonBus",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // One `main` for every executable: parse, run, one error line, the exit status.
+        .target(
+            name: "GordonCommandLine",
+            dependencies: ["GordonKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         // Tests only: throwaway databases cloned from a migrated template.
         .target(
             name: "GordonTestDB",
             dependencies: [
-                "GordonKernel", "GordonMigrations", "GordonWatchdog",
+                "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,17 +180,20 @@ let package = Package(
         // fork/exec with setgroups/setgid/setuid in the child: the one step Swift cannot do
         // safely itself (nothing but async-signal-safe calls may run between fork and exec).
         .target(name: "CGordonSpawn"),
+        // Child processes: spawned as another user in a process group of their own, reaped,
+        // their exit statuses decoded.
+        .target(name: "GordonProcess", dependencies: ["CGordonSpawn"], swiftSettings: strict),
         // The watchdog's rules (ordering, backoff, crash loops, stop order, backups) as plain
         // values, and the single-threaded loop that applies them.
         .target(
             name: "GordonWatchdog",
-            dependencies: ["CGordonSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GordonKernel", "GordonProcess", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "gordon-watchdog",
             dependencies: [
-                "GordonWatchdog",
+                "GordonWatchdog", "GordonProcess", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -155,7 +202,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-migrate",
             dependencies: [
-                "GordonKernel", "GordonMigrations",
+                "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -164,7 +211,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-outbox-relay",
             dependencies: [
-                "GordonKernel", "GordonBus", "GordonNATS", "GordonMigrations",
+                "GordonKernel", "GordonBus", "GordonNATS", "GordonPostgres", "GordonPlatform", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,7 +221,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-nats-config",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonBus", "GordonNATS",
+                "GordonKernel", "GordonDomain", "GordonBus", "GordonNATS", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -183,7 +230,7 @@ let package = Package(
         .executableTarget(
             name: "gordonctl",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -191,7 +238,8 @@ let package = Package(
         .executableTarget(
             name: "gordon-binance-sim",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "BinanceSim",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "BinanceSim", "GordonPlatform", "GordonCommandLine",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -203,6 +251,8 @@ let package = Package(
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim", "GordonTestDB", "GordonStrategy", "gordon-binance-sim",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],  // read through #filePath
             swiftSettings: strict
@@ -219,6 +269,17 @@ let package = Package(
             dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonTestDB", "gordonctl"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "GordonPlatformTests",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonPostgres", "GordonNATS", "GordonPlatform", "GordonCommandLine", "GordonTestDB",
+                "gordon-outbox-relay",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "GordonKernelTests", dependencies: ["GordonKernel"], swiftSettings: strict),
         .testTarget(name: "GordonDomainTests", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
         .testTarget(
@@ -230,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "GordonMigrationsTests",
             dependencies: [
-                "GordonKernel", "GordonMigrations", "GordonTestDB", "gordon-migrate",
+                "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonTestDB", "gordon-migrate",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict
@@ -246,7 +307,7 @@ let package = Package(
         ),
         .testTarget(
             name: "GordonWatchdogTests",
-            dependencies: ["GordonKernel", "GordonWatchdog", "GordonTestDB", "gordon-watchdog", "gordon-migrate",
+            dependencies: ["GordonKernel", "GordonProcess", "GordonPostgres", "GordonWatchdog", "GordonTestDB", "gordon-watchdog", "gordon-migrate",
                            .product(name: "PostgresNIO", package: "postgres-nio")],
             exclude: ["Fixtures"],  // read through #filePath (and by Benchmarks/backup)
             swiftSettings: strict
@@ -254,7 +315,7 @@ let package = Package(
         .testTarget(
             name: "GordonBusTests",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonBus", "GordonMigrations", "GordonTestDB",
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonNATS", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
                 "gordon-outbox-relay",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -114,5 +114,5 @@ stop_nats() {
 }
 
 ensure_runtime_packages() {
-    ensure_packages postgresql nats-server python3 openssl restic
+    ensure_packages postgresql nats-server python3 openssl restic prometheus
 }

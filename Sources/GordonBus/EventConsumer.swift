@@ -1,5 +1,5 @@
 public import GordonKernel
-import GordonMigrations
+import GordonPostgres
 public import GordonNATS
 public import GordonProtocol
 public import Logging
@@ -129,35 +129,44 @@ public final class EventConsumer: Sendable {
             return .deadLettered
         }
 
+        enum Outcome: Sendable {
+            case handled
+            case duplicate
+            case handlerFailed(any Error)
+        }
+        let outcome: Outcome
         do {
-            try await connection.query("BEGIN", logger: logger)
-            var fresh = false
-            let eventId = event.eventId.string
-            let sequence = Int64(message.metadata.streamSequence)
-            for try await _ in try await connection.query("""
-                INSERT INTO trading.processed_events (consumer, event_id, stream_seq)
-                VALUES (\(configuration.durableName), \(eventId)::uuid, \(sequence))
-                ON CONFLICT DO NOTHING RETURNING 1
-                """, logger: logger) { fresh = true }
-            if !fresh {
-                try await connection.query("ROLLBACK", logger: logger)
-                try await message.ack()
-                counters.withLockedValue { $0.duplicates += 1 }
-                return .duplicate
+            outcome = try await connection.withTransaction(logger: logger) { connection in
+                var fresh = false
+                let eventId = event.eventId.string
+                let sequence = Int64(message.metadata.streamSequence)
+                for try await _ in try await connection.query("""
+                    INSERT INTO trading.processed_events (consumer, event_id, stream_seq)
+                    VALUES (\(configuration.durableName), \(eventId)::uuid, \(sequence))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """, logger: logger) { fresh = true }
+                guard fresh else { return .rollback(.duplicate) }
+                do {
+                    try await handler(event, connection)
+                } catch {
+                    return .rollback(.handlerFailed(error))
+                }
+                return .commit(.handled)
             }
-            do {
-                try await handler(event, connection)
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                return try await handlerFailed(message, event: event, error: error, on: connection)
-            }
-            try await connection.query("COMMIT", logger: logger)
         } catch let error as GordonError {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw error
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw PostgresFailure.map(error, context: ["operation": "event consumer", "consumer": configuration.durableName])
+        }
+        switch outcome {
+        case .handled:
+            break
+        case .duplicate:
+            try await message.ack()
+            counters.withLockedValue { $0.duplicates += 1 }
+            return .duplicate
+        case .handlerFailed(let error):
+            return try await handlerFailed(message, event: event, error: error, on: connection)
         }
         try await message.ack()
         counters.withLockedValue { $0.processed += 1 }

@@ -1,4 +1,5 @@
 public import GordonDomain
+import GordonKernel
 import GordonProtocol
 
 /// A JetStream durable consumer on the GORDON stream that one NATS user may create, inspect,
@@ -117,11 +118,11 @@ public enum NATSPermissions {
     // MARK: The users
 
     /// Publishes market data; reads nothing from the bus.
-    public static let data = NATSUser(name: ServiceName.data.rawValue, publishes: ["gordon.market.>"], consumers: [])
+    public static let data = NATSUser(name: ServiceIdentity.data.natsUser, publishes: ["gordon.market.>"], consumers: [])
 
     /// Watches executions, market data and intents; publishes commands and breaker trips.
     public static let risk = NATSUser(
-        name: ServiceName.risk.rawValue,
+        name: ServiceIdentity.risk.natsUser,
         publishes: ["gordon.risk.command.>", "gordon.risk.breaker.>"],
         consumers: [
             NATSConsumerGrant(durableName: "gordon-risk-exec", filterSubject: "gordon.exec.>"),
@@ -131,7 +132,7 @@ public enum NATSPermissions {
 
     /// Turns intents into orders; the only publisher of order updates and fills.
     public static let executor = NATSUser(
-        name: ServiceName.executor.rawValue,
+        name: ServiceIdentity.executor.natsUser,
         publishes: ["gordon.exec.order.*", "gordon.exec.fill.*"],
         consumers: [
             NATSConsumerGrant(durableName: "gordon-executor-intents", filterSubject: "gordon.intent.*"),
@@ -140,19 +141,19 @@ public enum NATSPermissions {
 
     /// Records everything, publishes no event.
     public static let manager = NATSUser(
-        name: ServiceName.manager.rawValue,
+        name: ServiceIdentity.manager.natsUser,
         publishes: [],
         consumers: [NATSConsumerGrant(durableName: "gordon-manager-all", filterSubject: "gordon.>")])
 
     /// Creates and updates the stream at deploy time. It cannot delete or purge it, and it
     /// can neither publish nor read events.
     public static let migrate = NATSUser(
-        name: ServiceName.migrate.rawValue,
+        name: ServiceIdentity.migrate.natsUser,
         publishes: [JetStreamSubject.accountInfo, JetStreamSubject.streamInfo, JetStreamSubject.streamCreate, JetStreamSubject.streamUpdate],
         consumers: [])
 
     /// `gordon-bot-<bot>`.
-    public static func userName(for bot: BotId) -> String { "\(ServiceName.bot.rawValue)-\(bot.rawValue)" }
+    public static func userName(for bot: BotId) -> String { "\(ServiceIdentity.bot.natsUser)-\(bot.rawValue)" }
 
     /// One bot: publishes its own intents and lifecycle, reads market data, risk commands
     /// and its own order updates and fills.

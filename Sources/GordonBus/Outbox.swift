@@ -1,5 +1,5 @@
 public import GordonKernel
-import GordonMigrations
+import GordonPostgres
 public import GordonProtocol
 public import Logging
 public import PostgresNIO

@@ -1,5 +1,5 @@
 import GordonKernel
-import GordonMigrations
+import GordonPostgres
 public import GordonNATS
 public import Logging
 import NIOConcurrencyHelpers
@@ -104,28 +104,18 @@ public final class OutboxRelay: Sendable {
 
     /// LISTENs on `gordon_outbox` and rings the doorbell for this producer's inserts.
     private func listen() async {
-        var failures = 0
-        while !Task.isCancelled {
-            do {
-                let connection = try await connect()
-                defer { Task { try? await connection.close() } }
-                let role = try await currentUser(on: connection)
-                try await connection.listen(on: "gordon_outbox") { notifications in
-                    failures = 0
-                    doorbell.ring()  // rows may have arrived while not listening
-                    for try await notification in notifications where notification.payload == role {
-                        doorbell.ring()
-                    }
-                }
-            } catch {
-                failures += 1
-                logger.debug("outbox listener reconnecting", metadata: ["error": "\(error)"])
+        let doorbell = doorbell
+        let logger = logger
+        await NotificationListener(channel: "gordon_outbox", logger: logger, connect: connect).run { connection, notifications in
+            let role = try await Self.currentUser(on: connection, logger: logger)
+            doorbell.ring()  // rows may have arrived while not listening
+            for try await notification in notifications where notification.payload == role {
+                doorbell.ring()
             }
-            try? await Task.sleep(for: .milliseconds(min(100 * (1 << min(failures, 6)), 5000)))  // reconnect backoff
         }
     }
 
-    private func currentUser(on connection: PostgresConnection) async throws -> String {
+    private static func currentUser(on connection: PostgresConnection, logger: Logger) async throws -> String {
         for try await name in try await connection.query("SELECT current_user::text", logger: logger).decode(String.self) {
             return name
         }
@@ -144,12 +134,12 @@ public final class OutboxRelay: Sendable {
     public func relayBatch(on connection: PostgresConnection) async throws -> BatchResult {
         let result: BatchResult
         let unacknowledged: GordonError?
-        try await connection.query("BEGIN", logger: logger)
         do {
-            (result, unacknowledged) = try await relayInTransaction(connection)
-            try await connection.query(result.standby ? "ROLLBACK" : "COMMIT", logger: logger)
+            (result, unacknowledged) = try await connection.withTransaction(logger: logger) { connection in
+                let outcome = try await relayInTransaction(connection)
+                return outcome.0.standby ? .rollback(outcome) : .commit(outcome)
+            }
         } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
             throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
         }
         counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }

@@ -142,6 +142,12 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// Endpoint, credentials or limits that cannot work (bad URL, empty key).
     public static let exchangeConfigInvalid = ErrorCode("GORDON-EXCH-0012", .invalidInput)
 
+    // MARK: Services (GordonPlatform)
+    /// Another Gordon service did not answer, or its circuit breaker holds calls back.
+    public static let serviceUnavailable = ErrorCode("GORDON-SVC-0001", .unavailable)
+    /// A service's environment or command line cannot work (a bad port, a password in a URL).
+    public static let serviceConfigInvalid = ErrorCode("GORDON-SVC-0002", .invalidInput)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -164,5 +170,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         exchangeUnavailable, exchangeTimeout, exchangeRateLimited, exchangeBanned, exchangeRejected,
         exchangeAuthFailed, exchangeClockSkew, duplicateOrder, exchangeMalformedResponse,
         exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid,
+        serviceUnavailable, serviceConfigInvalid,
     ]
 }

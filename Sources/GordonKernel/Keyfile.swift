@@ -20,6 +20,9 @@ public struct Keyfile: Sendable {
 
     public var names: [String] { entries.keys.sorted() }
 
+    /// Every value, for the log redactor: what a process holds, it must never print.
+    public var values: [Secret] { names.map { entries[$0]! } }
+
     /// Parses keyfile text. Errors name the line, never its value.
     public init(parsing text: String, path: String = "<memory>") throws(GordonError) {
         var entries: [String: Secret] = [:]

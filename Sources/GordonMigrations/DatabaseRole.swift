@@ -1,3 +1,5 @@
+import GordonKernel
+
 /// The six login roles of DESIGN §5, one per runtime service plus the lab reader.
 public enum DatabaseRole: String, Sendable, CaseIterable, Hashable {
     case dataWriter = "gordon_data_writer"
@@ -7,15 +9,8 @@ public enum DatabaseRole: String, Sendable, CaseIterable, Hashable {
     case bot = "gordon_bot"
     case labReader = "gordon_lab_reader"
 
-    /// The Unix user / service whose keyfile holds this role's password, if any.
+    /// The service whose keyfile holds this role's password, if any (from `ServiceIdentity`).
     public var service: String? {
-        switch self {
-        case .dataWriter: "gordon-data"
-        case .executor: "gordon-executor"
-        case .risk: "gordon-risk"
-        case .manager: "gordon-manager"
-        case .bot: "gordon-bot"
-        case .labReader: nil
-        }
+        ServiceIdentity.all.first { $0.databaseRole == rawValue }?.name
     }
 }

@@ -1,4 +1,5 @@
 public import GordonKernel
+import GordonPostgres
 public import Logging
 public import PostgresNIO
 
@@ -118,24 +119,23 @@ public struct Migrator: Sendable {
     private func apply(_ file: MigrationFile, on connection: PostgresConnection) async throws -> Int {
         let clock = ContinuousClock()
         let started = clock.now
-        _ = try await connection.run("BEGIN")
         var current: SQLScript.Statement?
         do {
-            for statement in file.statements {
-                current = statement
-                try await connection.run(PostgresQuery(unsafeSQL: statement.text))
+            return try await connection.withTransaction { connection in
+                for statement in file.statements {
+                    current = statement
+                    try await connection.run(PostgresQuery(unsafeSQL: statement.text))
+                }
+                current = nil
+                let elapsed = started.duration(to: clock.now)
+                let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+                _ = try await connection.run("""
+                    INSERT INTO public.schema_migrations (version, name, checksum, execution_ms)
+                    VALUES (\(file.version), \(file.name), \(file.checksum), \(milliseconds))
+                    """)
+                return .commit(milliseconds)
             }
-            current = nil
-            let elapsed = started.duration(to: clock.now)
-            let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
-            _ = try await connection.run("""
-                INSERT INTO public.schema_migrations (version, name, checksum, execution_ms)
-                VALUES (\(file.version), \(file.name), \(file.checksum), \(milliseconds))
-                """)
-            _ = try await connection.run("COMMIT")
-            return milliseconds
         } catch {
-            _ = try? await connection.run("ROLLBACK")
             var context = ["file": file.fileName]
             if let current {
                 let position = (error as? PSQLError)?.serverInfo?[.position].flatMap { Int($0) }

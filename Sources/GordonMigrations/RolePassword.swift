@@ -1,5 +1,6 @@
 import Crypto
 public import GordonKernel
+import GordonPostgres
 public import PostgresNIO
 
 /// Sets a login role's password from a service keyfile (`gordon-migrate set-password`).

@@ -1,12 +1,12 @@
 public import Foundation
-import GordonWatchdog
+import GordonProcess
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
 
-/// A child process started by the watchdog's launcher and reaped with waitpid by this object alone.
+/// A child process started by GordonProcess's launcher and reaped with waitpid by this object alone.
 ///
 /// Not Foundation's Process: with several children signalled at once its SIGCHLD handling
 /// was seen to miss exits, leaving zombies nobody reaps and `waitUntilExit` blocked for
@@ -23,7 +23,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `path` with `arguments` (argv[0] is the path), the given environment (the
     /// current one when nil), stdin from /dev/null, stdout and stderr appended to the given
-    /// files (/dev/null when nil). The watchdog's launcher does the work: the child gets no
+    /// files (/dev/null when nil). GordonProcess's launcher does the work: the child gets no
     /// descriptor of this process but those three (an inherited one, such as a script
     /// another test is writing, would make exec of that script fail with ETXTBSY), and a
     /// process group of its own.
@@ -38,7 +38,7 @@ public final class ChildProcess: @unchecked Sendable {
         guard out >= 0, err >= 0 else {
             throw TestNATSServerError(message: "cannot open the output files of \(path): \(String(cString: strerror(errno)))")
         }
-        let command = WatchdogConfiguration.Command(
+        let command = ProcessCommand(
             name: (path as NSString).lastPathComponent, executable: path, arguments: arguments,
             environment: environment ?? ProcessInfo.processInfo.environment)
         do {
@@ -98,10 +98,11 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     private func record(_ status: Int32) {
-        // The <sys/wait.h> macros are not imported into Swift: the low 7 bits are the signal
-        // that ended the child (0 for a normal exit), bits 8–15 its exit code.
-        let signal = status & 0x7f
-        ended = signal == 0 ? .exit((status >> 8) & 0xff) : .signal(signal)
+        switch ProcessLauncher.exitStatus(fromWaitStatus: status) {
+        case .exited(let code): ended = .exit(code)
+        case .signalled(let signal): ended = .signal(signal)
+        case .notStarted: break  // a wait status always says exited or signalled
+        }
     }
 
     deinit {

@@ -5,6 +5,7 @@ import Musl
 #endif
 import GordonKernel
 public import GordonMigrations
+public import GordonPostgres
 public import Logging
 public import PostgresNIO
 

@@ -1,6 +1,7 @@
 import Foundation
 public import GordonKernel
 public import GordonMigrations
+public import GordonPostgres
 import Logging
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+public import GordonProcess
 /// One scheduled backup as a sequence of steps, each a pipeline of commands: a plain value
 /// the watchdog loop (and `gordon-watchdog backup`) runs step by step.
 ///

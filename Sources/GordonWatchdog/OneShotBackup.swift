@@ -1,3 +1,4 @@
+public import GordonProcess
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

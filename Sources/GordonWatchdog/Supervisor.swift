@@ -1,20 +1,4 @@
-/// How a child process ended.
-public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
-    case exited(Int32)
-    case signalled(Int32)
-    /// It never ran: the watchdog could not start it (no such file, no such user…).
-    case notStarted(String)
-
-    public var succeeded: Bool { self == .exited(0) }
-
-    public var description: String {
-        switch self {
-        case .exited(let code): "exit \(code)"
-        case .signalled(let signal): "killed by signal \(signal)"
-        case .notStarted(let reason): "not started: \(reason)"
-        }
-    }
-}
+public import GordonProcess
 
 /// The watchdog's decisions as a plain value: fed the start, process exits, the clock and
 /// stop requests, it answers with what to do. It never touches a process itself, so the

@@ -1,4 +1,6 @@
-public import FoundationEssentials
+import FoundationEssentials
+public import GordonKernel
+public import GordonProcess
 
 /// Everything `gordon-watchdog` does, from one JSON file (DESIGN §6): the migrator it runs
 /// first, the services it then starts in order, how it restarts them, and the backups.
@@ -35,32 +37,8 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
         backup = try container.decodeIfPresent(BackupConfiguration.self, forKey: .backup)
     }
 
-    /// A program to run: its absolute path, arguments, extra environment, and the Unix user
-    /// it runs as (nil: the watchdog's own user, for running the stack without root).
-    public struct Command: Codable, Sendable, Equatable {
-        public var name: String
-        public var executable: String
-        public var arguments: [String]
-        public var environment: [String: String]
-        public var user: String?
-
-        public init(name: String, executable: String, arguments: [String] = [], environment: [String: String] = [:], user: String? = nil) {
-            self.name = name
-            self.executable = executable
-            self.arguments = arguments
-            self.environment = environment
-            self.user = user
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            name = try container.decode(String.self, forKey: .name)
-            executable = try container.decode(String.self, forKey: .executable)
-            arguments = try container.decodeIfPresent([String].self, forKey: .arguments) ?? []
-            environment = try container.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
-            user = try container.decodeIfPresent(String.self, forKey: .user)
-        }
-    }
+    /// A program to run (GordonProcess's command: path, arguments, environment, user).
+    public typealias Command = ProcessCommand
 
     /// Restarts back off exponentially; a service that crashes `crashLoopLimit` times within
     /// `crashLoopWindowSeconds` is left down and reported, rather than hammering the
@@ -206,4 +184,15 @@ public struct WatchdogConfigurationError: Error, Sendable, CustomStringConvertib
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { "invalid watchdog configuration: \(message)" }
+}
+
+extension WatchdogConfiguration.Command {
+    /// A service as the watchdog starts it: its executable under `executableDirectory`, run
+    /// as its own user (both from `ServiceIdentity`, so the configuration cannot disagree
+    /// with the keyfile slots, roles and NATS users made for the same names).
+    public static func service(_ identity: ServiceIdentity, executableDirectory: String = "/usr/lib/gordon",
+                               arguments: [String] = [], environment: [String: String] = [:]) -> Self {
+        Self(name: identity.name, executable: "\(executableDirectory)/\(identity.name)", arguments: arguments,
+             environment: environment, user: identity.unixUser)
+    }
 }

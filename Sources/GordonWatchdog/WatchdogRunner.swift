@@ -1,3 +1,4 @@
+import GordonProcess
 public import Logging
 import FoundationEssentials
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import GordonProcess
 public import FoundationEssentials
 
 /// The document the watchdog keeps at `statusFile` (`/run/gordon/status` on the device):

@@ -1,16 +1,13 @@
 import ArgumentParser
 import BinanceSim
+import GordonCommandLine
+import GordonPlatform
 import GordonDomain
 import GordonKernel
 import GordonKlineFiles
 import GordonStrategy
 import Logging
 import ServiceLifecycle
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// gordon-binance-sim: a local Binance spot exchange for the local stack, paper trading and
 /// tests. Serves Binance's REST paths, WebSocket streams and the WebSocket API's user data
@@ -64,29 +61,38 @@ struct GordonBinanceSim: AsyncParsableCommand {
     @Option(help: "Maker,taker commission in basis points")
     var fees = "10,10"
 
+    static func main() async {
+        await CommandLineEntry.main(GordonBinanceSim.self, failureStatus: 2)
+    }
+
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        GordonService.bootstrapLogging(service: "gordon-binance-sim", level: .info, redactor: redactor)
         let logger = Logger(label: "gordon.binance-sim")
-        do {
-            let simulator = try makeSimulator()
-            let server = SimHTTPServer(simulator: simulator, host: host, port: port, logger: logger)
-            let app = server.application { port in
-                print("gordon-binance-sim listening on http://\(host):\(port)")
-                fflush(nil)  // the line a script or test waits for; stdout to a file is block-buffered
-                logger.info("listening", metadata: ["port": "\(port)", "symbols": "\(symbols.joined(separator: ","))"])
-            }
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
-            if pace > 0 { services.append(.init(service: PacingService(simulator: simulator, pace: .milliseconds(Int64(pace * 1000))))) }
-            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
-        } catch let error as GordonError {
-            standardError("gordon-binance-sim: error: \(error)\n")
-            throw ExitCode(2)
+        let simulator = try makeSimulator()
+        let metrics = MetricsRegistry()
+        metrics.bootstrapMetricsSystem()
+        metrics.sampledGauge(name: "gordon_sim_stream_connections", help: "Open WebSocket stream connections") {
+            Double(simulator.streamConnectionCount)
         }
+        metrics.sampledGauge(name: "gordon_sim_open_orders", help: "Orders resting on the simulated book") {
+            Double(simulator.openOrders().count)
+        }
+        metrics.sampledGauge(name: "gordon_sim_requests", help: "REST and WebSocket API requests answered") {
+            Double(simulator.requestLog.count)
+        }
+        // The simulator depends on nothing outside the process: listening is being ready.
+        let readiness = Readiness()
+        let server = SimHTTPServer(simulator: simulator, host: host, port: port, logger: logger)
+        let app = server.application(ownRoutes: { request in
+            await ServiceHTTP.probeResponse(path: request.uri.path, metrics: metrics, readiness: readiness)
+        }, onRunning: { [host, symbols] port in
+            GordonService.announce("gordon-binance-sim listening on http://\(host):\(port)")
+            logger.info("listening", metadata: ["port": "\(port)", "symbols": "\(symbols.joined(separator: ","))"])
+        })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if pace > 0 { services.append(.init(service: PacingService(simulator: simulator, pace: .milliseconds(Int64(pace * 1000))))) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     private func makeSimulator() throws(GordonError) -> BinanceSimulator {
@@ -114,6 +120,7 @@ struct GordonBinanceSim: AsyncParsableCommand {
         guard feeParts.count == 2 else { throw GordonError(.invalidBacktestConfig, "--fees must be MAKER,TAKER in basis points", context: ["value": fees]) }
         let feeModel = try FeeModel(makerBps: ExactDecimal(parsing: feeParts[0]), takerBps: ExactDecimal(parsing: feeParts[1]))
         let keys = try Keyfile.load(path: keyfile)
+        redactor.register(keys.values.map { $0.withPlainText { $0 } })
         let apiKey = try keys.secret(Keyfile.binanceAPIKey).withPlainText { $0 }
         let configuration = SimConfiguration(
             symbols: try symbols.map { symbol throws(GordonError) in try SimConfiguration.spotSymbol(symbol) },
@@ -138,7 +145,5 @@ struct PacingService: Service {
     }
 }
 
-func standardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-}
+/// Every value of the keyfile, kept out of the log lines.
+private let redactor = SecretRedactor()

@@ -1,6 +1,8 @@
 import ArgumentParser
+import GordonCommandLine
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import Logging
 
 #if canImport(Glibc)
@@ -29,28 +31,7 @@ struct GordonMigrate: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as GordonError {
-            fail(error.description)
-        } catch {
-            // Help and version requests arrive here too and are not failures.
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            fail(fullMessage(for: error))
-        }
-    }
-
-    static func fail(_ line: String) -> Never {
-        writeStandardError("gordon-migrate: \(line.split(separator: "\n").joined(separator: " "))\n")
-        terminate(1)
+        await CommandLineEntry.main(GordonMigrate.self, failureStatus: 1)
     }
 }
 
@@ -207,17 +188,4 @@ struct SetPasswords: AsyncParsableCommand {
 
 private func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }
-}
-
-private func terminate(_ status: Int32) -> Never {
-    exit(status)
-}
-
-private func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-        guard written > 0 else { return }
-        bytes = bytes.dropFirst(written)
-    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GordonBus
+import GordonCommandLine
 import GordonDomain
 import GordonKernel
 import GordonNATS
@@ -22,6 +23,10 @@ struct GordonNATSConfig: AsyncParsableCommand {
         abstract: "Render nats-server.conf for Gordon's users, or ensure the GORDON stream.",
         subcommands: [Render.self, EnsureStream.self]
     )
+
+    static func main() async {
+        await CommandLineEntry.main(GordonNATSConfig.self, failureStatus: 1)
+    }
 }
 
 struct Render: AsyncParsableCommand {
@@ -40,19 +45,14 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Output file") var out: String
 
     func run() async throws {
-        do {
-            var botIds: [BotId] = []
-            for bot in bots { botIds.append(try BotId(bot)) }
-            let config = NATSServerConfig(host: host, port: port, serverName: serverName, storeDirectory: storeDirectory,
-                                          maxMemoryStore: maxMemoryStore, maxFileStore: maxFileStore,
-                                          users: NATSPermissions.users(bots: botIds))
-            let text = try config.render(keysDirectory: keys)
-            try text.withPlainText { try writePrivately($0, to: out) }
-            print("wrote \(out) with \(config.users.count) users")
-        } catch {
-            printError("gordon-nats-config: \(error)")
-            throw ExitCode.failure
-        }
+        var botIds: [BotId] = []
+        for bot in bots { botIds.append(try BotId(bot)) }
+        let config = NATSServerConfig(host: host, port: port, serverName: serverName, storeDirectory: storeDirectory,
+                                      maxMemoryStore: maxMemoryStore, maxFileStore: maxFileStore,
+                                      users: NATSPermissions.users(bots: botIds))
+        let text = try config.render(keysDirectory: keys)
+        try text.withPlainText { try writePrivately($0, to: out) }
+        print("wrote \(out) with \(config.users.count) users")
     }
 }
 
@@ -82,26 +82,15 @@ struct EnsureStream: AsyncParsableCommand {
     var keyfile: String?
 
     func run() async throws {
-        do {
-            var options = try NATSClientOptions(urls: [natsURL], name: "gordon-nats-config")
-            if let keyfile {
-                options.auth = .userPassword(user: user, password: try Keyfile.load(path: keyfile).secret(Keyfile.natsPassword))
-                options.inboxPrefix = NATSPermissions.inboxPrefix(forUser: user)
-            }
-            let client = try await NATSClient.connect(options)
-            let info = try await GordonStream.ensure(JetStream(client: client))
-            print("stream \(info.config.name): subjects \(info.config.subjects.joined(separator: ",")), "
-                  + "\(info.state.messages) messages, duplicate window \(info.config.duplicateWindow / 1_000_000_000) s")
-            await client.close()
-        } catch {
-            printError("gordon-nats-config: \(error)")
-            throw ExitCode.failure
+        var options = try NATSClientOptions(urls: [natsURL], name: "gordon-nats-config")
+        if let keyfile {
+            options.auth = .userPassword(user: user, password: try Keyfile.load(path: keyfile).secret(Keyfile.natsPassword))
+            options.inboxPrefix = NATSPermissions.inboxPrefix(forUser: user)
         }
+        let client = try await NATSClient.connect(options)
+        let info = try await GordonStream.ensure(JetStream(client: client))
+        print("stream \(info.config.name): subjects \(info.config.subjects.joined(separator: ",")), "
+              + "\(info.state.messages) messages, duplicate window \(info.config.duplicateWindow / 1_000_000_000) s")
+        await client.close()
     }
-}
-
-/// One line on stderr (what went wrong; a GordonError never carries a secret).
-func printError(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

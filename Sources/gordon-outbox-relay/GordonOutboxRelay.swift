@@ -1,8 +1,9 @@
 import ArgumentParser
 import GordonBus
+import GordonCommandLine
 import GordonKernel
-import GordonMigrations
-import GordonNATS
+import GordonPlatform
+import GordonPostgres
 import Logging
 import ServiceLifecycle
 
@@ -10,15 +11,20 @@ import ServiceLifecycle
 ///
 /// Services run the same relay in-process; this binary runs it on its own, for a service
 /// whose relay must be restarted independently and for operators draining a backlog. It
-/// logs in with the producer's own database role and NATS user, both from one keyfile, and
-/// stops gracefully on SIGTERM or SIGINT (a kill at any moment is also safe: see
-/// `OutboxRelay`).
+/// runs on the services' runner: it logs in with the producer's own database role and NATS
+/// user, both passwords from one keyfile, refuses a schema that is behind, serves
+/// `/healthz`, `/readyz` and `/metrics`, and stops gracefully on SIGTERM or SIGINT (a kill at
+/// any moment is also safe: see `OutboxRelay`).
 @main
 struct GordonOutboxRelay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-outbox-relay",
         abstract: "Relay a producer's transactional outbox to the GORDON JetStream stream."
     )
+
+    static func main() async {
+        await CommandLineEntry.main(GordonOutboxRelay.self, failureStatus: 1)
+    }
 
     @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_executor@127.0.0.1:5432/gordon")
     var databaseURL: String
@@ -30,7 +36,13 @@ struct GordonOutboxRelay: AsyncParsableCommand {
     var natsUser: String?
 
     @Option(help: "Keyfile with postgres_password and, with --nats-user, nats_password (mode 0400)")
-    var keyfile: String?
+    var keyfile: String
+
+    @Option(help: "Address of /healthz, /readyz and /metrics")
+    var httpHost = "127.0.0.1"
+
+    @Option(help: "Port of /healthz, /readyz and /metrics (0 takes a free one and prints it)")
+    var httpPort = 0
 
     @Option(name: .customLong("subject-prefix"), help: "Relay only rows whose subject starts with this (repeatable)")
     var subjectPrefixes: [String] = []
@@ -47,60 +59,50 @@ struct GordonOutboxRelay: AsyncParsableCommand {
     func validate() throws {
         guard batchSize > 0 && batchSize <= 10_000 else { throw ValidationError("--batch-size must be between 1 and 10000") }
         guard pollMilliseconds >= 10 else { throw ValidationError("--poll-milliseconds must be at least 10") }
-        if natsUser != nil && keyfile == nil { throw ValidationError("--nats-user needs --keyfile for its password") }
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "gordon.outbox-relay")
-        do {
-            try await relay(logger: logger)
-        } catch let error as GordonError {
-            logger.critical("gordon-outbox-relay stopped", metadata: ["error": "\(error)"])
-            throw ExitCode.failure
+        let identity = ServiceIdentity(name: "gordon-outbox-relay", databaseRole: nil, httpPort: nil)
+        var relayConfiguration = OutboxRelay.Configuration()
+        relayConfiguration.batchSize = batchSize
+        relayConfiguration.pollInterval = .milliseconds(pollMilliseconds)
+        relayConfiguration.subjectPrefixes = subjectPrefixes
+        let ensureStream = ensureStream
+        let prefixes = subjectPrefixes
+        await GordonService.main(identity, configuration: configuration(identity)) { context in
+            if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
+            let url = context.databaseURL
+            let logger = context.logger
+            let relay = OutboxRelay(configuration: relayConfiguration, jetStream: context.jetStream, logger: logger) {
+                try await Database.connect(url, logger: logger)
+            }
+            context.metrics.export(relay: relay, producer: url.username)
+            logger.info("relaying outbox", metadata: ["database": "\(url)", "prefixes": "\(prefixes)"])
+            return [RelayService(relay: relay, logger: logger)]
         }
     }
 
-    private func relay(logger: Logger) async throws {
-        let keys = try keyfile.map { path throws(GordonError) in try Keyfile.load(path: path) }
-        var database = try DatabaseURL(parsing: databaseURL)
-        if let keys { database = database.with(username: database.username, password: try keys.secret(Keyfile.postgresPassword)) }
-        var options = try NATSClientOptions(urls: natsURL, name: "gordon-outbox-relay")
-        if let natsUser, let keys {
-            options.auth = .userPassword(user: natsUser, password: try keys.secret(Keyfile.natsPassword))
-            options.inboxPrefix = "_INBOX_\(natsUser)"
+    private func configuration(_ identity: ServiceIdentity) -> () throws -> ServiceConfiguration {
+        { [self] in
+            let url = try DatabaseURL(parsing: databaseURL)
+            guard url.password == nil else {
+                throw GordonError(.serviceConfigInvalid, "--database-url holds a password; it comes from --keyfile only")
+            }
+            var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
+                                                     httpHost: httpHost, httpPort: httpPort)
+            configuration.natsUser = natsUser
+            return configuration
         }
-        let client = try await NATSClient.connect(options, logger: logger)
-        let jetStream = JetStream(client: client)
-        if ensureStream { try await GordonStream.ensure(jetStream, logger: logger) }
-
-        var configuration = OutboxRelay.Configuration()
-        configuration.batchSize = batchSize
-        configuration.pollInterval = .milliseconds(pollMilliseconds)
-        configuration.subjectPrefixes = subjectPrefixes
-        let connectionURL = database
-        let relay = OutboxRelay(configuration: configuration, jetStream: jetStream, logger: logger) {
-            try await Database.connect(connectionURL, logger: logger)
-        }
-        logger.info("relaying outbox", metadata: ["database": "\(database)", "prefixes": "\(subjectPrefixes)"])
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: RelayService(relay: relay))],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
-        await client.close()
-        logger.info("outbox relay stopped", metadata: ["published": "\(relay.statistics.published)"])
     }
 }
 
 struct RelayService: Service {
     let relay: OutboxRelay
+    let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown { await relay.run() }
+        logger.info("outbox relay stopped", metadata: ["published": "\(relay.statistics.published)"])
     }
 }

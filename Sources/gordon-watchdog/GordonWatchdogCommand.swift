@@ -1,5 +1,7 @@
 import ArgumentParser
+import GordonCommandLine
 import GordonWatchdog
+import GordonProcess
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +23,10 @@ struct GordonWatchdogCommand: ParsableCommand {
         subcommands: [Run.self, CheckConfig.self, Backup.self, Snapshots.self, Restore.self],
         defaultSubcommand: Run.self
     )
+
+    static func main() {
+        CommandLineEntry.mainSynchronously(GordonWatchdogCommand.self, failureStatus: 1)
+    }
 }
 
 struct ConfigOption: ParsableArguments {

@@ -1,5 +1,5 @@
 import ArgumentParser
-import GordonKernel
+import GordonCommandLine
 
 #if canImport(Glibc)
 import Glibc
@@ -20,34 +20,8 @@ struct Gordonctl: AsyncParsableCommand {
     )
 
     static func main() async {
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-        } catch let error as GordonError {
-            fail(error.description)
-        } catch {
-            // Help requests arrive here too and are not failures.
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                terminate(0)
-            }
-            fail(fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
-        }
-    }
-
-    static func fail(_ message: String) -> Never {
-        standardError("gordonctl: error: " + message + "\n")
-        terminate(2)
+        await CommandLineEntry.main(Gordonctl.self, failureStatus: 2)
     }
 }
 
-func terminate(_ status: Int32) -> Never { exit(status) }
-
-func standardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-}
+func standardError(_ text: String) { CommandLineEntry.writeStandardError(text) }

@@ -1,6 +1,7 @@
 import GordonBus
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import GordonNATS
 import GordonProtocol
 import GordonTestDB

@@ -1,9 +1,11 @@
+import AsyncHTTPClient
 import Foundation
 import GordonDomain
 import GordonExchange
 import GordonKernel
 import GordonTestDB
 import Logging
+import NIOCore
 import Testing
 
 /// gordon-binance-sim as the local stack runs it: a child process with a keyfile, found by
@@ -46,6 +48,13 @@ struct BinanceSimCommandTests {
         let history = try await client.klines(symbol: SimHarness.symbol, interval: .oneMinute, limit: 1000)
         #expect(history.count == 600)
 
+        // The process's own endpoints, beside Binance's paths.
+        let base = String(line.dropFirst(prefix.count))
+        #expect(try await fetch(base + "/healthz") == (200, "ok\n"))
+        #expect(try await fetch(base + "/readyz").status == 200)
+        let metrics = try await fetch(base + "/metrics")
+        #expect(metrics.status == 200 && metrics.body.contains("gordon_sim_stream_connections 0"), "\(metrics.body)")
+
         let result = try #require(try await sim.stop())
         #expect(result.status == 0)
         // The keyfile's secret never reaches the simulator's output.
@@ -70,5 +79,10 @@ struct BinanceSimCommandTests {
         let balance = try await TestCommand.run("gordon-binance-sim", ["--keyfile", keys.path, "--balance", "USDT"])
         #expect(balance.status != 0)
         #expect(balance.stderr.contains("--balance must be ASSET=AMOUNT"))
+    }
+
+    func fetch(_ url: String) async throws -> (status: Int, body: String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 }

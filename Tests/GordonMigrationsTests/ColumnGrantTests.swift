@@ -1,5 +1,6 @@
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import GordonTestDB
 import PostgresNIO
 import Testing

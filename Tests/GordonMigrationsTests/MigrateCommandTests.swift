@@ -1,6 +1,7 @@
 import Foundation
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import GordonTestDB
 import Testing
 
@@ -20,7 +21,7 @@ struct MigrateCommandTests {
         #expect(result.status == 1, sourceLocation: sourceLocation)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("gordon-migrate: \(code.rawValue)"), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.hasPrefix("gordon-migrate: error: \(code.rawValue)"), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
         for word in words {
             #expect(result.stderr.contains(word), "stderr lacks \(word): \(result.stderr)", sourceLocation: sourceLocation)
         }

@@ -1,4 +1,5 @@
 @testable import GordonMigrations
+import GordonPostgres
 import GordonKernel
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import GordonMigrations
+import GordonPostgres
 import GordonKernel
 import GordonTestDB
 import PostgresNIO

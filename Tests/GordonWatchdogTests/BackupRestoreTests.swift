@@ -1,6 +1,7 @@
 import Foundation
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import GordonTestDB
 import GordonWatchdog
 import PostgresNIO

@@ -1,4 +1,5 @@
 import GordonWatchdog
+import GordonProcess
 import Testing
 
 @Suite("Supervisor: migrate first, restart with backoff, crash loops, reverse stop")

@@ -1,8 +1,10 @@
 import Foundation
 import GordonKernel
 import GordonMigrations
+import GordonPostgres
 import GordonTestDB
 import GordonWatchdog
+import GordonProcess
 import Testing
 #if canImport(Glibc)
 import Glibc

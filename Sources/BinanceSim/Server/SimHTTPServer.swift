@@ -23,10 +23,16 @@ public struct SimHTTPServer: Sendable {
     }
 
     /// The Hummingbird application; run it (or add it to a `ServiceGroup`). `onRunning`
-    /// receives the bound port (useful with port 0).
-    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// receives the bound port (useful with port 0). `ownRoutes` answers first, for the
+    /// paths that are the process's rather than Binance's (`/healthz`, `/metrics`); nil
+    /// passes the request on to the simulator.
+    public func application(
+        ownRoutes: @escaping @Sendable (Request) async -> Response? = { _ in nil },
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let simulator = simulator
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            if let own = await ownRoutes(request) { return own }
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
             let apiKey = request.headers[HTTPField.Name("X-MBX-APIKEY")!]
@@ -82,10 +88,10 @@ public struct SimHTTPServer: Sendable {
     /// when `port` is 0) and the task, which stops the server when cancelled.
     public func start() async throws(GordonError) -> (port: Int, task: Task<Void, any Error>) {
         let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let app = application { port in
+        let app = application(onRunning: { port in
             portSink.yield(port)
             portSink.finish()
-        }
+        })
         let task = Task {
             defer { portSink.finish() }
             try await app.run()

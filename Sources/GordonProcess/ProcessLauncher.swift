@@ -30,13 +30,13 @@ public struct LaunchError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Starts commands as child processes: as their configured user, with a clean environment
-/// (PATH, HOME, USER, LOGNAME and the command's own variables; nothing of the watchdog's),
+/// (PATH, HOME, USER, LOGNAME and the command's own variables; nothing of the caller's),
 /// stdin from /dev/null unless piped.
 public enum ProcessLauncher {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// `stdout`/`stderr`: a descriptor to write to; nil inherits the watchdog's own (the journal).
-    public static func spawn(_ command: WatchdogConfiguration.Command, stdin: Int32 = -1, stdout: Int32? = nil,
+    /// `stdout`/`stderr`: a descriptor to write to; nil inherits the caller's own (on the device, the journal).
+    public static func spawn(_ command: ProcessCommand, stdin: Int32 = -1, stdout: Int32? = nil,
                              stderr: Int32? = nil, passwdFile: String = "/etc/passwd") throws(LaunchError) -> Int32 {
         var environment = ["PATH": defaultPath]
         var identity: UnixUser?
@@ -87,7 +87,7 @@ public enum ProcessLauncher {
     /// Starts `commands` as a pipeline, each one's stdout into the next one's stdin; the last
     /// one's stdout, and every stderr, go to `output(index)` (nil: inherited). On a failure
     /// the processes already started are killed and reaped.
-    public static func spawnPipeline(_ commands: [WatchdogConfiguration.Command], output: (Int) -> Int32?,
+    public static func spawnPipeline(_ commands: [ProcessCommand], output: (Int) -> Int32?,
                                      passwdFile: String = "/etc/passwd") throws(LaunchError) -> [Int32] {
         var pids: [Int32] = []
         var previousRead: Int32 = -1
@@ -164,15 +164,3 @@ public func readTextFile(_ path: String) -> String? {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// The last `limit` bytes of a file, trimmed, as one line (for the status file and the log).
-func tailOfFile(_ path: String, limit: Int = 400) -> String? {
-    let oneLine = lastLines(ofFile: path, limit: limit).joined(separator: " | ")
-    return oneLine.isEmpty ? nil : oneLine
-}
-
-/// The non-empty lines of the file's last `limit` bytes (the first may be cut).
-func lastLines(ofFile path: String, limit: Int) -> [String] {
-    guard let text = readTextFile(path) else { return [] }
-    let tail = String(decoding: Array(text.utf8.suffix(limit)), as: UTF8.self)
-    return tail.split(whereSeparator: \.isNewline).map(String.init)
-}
