@@ -41,7 +41,8 @@ struct StreamsAgainstSimTests {
                 } else {
                     sim.simulator.dropStreamConnections()
                 }
-                #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount == 1 })
+                #expect(try await eventually(timeout: .seconds(30)) { sim.simulator.streamConnectionCount == 1 },
+                        "round \(round): \(sim.simulator.streamConnectionCount) server connections, \(stream.counters)")
             }
             published += sim.simulator.advance(steps: 10)
             let expected = published.map(\.openTime)

@@ -49,7 +49,7 @@ public struct SimHTTPServer: Sendable {
         let logger = logger
         return Application(
             responder: responder,
-            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { (head: HTTPRequest, _: any Channel, _: Logger) in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(maxFrameSize: 1 << 20))) { (head: HTTPRequest, channel: any Channel, _: Logger) in
                 if head.path == SimHTTPServer.webSocketAPIPath {
                     return .upgrade([:]) { inbound, outbound, _ in
                         try await Self.serveWebSocketAPI(simulator: simulator, inbound: inbound, outbound: outbound)
@@ -60,9 +60,14 @@ public struct SimHTTPServer: Sendable {
                     try? await Task.sleep(for: .milliseconds(stall))
                     return .dontUpgrade
                 }
+                // Subscribed before the handshake is answered, as on Binance: an event published
+                // the moment the client sees its connection up (a fill right after a user data
+                // stream reconnects) must reach it. Closing the connection ends the subscription,
+                // also when the upgrade never completes.
+                let (id, messages) = simulator.broadcaster.subscribe(
+                    streams: subscription.streams, combined: subscription.combined, userData: subscription.userData)
+                channel.closeFuture.whenComplete { _ in simulator.broadcaster.unsubscribe(id) }
                 return .upgrade([:]) { inbound, outbound, _ in
-                    let (id, messages) = simulator.broadcaster.subscribe(
-                        streams: subscription.streams, combined: subscription.combined, userData: subscription.userData)
                     defer { simulator.broadcaster.unsubscribe(id) }
                     // Reading keeps pings answered and notices a client that closes; writing
                     // forwards the subscription's messages until the simulator drops us.
@@ -72,6 +77,7 @@ public struct SimHTTPServer: Sendable {
                         }
                         group.addTask {
                             for await text in messages { try await outbound.writeTextMessage(text) }
+                            await closeDropped(outbound)
                         }
                         try await group.next()
                         group.cancelAll()
@@ -121,9 +127,20 @@ public struct SimHTTPServer: Sendable {
             }
             group.addTask {
                 for await text in messages { try await outbound.writeTextMessage(text) }
+                await closeDropped(outbound)
             }
             try await group.next()
             group.cancelAll()
         }
     }
+}
+
+/// A connection the simulator drops is closed with a close frame, as Binance closes one. Only
+/// ending the writer is not enough: the reader stays parked in the inbound iterator, which
+/// does not answer cancellation, until the client's next frame (its next ping, up to 30 s
+/// later), and all that time the client believes it is connected.
+/// (Cancelled: the client went first, nothing is left to close.)
+private func closeDropped(_ outbound: WebSocketOutboundWriter) async {
+    guard !Task.isCancelled else { return }
+    try? await outbound.close(.normalClosure, reason: "dropped")
 }
