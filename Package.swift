@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "GordonPostgres", targets: ["GordonPostgres"]),
         .library(name: "GordonProcess", targets: ["GordonProcess"]),
         .library(name: "GordonMigrations", targets: ["GordonMigrations"]),
+        .library(name: "GordonLogging", targets: ["GordonLogging"]),
         .library(name: "GordonPlatform", targets: ["GordonPlatform"]),
         .library(name: "GordonCommandLine", targets: ["GordonCommandLine"]),
         .library(name: "GordonNATS", targets: ["GordonNATS"]),
@@ -147,7 +148,7 @@ let package = Package(
         .target(
             name: "GordonPlatform",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonPostgres", "GordonNATS", "GordonBus",
+                "GordonKernel", "GordonDomain", "GordonLogging", "GordonPostgres", "GordonNATS", "GordonBus",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -159,6 +160,12 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strict
+        ),
+        // JSON-lines logs with secret redaction, for every process.
+        .target(
+            name: "GordonLogging",
+            dependencies: ["GordonKernel", "GordonDomain", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // One `main` for every executable: parse, run, one error line, the exit status.
@@ -193,7 +200,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-watchdog",
             dependencies: [
-                "GordonWatchdog", "GordonProcess", "GordonCommandLine",
+                "GordonWatchdog", "GordonProcess", "GordonCommandLine", "GordonLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -202,7 +209,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-migrate",
             dependencies: [
-                "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonCommandLine",
+                "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonCommandLine", "GordonLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -238,7 +245,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-binance-sim",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "BinanceSim", "GordonPlatform", "GordonCommandLine",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "BinanceSim", "GordonPlatform", "GordonCommandLine", "GordonLogging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -272,7 +279,7 @@ let package = Package(
         .testTarget(
             name: "GordonPlatformTests",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonPostgres", "GordonNATS", "GordonPlatform", "GordonCommandLine", "GordonTestDB",
+                "GordonKernel", "GordonDomain", "GordonLogging", "GordonPostgres", "GordonNATS", "GordonPlatform", "GordonCommandLine", "GordonTestDB",
                 "gordon-outbox-relay",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -76,7 +76,7 @@ public final class EventConsumer: Sendable {
     public func ensureConsumer() async throws(GordonError) {
         var config = ConsumerConfig(durableName: configuration.durableName, filterSubject: configuration.filterSubject)
         config.ackPolicy = .explicit
-        config.ackWait = configuration.ackWait.nanosecondsValue
+        config.ackWait = configuration.ackWait.nanoseconds
         config.maxAckPending = max(configuration.batchSize * 4, 256)
         _ = try await jetStream.createConsumer(stream: GordonStream.name, config)
     }
@@ -108,7 +108,7 @@ public final class EventConsumer: Sendable {
                     try? await connection?.close()
                     connection = nil
                 }
-                try? await Task.sleep(for: min(.milliseconds(100) * (1 << min(failures, 6)), .seconds(5)))  // retry backoff
+                try? await Task.sleep(for: retryBackoff(afterFailures: failures))
             }
         }
         try? await connection?.close()
@@ -132,7 +132,11 @@ public final class EventConsumer: Sendable {
         enum Outcome: Sendable {
             case handled
             case duplicate
-            case handlerFailed(any Error)
+        }
+        /// Thrown out of the transaction, so its rollback is best effort: a handler that failed
+        /// because the connection died must still be retried or dead-lettered as a failure.
+        struct HandlerFailed: Error {
+            let error: any Error
         }
         let outcome: Outcome
         do {
@@ -149,10 +153,12 @@ public final class EventConsumer: Sendable {
                 do {
                     try await handler(event, connection)
                 } catch {
-                    return .rollback(.handlerFailed(error))
+                    throw HandlerFailed(error: error)
                 }
                 return .commit(.handled)
             }
+        } catch let failed as HandlerFailed {
+            return try await handlerFailed(message, event: event, error: failed.error, on: connection)
         } catch let error as GordonError {
             throw error
         } catch {
@@ -165,8 +171,6 @@ public final class EventConsumer: Sendable {
             try await message.ack()
             counters.withLockedValue { $0.duplicates += 1 }
             return .duplicate
-        case .handlerFailed(let error):
-            return try await handlerFailed(message, event: event, error: error, on: connection)
         }
         try await message.ack()
         counters.withLockedValue { $0.processed += 1 }

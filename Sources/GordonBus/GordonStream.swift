@@ -19,8 +19,8 @@ public enum GordonStream {
         config.storage = "file"
         config.retention = "limits"
         config.discard = "old"
-        config.duplicateWindow = duplicateWindow.nanosecondsValue
-        config.maxAge = maxAge.nanosecondsValue
+        config.duplicateWindow = duplicateWindow.nanoseconds
+        config.maxAge = maxAge.nanoseconds
         config.maxBytes = maxBytes
         config.maxMessageSize = 1 << 20
         config.denyDelete = true
@@ -47,11 +47,5 @@ public enum GordonStream {
                 return try await jetStream.streamInfo(config.name)
             }
         }
-    }
-}
-
-extension Duration {
-    var nanosecondsValue: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
     }
 }

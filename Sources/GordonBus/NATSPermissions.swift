@@ -1,5 +1,6 @@
 public import GordonDomain
-import GordonKernel
+public import GordonKernel
+public import GordonNATS
 import GordonProtocol
 
 /// A JetStream durable consumer on the GORDON stream that one NATS user may create, inspect,
@@ -175,5 +176,14 @@ public enum NATSPermissions {
     public static func users(bots: some Sequence<BotId>) -> [NATSUser] {
         let services = [data, risk, executor, manager, migrate]
         return (services + Set(bots).map(bot)).sorted { $0.name < $1.name }
+    }
+}
+
+extension NATSClientOptions {
+    /// Logs in as `user` with the keyfile's `nats_password`, with the inbox prefix that user's
+    /// permissions allow replies on (any other prefix would be refused by the server).
+    public mutating func logIn(as user: String, keyfile: Keyfile) throws(GordonError) {
+        auth = .userPassword(user: user, password: try keyfile.secret(Keyfile.natsPassword))
+        inboxPrefix = NATSPermissions.inboxPrefix(forUser: user)
     }
 }

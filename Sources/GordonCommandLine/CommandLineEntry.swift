@@ -65,11 +65,6 @@ public enum CommandLineEntry {
     }
 
     public static func writeStandardError(_ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
+        StandardStream.write(text, to: StandardStream.error)
     }
 }

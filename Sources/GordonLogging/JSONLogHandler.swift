@@ -40,9 +40,11 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        // Before rendering, where a secret is still as it was given (JSON escaping would hide
+        // one with a quote or a backslash), and once more on the whole line.
         sink.write(redactor.redact(Self.render(
             time: Timestamp(milliseconds: WallClock.milliseconds()), level: event.level, service: service,
-            label: label, message: "\(event.message)", metadata: merged)))
+            label: label, message: redactor.redact("\(event.message)"), metadata: redactor.redact(merged))))
     }
 
     /// The line without its newline; a plain function so tests check the format byte for byte.
@@ -94,27 +96,17 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Where log lines go: whole lines, one `write` each, never interleaved with another thread's.
+/// Where log lines go: whole lines, one at a time, never interleaved with another thread's.
 public final class LineSink: Sendable {
     private let descriptor: Int32
     private let lock = Mutex(())
 
     public init(descriptor: Int32) { self.descriptor = descriptor }
 
-    public static let standardError = LineSink(descriptor: 2)
+    public static let standardError = LineSink(descriptor: StandardStream.error)
 
     public func write(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { systemWrite(descriptor, $0.baseAddress, $0.count) }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        lock.withLock { _ in StandardStream.write(line + "\n", to: descriptor) }
     }
 }
 
@@ -125,9 +117,4 @@ enum WallClock {
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
     }
-}
-
-@inline(__always)
-private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

@@ -1,3 +1,4 @@
+public import Logging
 import Synchronization
 
 /// The secrets a process holds, so that no log line can carry one even by mistake (a value
@@ -25,5 +26,19 @@ public final class SecretRedactor: Sendable {
             result = result.replacing(secret, with: Self.replacement)
         }
         return result
+    }
+
+    public func redact(_ metadata: Logger.Metadata) -> Logger.Metadata {
+        guard secrets.withLock({ !$0.isEmpty }) else { return metadata }
+        return metadata.mapValues(redact)
+    }
+
+    private func redact(_ value: Logger.MetadataValue) -> Logger.MetadataValue {
+        switch value {
+        case .string(let text): .string(redact(text))
+        case .stringConvertible(let convertible): .string(redact(convertible.description))
+        case .dictionary(let dictionary): .dictionary(redact(dictionary))
+        case .array(let values): .array(values.map(redact))
+        }
     }
 }

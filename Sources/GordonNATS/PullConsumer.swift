@@ -171,9 +171,3 @@ public actor OrderedConsumer {
         consumerName = nil
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}

@@ -3,6 +3,10 @@
 /// `openDuration` (a dead peer costs nothing, and is not hammered while it restarts); then
 /// one probe call is let through, whose outcome closes or reopens it.
 ///
+/// Every call that is let through carries a `Ticket` naming the phase it started in; an
+/// answer from an earlier phase (a slow call that began before the breaker opened) is
+/// ignored, so only the probe decides what half-open becomes.
+///
 /// Time is a `Duration` on a monotonic clock the caller owns, so tests drive it directly.
 public struct CircuitBreaker: Sendable, Equatable {
     public enum State: Sendable, Equatable {
@@ -12,14 +16,22 @@ public struct CircuitBreaker: Sendable, Equatable {
         case halfOpen
     }
 
+    public struct Ticket: Sendable, Equatable {
+        let phase: Int
+    }
+
     public enum Decision: Sendable, Equatable {
-        case allow
+        case allow(Ticket)
         case reject(retryAfter: Duration)
+
+        public var isAllowed: Bool { if case .allow = self { true } else { false } }
     }
 
     public let failureThreshold: Int
     public let openDuration: Duration
     public private(set) var state: State = .closed(consecutiveFailures: 0)
+    /// Counts the changes between closed, open and half-open.
+    private var phase = 0
 
     public init(failureThreshold: Int = 5, openDuration: Duration = .seconds(10)) {
         precondition(failureThreshold > 0, "a breaker needs at least one failure to open")
@@ -32,10 +44,10 @@ public struct CircuitBreaker: Sendable, Equatable {
     public mutating func request(at now: Duration) -> Decision {
         switch state {
         case .closed:
-            return .allow
+            return .allow(Ticket(phase: phase))
         case .open(let until) where now >= until:
-            state = .halfOpen
-            return .allow
+            enter(.halfOpen)
+            return .allow(Ticket(phase: phase))
         case .open(let until):
             return .reject(retryAfter: until - now)
         case .halfOpen:
@@ -43,20 +55,38 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
-    public mutating func succeeded(at now: Duration) {
-        state = .closed(consecutiveFailures: 0)
+    public mutating func succeeded(_ ticket: Ticket, at now: Duration) {
+        guard ticket.phase == phase else { return }
+        switch state {
+        case .closed: state = .closed(consecutiveFailures: 0)
+        case .halfOpen: enter(.closed(consecutiveFailures: 0))
+        case .open: break
+        }
     }
 
-    public mutating func failed(at now: Duration) {
+    public mutating func failed(_ ticket: Ticket, at now: Duration) {
+        guard ticket.phase == phase else { return }
         switch state {
         case .halfOpen:
-            state = .open(until: now + openDuration)
+            enter(.open(until: now + openDuration))
         case .closed(let failures) where failures + 1 >= failureThreshold:
-            state = .open(until: now + openDuration)
+            enter(.open(until: now + openDuration))
         case .closed(let failures):
             state = .closed(consecutiveFailures: failures + 1)
         case .open:
-            break  // a call that was already out when the breaker opened
+            break
         }
+    }
+
+    /// The call was given up by its caller (cancelled), which says nothing about the peer. An
+    /// abandoned probe frees its slot: the next call is the probe.
+    public mutating func abandoned(_ ticket: Ticket, at now: Duration) {
+        guard ticket.phase == phase, state == .halfOpen else { return }
+        enter(.open(until: now))
+    }
+
+    private mutating func enter(_ next: State) {
+        state = next
+        phase += 1
     }
 }

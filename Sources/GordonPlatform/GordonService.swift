@@ -1,4 +1,6 @@
 public import GordonKernel
+import GordonBus
+public import GordonLogging
 public import GordonNATS
 public import GordonPostgres
 public import Hummingbird
@@ -49,25 +51,17 @@ public enum GordonService {
         services build: @escaping (ServiceContext) async throws -> [any Service]
     ) async -> Never {
         let redactor = SecretRedactor()
-        var level = Logger.Level.info
-        if let text = ProcessEnvironment.current["GORDON_LOG_LEVEL"], let parsed = Logger.Level(rawValue: text) { level = parsed }
-        bootstrapLogging(service: identity.name, level: level, redactor: redactor)
-        let logger = Logger(label: "gordon.\(identity.name)")
         let configuration: ServiceConfiguration
         do {
             configuration = try make?() ?? ServiceConfiguration.fromEnvironment(identity)
         } catch {
-            logStartFailure(error, service: identity.name, logger: logger)
+            ProcessLogging.bootstrap(service: identity.name, redactor: redactor)
+            logStartFailure(error, service: identity.name, logger: Logger(label: "gordon.\(identity.name)"))
             exit(1)
         }
+        ProcessLogging.bootstrap(service: identity.name, level: configuration.logLevel, redactor: redactor)
+        let logger = Logger(label: "gordon.\(identity.name)")
         exit(await run(configuration, redactor: redactor, logger: logger, services: build))
-    }
-
-    /// JSON lines on standard error for every logger of the process. Once per process.
-    public static func bootstrapLogging(service: String, level: Logger.Level, redactor: SecretRedactor) {
-        LoggingSystem.bootstrap { label in
-            JSONLogHandler(label: label, service: service, level: level, redactor: redactor)
-        }
     }
 
     /// Runs the service until a signal stops it; returns the exit status.
@@ -92,7 +86,7 @@ public enum GordonService {
         do {
             try await group.run()
         } catch {
-            logger.critical("\(name) stopped on an error", metadata: errorMetadata(error))
+            logger.critical("\(name) stopped on an error: \(error)", metadata: errorMetadata(error))
             await started.nats.close()
             return 1
         }
@@ -111,9 +105,11 @@ public enum GordonService {
         services build: @escaping (ServiceContext) async throws -> [any Service]
     ) async throws -> Started {
         let identity = configuration.identity
+        try configuration.validate()
+        var options = try NATSClientOptions(urls: configuration.natsURLs, name: identity.name)
         logger.info("\(identity.name) starting", metadata: [
             "keyfile": "\(configuration.keyfilePath)", "database": "\(configuration.databaseURL)",
-            "nats": "\(configuration.natsURLs.joined(separator: ","))",
+            "nats": "\(options.servers.map(\.description).joined(separator: ","))", "nats_user": "\(configuration.natsUser ?? "-")",
         ])
         let keyfile = try Keyfile.load(path: configuration.keyfilePath)
         redactor.register(keyfile.values.map { $0.withPlainText { $0 } })
@@ -124,18 +120,14 @@ public enum GordonService {
             try await SchemaCheck.verify(on: connection, requiredVersion: configuration.requiredSchemaVersion)
         }
 
-        var options = try NATSClientOptions(urls: configuration.natsURLs, name: identity.name)
-        if let user = configuration.natsUser, keyfile.names.contains(Keyfile.natsPassword) {
-            options.auth = .userPassword(user: user, password: try keyfile.secret(Keyfile.natsPassword))
-            options.inboxPrefix = "_INBOX_\(user)"
-        }
+        if let user = configuration.natsUser { try options.logIn(as: user, keyfile: keyfile) }
         let nats = try await NATSClient.connect(options, logger: logger)
         do {
             let pool = Database.makePool(databaseURL, logger: logger)
             let metrics = MetricsRegistry()
             metrics.bootstrapMetricsSystem()
             metrics.export(nats: nats)
-            let readiness = Readiness()
+            let readiness = Readiness(redactor: redactor)
             readiness.add("database") {
                 _ = try await pool.query("SELECT 1", logger: logger).collect()
             }
@@ -164,8 +156,7 @@ public enum GordonService {
 
     /// The line a script or test waits for, on standard output, flushed at once.
     public static func announce(_ line: String) {
-        var bytes = Array((line + "\n").utf8)
-        _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
+        StandardStream.write(line + "\n", to: StandardStream.output)
     }
 
     static func logStartFailure(_ error: any Error, service: String, logger: Logger) {

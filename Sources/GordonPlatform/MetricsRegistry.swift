@@ -8,7 +8,7 @@ import Synchronization
 /// relay's and consumers' counters, the exchange's used weight) into gauges at scrape time.
 public final class MetricsRegistry: Sendable {
     public let prometheus: PrometheusCollectorRegistry
-    private let samplers = Mutex<[@Sendable () -> Void]>([])
+    private let samplers = Mutex<[@Sendable () async -> Void]>([])
 
     public init() {
         prometheus = PrometheusCollectorRegistry()
@@ -20,23 +20,41 @@ public final class MetricsRegistry: Sendable {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
     }
 
-    /// Runs `sample` before every scrape; it sets gauges made on `prometheus`.
-    public func addSampler(_ sample: @escaping @Sendable () -> Void) {
+    /// Runs `sample` before every scrape; it sets gauges made on `prometheus`. Async, so a
+    /// sampler can read an actor's state (the exchange client's rate limiter).
+    public func addSampler(_ sample: @escaping @Sendable () async -> Void) {
         samplers.withLock { $0.append(sample) }
     }
 
     /// A gauge whose value is read at scrape time.
     public func sampledGauge(name: String, help: String, labels: [(String, String)] = [],
-                             _ value: @escaping @Sendable () -> Double) {
-        let gauge = labels.isEmpty ? prometheus.makeGauge(name: name, help: help)
-            : prometheus.makeGauge(name: name, labels: labels, help: help)
-        addSampler { gauge.set(value()) }
+                             _ value: @escaping @Sendable () async -> Double) {
+        let gauge = prometheus.makeGauge(descriptor: Self.descriptor(name, help), labels: labels)
+        addSampler { gauge.set(await value()) }
+    }
+
+    /// One gauge per label set, all read at scrape time: for a family whose members are known
+    /// only then (`gordon_binance_weight_used{rule="REQUEST_WEIGHT 6000/1m"}`, one per rule of
+    /// exchangeInfo).
+    public func sampledGauges(name: String, help: String,
+                              _ values: @escaping @Sendable () async -> [(labels: [(String, String)], value: Double)]) {
+        let prometheus = prometheus
+        addSampler {
+            for (labels, value) in await values() {
+                prometheus.makeGauge(descriptor: Self.descriptor(name, help), labels: labels).set(value)
+            }
+        }
     }
 
     /// The exposition text (`text/plain; version=0.0.4`).
-    public func render() -> String {
-        for sample in samplers.withLock({ $0 }) { sample() }
+    public func render() async -> String {
+        for sample in samplers.withLock({ $0 }) { await sample() }
         return prometheus.emitToString()
+    }
+
+    /// A metric's full name (`gordon_http_requests_total`) and its `# HELP` text.
+    public static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"

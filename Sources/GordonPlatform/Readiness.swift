@@ -1,3 +1,5 @@
+import GordonKernel
+public import GordonLogging
 import Synchronization
 
 /// What `/readyz` asks: each dependency a service cannot work without (the database, NATS,
@@ -27,8 +29,13 @@ public final class Readiness: Sendable {
 
     private let checks = Mutex<[Check]>([])
     public let timeout: Duration
+    /// Failures are shown on `/readyz`: a probe's error must not carry a secret there either.
+    private let redactor: SecretRedactor
 
-    public init(timeout: Duration = .seconds(2)) { self.timeout = timeout }
+    public init(timeout: Duration = .seconds(2), redactor: SecretRedactor = SecretRedactor()) {
+        self.timeout = timeout
+        self.redactor = redactor
+    }
 
     public func add(_ check: Check) { checks.withLock { $0.append(check) } }
 
@@ -38,9 +45,10 @@ public final class Readiness: Sendable {
     public func evaluate() async -> Report {
         let checks = checks.withLock { $0 }
         let timeout = timeout
+        let redactor = redactor
         let failures = await withTaskGroup(of: (Int, String?).self) { group in
             for (index, check) in checks.enumerated() {
-                group.addTask { (index, await Self.run(check, timeout: timeout)) }
+                group.addTask { (index, await Self.run(check, timeout: timeout).map(redactor.redact)) }
             }
             var failures = [String?](repeating: nil, count: checks.count)
             for await (index, failure) in group { failures[index] = failure }
@@ -49,23 +57,15 @@ public final class Readiness: Sendable {
         return Report(results: zip(checks, failures).map { Report.Result(name: $0.name, failure: $1) })
     }
 
+    /// The probe runs unstructured under a deadline: one that ignores cancellation (a query
+    /// on a hung connection) cannot hold `/readyz`, or the server's graceful stop, with it.
     private static func run(_ check: Check, timeout: Duration) async -> String? {
-        await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do {
-                    try await check.probe()
-                    return nil
-                } catch {
-                    return "\(error)"
-                }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : "no answer within \(timeout)"
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        do {
+            try await withDeadline(timeout, timeoutError: { GordonError(.serviceUnavailable, "no answer within \(timeout)") },
+                                   check.probe)
+            return nil
+        } catch {
+            return "\(error)"
         }
     }
 }

@@ -1,11 +1,7 @@
 public import GordonKernel
 public import GordonPostgres
 public import Logging
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import GordonNATS
 
 /// Where a service finds its keyfile, database, NATS and HTTP address. On the device every
 /// value has a default derived from its `ServiceIdentity`; the environment (which the
@@ -15,7 +11,8 @@ import Musl
 /// |---|---|
 /// | `GORDON_KEYFILE` | `/etc/gordon/keys/<service>.key` |
 /// | `GORDON_DATABASE_URL` | `postgres://<role>@/gordon?host=/run/postgresql` (no password: it comes from the keyfile) |
-/// | `GORDON_NATS_URL` | `nats://127.0.0.1:4222` (comma-separated for a cluster) |
+/// | `GORDON_NATS_URL` | `nats://127.0.0.1:4222` (comma-separated for a cluster; no credentials in it) |
+/// | `GORDON_NATS_USER` | the service's own user; empty connects without credentials (a local server without authorization) |
 /// | `GORDON_HTTP_HOST`, `GORDON_HTTP_PORT` | `127.0.0.1`, the identity's port |
 /// | `GORDON_LOG_LEVEL` | `info` |
 public struct ServiceConfiguration: Sendable {
@@ -24,8 +21,8 @@ public struct ServiceConfiguration: Sendable {
     /// Without a password; the runner adds the keyfile's `postgres_password`.
     public var databaseURL: DatabaseURL
     public var natsURLs: [String]
-    /// The NATS user to log in as with the keyfile's `nats_password`; nil connects without
-    /// credentials (a local server without authorization).
+    /// The NATS user to log in as with the keyfile's `nats_password` (refused to start without
+    /// one); nil connects without credentials (a local server without authorization).
     public var natsUser: String?
     public var httpHost: String
     /// 0 takes a free port (printed on start).
@@ -61,9 +58,6 @@ public struct ServiceConfiguration: Sendable {
         }
         let defaultURL = "postgres://\(identity.databaseRole ?? identity.name)@/gordon?host=/run/postgresql"
         let databaseURL = try DatabaseURL(parsing: environment["GORDON_DATABASE_URL"] ?? defaultURL)
-        guard databaseURL.password == nil else {
-            throw invalid("GORDON_DATABASE_URL", "holds a password; passwords come from the keyfile only")
-        }
         let nats = (environment["GORDON_NATS_URL"] ?? "nats://127.0.0.1:4222").split(separator: ",").map(String.init)
         var port: Int?
         if let text = environment["GORDON_HTTP_PORT"] {
@@ -77,24 +71,27 @@ public struct ServiceConfiguration: Sendable {
             }
             level = parsed
         }
-        return ServiceConfiguration(identity: identity, keyfilePath: environment["GORDON_KEYFILE"], databaseURL: databaseURL,
-                                    natsURLs: nats, httpHost: environment["GORDON_HTTP_HOST"] ?? "127.0.0.1",
-                                    httpPort: port, logLevel: level)
+        var configuration = ServiceConfiguration(
+            identity: identity, keyfilePath: environment["GORDON_KEYFILE"], databaseURL: databaseURL, natsURLs: nats,
+            httpHost: environment["GORDON_HTTP_HOST"] ?? "127.0.0.1", httpPort: port, logLevel: level)
+        if let user = environment["GORDON_NATS_USER"] { configuration.natsUser = user.isEmpty ? nil : user }
+        try configuration.validate()
+        return configuration
     }
-}
 
-/// The process's environment as a dictionary (no Foundation needed).
-public enum ProcessEnvironment {
-    public static var current: [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
+    /// Passwords come from the keyfile only: a URL that carries one is refused, so no
+    /// credential lives in an environment, a unit file or a log line.
+    public func validate() throws(GordonError) {
+        guard databaseURL.password == nil else {
+            throw GordonError(.serviceConfigInvalid, "the database URL holds a password; it comes from the keyfile only",
+                              context: ["service": identity.name])
         }
-        return result
+        for url in natsURLs {
+            let server = try NATSServerAddress(url: url)
+            guard server.user == nil && server.password == nil else {
+                throw GordonError(.serviceConfigInvalid, "a NATS URL holds credentials; the password comes from the keyfile only",
+                                  context: ["service": identity.name, "server": server.description])
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 public import GordonKernel
+import GordonLogging
 public import Hummingbird
 import HTTPTypes
 public import Logging
@@ -46,7 +47,7 @@ public enum ServiceHTTP {
                             body: .init(byteBuffer: ByteBuffer(string: render(report))))
         case "/metrics":
             return Response(status: .ok, headers: [.contentType: MetricsRegistry.contentType],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+                            body: .init(byteBuffer: ByteBuffer(string: await metrics.render())))
         default:
             return nil
         }
@@ -117,10 +118,12 @@ struct RequestMetricsMiddleware: RouterMiddleware {
 
     private func record(_ request: Request, context: Context, status: Int, since started: ContinuousClock.Instant) {
         let labels = [("method", request.method.rawValue), ("route", context.endpointPath ?? "unmatched"), ("status", "\(status)")]
-        registry.prometheus.makeCounter(name: "gordon_http_requests_total", labels: labels, help: "HTTP requests answered").increment()
+        registry.prometheus.makeCounter(
+            descriptor: MetricsRegistry.descriptor("gordon_http_requests_total", "HTTP requests answered"), labels: labels
+        ).increment()
         registry.prometheus.makeDurationHistogram(
-            name: "gordon_http_request_duration_seconds", labels: labels, buckets: Self.buckets,
-            help: "Time from request to response"
+            descriptor: MetricsRegistry.descriptor("gordon_http_request_duration_seconds", "Time from request to response"),
+            labels: labels, buckets: Self.buckets
         ).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
     }
 }
@@ -150,13 +153,5 @@ struct RequestLogMiddleware: RouterMiddleware {
             "method": "\(request.method.rawValue)", "path": "\(request.uri.path)",
             "status": "\(status)", "duration_us": "\((ContinuousClock.now - started).nanoseconds / 1000)",
         ])
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating far beyond any request's duration).
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

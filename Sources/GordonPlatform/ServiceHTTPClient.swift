@@ -40,8 +40,11 @@ public final class ServiceHTTPClient: Sendable {
     /// (a 404 is the caller's business, not a sign the peer is down).
     public func send(_ method: HTTPMethod = .GET, _ path: String, body: [UInt8]? = nil,
                      contentType: String = "application/json", traceId: TraceId? = nil) async throws(GordonError) -> Reply {
-        let decision = breaker.withLock { $0.request(at: now) }
-        if case .reject(let retryAfter) = decision {
+        let ticket: CircuitBreaker.Ticket
+        switch breaker.withLock({ $0.request(at: now) }) {
+        case .allow(let allowed):
+            ticket = allowed
+        case .reject(let retryAfter):
             throw GordonError(.serviceUnavailable, "\(peer) is failing; calls are held back by its circuit breaker",
                               context: ["peer": peer, "retry_after": "\(retryAfter)"])
         }
@@ -56,10 +59,14 @@ public final class ServiceHTTPClient: Sendable {
             let response = try await http.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
             let buffer = try await response.body.collect(upTo: 16 << 20)
             let reply = Reply(status: Int(response.status.code), body: Array(buffer.readableBytesView))
-            breaker.withLock { reply.status >= 500 ? $0.failed(at: now) : $0.succeeded(at: now) }
+            breaker.withLock { reply.status >= 500 ? $0.failed(ticket, at: now) : $0.succeeded(ticket, at: now) }
             return reply
         } catch {
-            breaker.withLock { $0.failed(at: now) }
+            if Task.isCancelled {
+                breaker.withLock { $0.abandoned(ticket, at: now) }
+                throw GordonError(.serviceUnavailable, "call to \(peer) cancelled", context: ["peer": peer, "path": path])
+            }
+            breaker.withLock { $0.failed(ticket, at: now) }
             throw GordonError(.serviceUnavailable, "\(peer) did not answer: \(error)", context: ["peer": peer, "path": path])
         }
     }

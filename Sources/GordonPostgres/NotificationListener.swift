@@ -1,3 +1,4 @@
+import GordonKernel
 public import Logging
 public import PostgresNIO
 
@@ -24,21 +25,21 @@ public struct NotificationListener: Sendable {
         while !Task.isCancelled {
             do {
                 let connection = try await connect()
-                defer { Task { try? await connection.close() } }
-                try await connection.listen(on: channel) { notifications in
-                    failures = 0
-                    try await body(connection, notifications)
+                do {
+                    try await connection.listen(on: channel) { notifications in
+                        failures = 0
+                        try await body(connection, notifications)
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
+                try? await connection.close()
             } catch {
                 failures += 1
                 logger.debug("listener reconnecting", metadata: ["channel": "\(channel)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: Self.backoff(afterFailures: failures))
+            try? await Task.sleep(for: retryBackoff(afterFailures: failures))
         }
-    }
-
-    /// 100 ms doubling per consecutive failure, at most 5 s.
-    static func backoff(afterFailures failures: Int) -> Duration {
-        .milliseconds(min(100 * (1 << min(failures, 6)), 5000))
     }
 }

@@ -1,5 +1,5 @@
 public import Foundation
-import GordonProcess
+public import GordonProcess
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -12,14 +12,9 @@ import Musl
 /// was seen to miss exits, leaving zombies nobody reaps and `waitUntilExit` blocked for
 /// good (and with it a thread of the cooperative pool, when called from a deinit).
 public final class ChildProcess: @unchecked Sendable {
-    public enum Termination: Sendable, Equatable {
-        case exit(Int32)
-        case signal(Int32)
-    }
-
     public let processIdentifier: pid_t
     private let lock = NSLock()
-    private var ended: Termination?
+    private var ended: ExitStatus?
 
     /// Starts `path` with `arguments` (argv[0] is the path), the given environment (the
     /// current one when nil), stdin from /dev/null, stdout and stderr appended to the given
@@ -49,7 +44,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Nil while the child runs.
-    public var termination: Termination? {
+    public var termination: ExitStatus? {
         lock.withLock {
             if ended == nil { reapIfEnded() }
             return ended
@@ -62,9 +57,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// only meaningful once the child has ended.
     public var terminationStatus: Int32 {
         switch termination {
-        case .exit(let code): code
-        case .signal(let number): number
-        case nil: -1
+        case .exited(let code): code
+        case .signalled(let number): number
+        case .notStarted, nil: -1
         }
     }
 
@@ -98,11 +93,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     private func record(_ status: Int32) {
-        switch ProcessLauncher.exitStatus(fromWaitStatus: status) {
-        case .exited(let code): ended = .exit(code)
-        case .signalled(let signal): ended = .signal(signal)
-        case .notStarted: break  // a wait status always says exited or signalled
-        }
+        ended = ProcessLauncher.exitStatus(fromWaitStatus: status)
     }
 
     deinit {

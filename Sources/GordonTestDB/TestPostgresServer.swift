@@ -27,7 +27,7 @@ extension TestEnvironment {
         let bash = try ChildProcess("/bin/bash", ["-c", command, "bash"] + arguments,
                                     environment: environment, stdout: log, stderr: log)
         bash.waitUntilExit()
-        guard bash.termination == .exit(0) else {
+        guard bash.termination == .exited(0) else {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw TestNATSServerError(message: "\(command) failed: \(output.suffix(2000))")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BinanceSim
 import GordonCommandLine
+import GordonLogging
 import GordonPlatform
 import GordonDomain
 import GordonKernel
@@ -66,7 +67,7 @@ struct GordonBinanceSim: AsyncParsableCommand {
     }
 
     func run() async throws {
-        GordonService.bootstrapLogging(service: "gordon-binance-sim", level: .info, redactor: redactor)
+        ProcessLogging.bootstrap(service: "gordon-binance-sim", redactor: redactor)
         let logger = Logger(label: "gordon.binance-sim")
         let simulator = try makeSimulator()
         let metrics = MetricsRegistry()

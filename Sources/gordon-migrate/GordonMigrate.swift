@@ -1,5 +1,6 @@
 import ArgumentParser
 import GordonCommandLine
+import GordonLogging
 import GordonKernel
 import GordonMigrations
 import GordonPostgres
@@ -26,11 +27,7 @@ struct GordonMigrate: AsyncParsableCommand {
 
     static func main() async {
         // Progress goes to stdout as plain lines; the library's log lines only for problems.
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .warning
-            return handler
-        }
+        ProcessLogging.bootstrap(service: "gordon-migrate", level: .warning)
         await CommandLineEntry.main(GordonMigrate.self, failureStatus: 1)
     }
 }
@@ -43,14 +40,14 @@ struct DatabaseOptions: ParsableArguments {
     var migrationsDirectory: String?
 
     func url() throws(GordonError) -> DatabaseURL {
-        guard let text = databaseURL ?? environment("GORDON_DATABASE_URL"), !text.isEmpty else {
+        guard let text = databaseURL ?? ProcessEnvironment.variable("GORDON_DATABASE_URL"), !text.isEmpty else {
             throw GordonError(.invalidDatabaseURL, "no database URL: pass --database-url or set GORDON_DATABASE_URL")
         }
         return try DatabaseURL(parsing: text)
     }
 
     func directory() throws(GordonError) -> MigrationDirectory {
-        try MigrationDirectory(path: migrationsDirectory ?? environment("GORDON_MIGRATIONS_DIR") ?? "migrations")
+        try MigrationDirectory(path: migrationsDirectory ?? ProcessEnvironment.variable("GORDON_MIGRATIONS_DIR") ?? "migrations")
     }
 }
 
@@ -184,8 +181,4 @@ struct SetPasswords: AsyncParsableCommand {
             }
         }
     }
-}
-
-private func environment(_ name: String) -> String? {
-    getenv(name).map { String(cString: $0) }
 }

@@ -84,8 +84,7 @@ struct EnsureStream: AsyncParsableCommand {
     func run() async throws {
         var options = try NATSClientOptions(urls: [natsURL], name: "gordon-nats-config")
         if let keyfile {
-            options.auth = .userPassword(user: user, password: try Keyfile.load(path: keyfile).secret(Keyfile.natsPassword))
-            options.inboxPrefix = NATSPermissions.inboxPrefix(forUser: user)
+            try options.logIn(as: user, keyfile: try Keyfile.load(path: keyfile))
         }
         let client = try await NATSClient.connect(options)
         let info = try await GordonStream.ensure(JetStream(client: client))

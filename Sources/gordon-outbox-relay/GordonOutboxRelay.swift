@@ -86,12 +86,10 @@ struct GordonOutboxRelay: AsyncParsableCommand {
     private func configuration(_ identity: ServiceIdentity) -> () throws -> ServiceConfiguration {
         { [self] in
             let url = try DatabaseURL(parsing: databaseURL)
-            guard url.password == nil else {
-                throw GordonError(.serviceConfigInvalid, "--database-url holds a password; it comes from --keyfile only")
-            }
             var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
                                                      httpHost: httpHost, httpPort: httpPort)
             configuration.natsUser = natsUser
+            try configuration.validate()
             return configuration
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import GordonCommandLine
+import GordonLogging
 import GordonWatchdog
 import GordonProcess
 import Logging
@@ -46,7 +47,7 @@ struct ConfigOption: ParsableArguments {
 }
 
 func makeLogger() -> Logger {
-    LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    ProcessLogging.bootstrap(service: "gordon-watchdog")
     return Logger(label: "gordon.watchdog")
 }
 

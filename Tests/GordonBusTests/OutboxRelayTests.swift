@@ -127,7 +127,7 @@ import Glibc
             #expect(try await eventually(timeout: .seconds(30), pollEvery: .milliseconds(2)) { try await world.pendingCount() < total - 200 })
             first.signal(SIGKILL)
             await first.exited()
-            #expect(first.termination == .signal(SIGKILL))
+            #expect(first.termination == .signalled(SIGKILL))
             let leftAfterKill = try await world.pendingCount()
             #expect(leftAfterKill > 0)
 
@@ -135,7 +135,7 @@ import Glibc
             #expect(try await eventually(timeout: .seconds(60)) { try await world.pendingCount() == 0 })
             second.signal(SIGTERM)  // graceful stop
             await second.exited()
-            #expect(second.termination == .exit(0))
+            #expect(second.termination == .exited(0))
 
             let messages = try await world.streamMessages(expected: total)
             #expect(messages.count == total)

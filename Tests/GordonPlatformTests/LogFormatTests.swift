@@ -1,4 +1,7 @@
+import Foundation
 import GordonDomain
+import GordonKernel
+import GordonLogging
 import GordonPlatform
 import Logging
 import Testing
@@ -27,5 +30,29 @@ struct LogFormatTests {
         #expect(redactor.redact("login hunter22-and-more then hunter22") == "login <redacted> then <redacted>")
         // Too short to register: replacing it would mangle ordinary text.
         #expect(redactor.redact("abc") == "abc")
+    }
+
+    @Test func aSecretThatJSONWouldEscapeIsRedactedAnyway() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString)").path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        #expect(descriptor >= 0)
+        defer {
+            close(descriptor)
+            try? FileManager.default.removeItem(atPath: path)
+        }
+        let secret = #"pa"ss\wo\#trd"#
+        let redactor = SecretRedactor()
+        redactor.register([secret])
+        let sink = LineSink(descriptor: descriptor)
+        let logger = Logger(label: "test") { label in
+            JSONLogHandler(label: label, service: "gordon-test", redactor: redactor, sink: sink)
+        }
+        logger.error("login failed with \(secret)", metadata: ["attempt": ["password": "\(secret)"]])
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.contains("login failed with <redacted>"), "\(written)")
+        let escaped = String(JSONStringLiteral.quoted(secret).dropFirst().dropLast())
+        #expect(!written.contains(secret) && !written.contains(escaped), "\(written)")
+        #expect(written.components(separatedBy: "<redacted>").count == 3, "message and metadata: \(written)")
+        #expect(written.hasSuffix("}\n") && written.split(separator: "\n").count == 1, "\(written)")
     }
 }

@@ -40,29 +40,39 @@ struct RunnerTests {
         }
     }
 
-    /// The relay's whole run: its exit status and its critical lines.
-    func refusal(_ setup: Setup, natsURL: String? = nil) async throws -> (status: Int32, critical: [String], all: String) {
-        let result = try await TestCommand.run("gordon-outbox-relay", setup.arguments(natsURL: try natsURL ?? TestEnvironment.natsURL()))
+    /// The relay's whole run: its exit status and its critical lines. A relay that starts
+    /// anyway is stopped after 30 s and counted as a failure (status -1).
+    func refusal(_ setup: Setup, natsURL: String? = nil, extra: [String] = []) async throws -> (status: Int32, critical: [String], all: String) {
+        let relay = try TestCommand("gordon-outbox-relay", setup.arguments(natsURL: try natsURL ?? TestEnvironment.natsURL()) + extra)
+        guard try await eventually(timeout: .seconds(30), { !relay.process.isRunning }) else {
+            let result = try await relay.stop(signal: SIGKILL)
+            return (-1, [], "still running after 30 s: \(result?.stderr ?? "")")
+        }
+        let result = relay.result
         let lines = result.stderr.split(separator: "\n").map(String.init)
         return (result.status, lines.filter { $0.contains(#""level":"critical""#) }, result.stdout + result.stderr)
+    }
+
+    /// Exit status 1 and exactly one critical line, carrying `code`.
+    func expectRefused(_ outcome: (status: Int32, critical: [String], all: String), _ code: ErrorCode,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(outcome.status == 1, "\(outcome.all)", sourceLocation: sourceLocation)
+        #expect(outcome.critical.count == 1, "\(outcome.all)", sourceLocation: sourceLocation)
+        #expect(outcome.critical.first?.contains(code.rawValue) == true, "\(outcome.all)", sourceLocation: sourceLocation)
     }
 
     @Test func aLooseKeyfileIsRefused() async throws {
         let setup = try await Setup(keyfileMode: 0o440)
         defer { Task { await setup.cleanUp() } }
         let outcome = try await refusal(setup)
-        #expect(outcome.status == 1)
-        #expect(outcome.critical.count == 1, "\(outcome.all)")
-        #expect(outcome.critical.first?.contains(ErrorCode.keyfileTooOpen.rawValue) == true, "\(outcome.all)")
+        expectRefused(outcome, .keyfileTooOpen)
     }
 
     @Test func aWrongPasswordIsRefused() async throws {
         let setup = try await Setup(password: "not-the-password-\(UInt32.random(in: 0...UInt32.max))")
         defer { Task { await setup.cleanUp() } }
         let outcome = try await refusal(setup)
-        #expect(outcome.status == 1)
-        #expect(outcome.critical.count == 1, "\(outcome.all)")
-        #expect(outcome.critical.first?.contains(ErrorCode.databaseAuthFailed.rawValue) == true, "\(outcome.all)")
+        expectRefused(outcome, .databaseAuthFailed)
         #expect(!outcome.all.contains(setup.password), "the refused password reached the output")
     }
 
@@ -74,9 +84,7 @@ struct RunnerTests {
                                    logger: TestEnvironment.logger)
         try await connection.close()
         let outcome = try await refusal(setup)
-        #expect(outcome.status == 1)
-        #expect(outcome.critical.count == 1, "\(outcome.all)")
-        #expect(outcome.critical.first?.contains(ErrorCode.schemaBehind.rawValue) == true, "\(outcome.all)")
+        expectRefused(outcome, .schemaBehind)
     }
 
     @Test func natsDownIsRefused() async throws {
@@ -84,9 +92,26 @@ struct RunnerTests {
         defer { Task { await setup.cleanUp() } }
         // A port that was free a moment ago: nothing listens there.
         let outcome = try await refusal(setup, natsURL: "nats://127.0.0.1:\(try TestNATSServer.freePort())")
-        #expect(outcome.status == 1)
-        #expect(outcome.critical.count == 1, "\(outcome.all)")
-        #expect(outcome.critical.first?.contains(ErrorCode.natsConnectFailed.rawValue) == true, "\(outcome.all)")
+        expectRefused(outcome, .natsConnectFailed)
+    }
+
+    @Test func aNATSUserWithoutItsPasswordIsRefused() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.cleanUp() } }
+        // The keyfile holds no nats_password: logging in anonymously instead would hide the
+        // mistake until the device's server refuses the connection.
+        let outcome = try await refusal(setup, extra: ["--nats-user", "gordon-executor"])
+        expectRefused(outcome, .keyfileEntryMissing)
+    }
+
+    @Test func credentialsInANATSURLAreRefusedAndNeverPrinted() async throws {
+        let setup = try await Setup()
+        defer { Task { await setup.cleanUp() } }
+        let password = "url-password-\(UInt32.random(in: 0...UInt32.max))"
+        let server = try TestEnvironment.natsURL().replacingOccurrences(of: "nats://", with: "nats://someone:\(password)@")
+        let outcome = try await refusal(setup, natsURL: server)
+        expectRefused(outcome, .serviceConfigInvalid)
+        #expect(!outcome.all.contains(password), "\(outcome.all)")
     }
 
     @Test("with everything in place: ready, metrics a real Prometheus parser accepts, no secret in the logs, exit 0 on SIGTERM")

@@ -155,7 +155,7 @@ struct WatchdogProcessTests {
         #expect(try await eventually(timeout: .seconds(30)) { scene.status?.services.first?.state == "running" && !scene.events.isEmpty })
         let result = try #require(try await watchdog.stop(timeout: .seconds(30)))
         #expect(result.status == 0)
-        #expect(result.stderr.contains("signal=9"))
+        #expect(result.stderr.contains(#""signal":"9""#))
         #expect(scene.status?.services.first?.lastExit == "killed by signal 9")
     }
 

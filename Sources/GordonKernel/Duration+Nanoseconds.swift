@@ -1,0 +1,6 @@
+extension Duration {
+    /// Whole nanoseconds, as JetStream's API and NIO's timeouts count time.
+    public var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+}
