@@ -40,6 +40,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let keyfileTooOpen = ErrorCode("GORDON-KEY-0002", .unauthorized)
     public static let keyfileMalformed = ErrorCode("GORDON-KEY-0003", .invalidInput)
     public static let keyfileEntryMissing = ErrorCode("GORDON-KEY-0004", .notFound)
+    public static let keyfileWrongOwner = ErrorCode("GORDON-KEY-0005", .unauthorized)
 
     // MARK: Domain
     public static let invalidSymbol = ErrorCode("GORDON-DOM-0001", .invalidInput)
@@ -151,7 +152,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
-        keyfileMissing, keyfileTooOpen, keyfileMalformed, keyfileEntryMissing,
+        keyfileMissing, keyfileTooOpen, keyfileMalformed, keyfileEntryMissing, keyfileWrongOwner,
         invalidSymbol, invalidInterval, invalidDecimal, decimalOverflow, illegalOrderTransition,
         invalidOrder, invalidKline, invalidBotConfig, invalidIdentifier, invalidFill, positionConflict,
         invalidSubject, malformedEvent, unsupportedSchemaVersion, unknownEventType,

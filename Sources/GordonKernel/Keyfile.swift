@@ -49,23 +49,28 @@ public struct Keyfile: Sendable {
         self.entries = entries
     }
 
-    /// Reads a keyfile from disk, refusing one that group or others can read or write:
-    /// a service must not start with a key another Unix user could have read.
+    /// Reads a keyfile from disk, refusing one that group or others can read or write, or
+    /// that belongs to another user: a service must not start with a key another Unix user
+    /// could have read or replaced.
+    ///
+    /// The file is opened first (never through a symbolic link, and without blocking on a
+    /// FIFO) and the checks are made on the open descriptor, so the file checked is the file
+    /// read: a swap between a check by path and the read is not possible.
     public static func load(path: String) throws(GordonError) -> Keyfile {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else {
+            if errno == ELOOP {
+                throw GordonError(.keyfileMalformed, "keyfile is a symbolic link; give the file itself", context: ["path": path])
+            }
             throw GordonError(.keyfileMissing, "keyfile not found or not accessible", context: ["path": path])
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw GordonError(.keyfileMalformed, "keyfile is not a regular file", context: ["path": path])
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw GordonError(.keyfileMissing, "keyfile cannot be examined", context: ["path": path])
         }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            throw GordonError(
-                .keyfileTooOpen, "keyfile is accessible by group or others; chmod 0400 it",
-                context: ["path": path, "mode": String(mode, radix: 8)])
-        }
-        return try Keyfile(parsing: try readSmallFile(path), path: path)
+        try KeyfilePermissions(mode: info.st_mode, owner: info.st_uid).check(readBy: geteuid(), path: path)
+        return try Keyfile(parsing: try readSmallFile(descriptor, path: path), path: path)
     }
 
     public func secret(_ name: String) throws(GordonError) -> Secret {
@@ -75,16 +80,12 @@ public struct Keyfile: Sendable {
         return secret
     }
 
-    private static func readSmallFile(_ path: String) throws(GordonError) -> String {
-        let descriptor = open(path, O_RDONLY)
-        guard descriptor >= 0 else {
-            throw GordonError(.keyfileMissing, "keyfile cannot be opened", context: ["path": path])
-        }
-        defer { close(descriptor) }
+    private static func readSmallFile(_ descriptor: Int32, path: String) throws(GordonError) -> String {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
             if count < 0 {
                 throw GordonError(.keyfileMissing, "keyfile cannot be read", context: ["path": path])
             }
@@ -99,6 +100,39 @@ public struct Keyfile: Sendable {
             throw GordonError(.keyfileMalformed, "keyfile is not UTF-8", context: ["path": path])
         }
         return text
+    }
+}
+
+/// The ownership and mode rules of a keyfile, as a plain value (tested without files).
+public struct KeyfilePermissions: Sendable, Equatable {
+    /// `st_mode` and `st_uid` (both 32-bit on glibc and musl).
+    public let mode: UInt32
+    public let owner: UInt32
+
+    public init(mode: UInt32, owner: UInt32) {
+        self.mode = mode
+        self.owner = owner
+    }
+
+    /// A regular file, no group or other bits, owned by the reader. Root may read any
+    /// service's slot (the device's migration step sets every role's password from them);
+    /// for anyone else, a file another user owns is refused even if an ACL or a capability
+    /// lets it be read, since its owner can change it.
+    public func check(readBy reader: UInt32, path: String) throws(GordonError) {
+        guard (mode & S_IFMT) == S_IFREG else {
+            throw GordonError(.keyfileMalformed, "keyfile is not a regular file", context: ["path": path])
+        }
+        let permissions = mode & 0o777
+        guard permissions & 0o077 == 0 else {
+            throw GordonError(
+                .keyfileTooOpen, "keyfile is accessible by group or others; chmod 0400 it",
+                context: ["path": path, "mode": String(permissions, radix: 8)])
+        }
+        guard owner == reader || reader == 0 else {
+            throw GordonError(
+                .keyfileWrongOwner, "keyfile belongs to another user; chown it to the service's user",
+                context: ["path": path, "owner": String(owner), "reader": String(reader)])
+        }
     }
 }
 

@@ -147,6 +147,39 @@ struct KeyfileTests {
         }
     }
 
+    @Test func aSymbolicLinkIsRefusedEvenToAGoodFile() throws {
+        try Self.withKeyfile(mode: 0o400) { path in
+            let link = path + ".link"
+            #expect(symlink(path, link) == 0)
+            defer { unlink(link) }
+            do throws(GordonError) {
+                _ = try Keyfile.load(path: link)
+                Issue.record("loaded a keyfile through a symbolic link")
+            } catch {
+                #expect(error.code == .keyfileMalformed)
+                #expect(error.message.contains("symbolic link"))
+            }
+        }
+    }
+
+    @Test func aFIFOIsRefusedWithoutWaitingForAWriter() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-fifo-\(UUID().uuidString).key").path
+        #expect(mkfifo(path, 0o600) == 0)
+        defer { unlink(path) }
+        #expect(thrownCode { () throws(GordonError) in try Keyfile.load(path: path) } == .keyfileMalformed)
+    }
+
+    @Test func anotherUsersFileIsRefusedUnlessTheReaderIsRoot() {
+        let file = KeyfilePermissions(mode: UInt32(S_IFREG) | 0o400, owner: 1001)
+        #expect(thrownCode { () throws(GordonError) in try file.check(readBy: 1001, path: "k") } == nil)
+        #expect(thrownCode { () throws(GordonError) in try file.check(readBy: 1002, path: "k") } == .keyfileWrongOwner)
+        // Root reads every slot on the device to set the roles' passwords.
+        #expect(thrownCode { () throws(GordonError) in try file.check(readBy: 0, path: "k") } == nil)
+        // The mode rule holds for root too.
+        let open = KeyfilePermissions(mode: UInt32(S_IFREG) | 0o440, owner: 1001)
+        #expect(thrownCode { () throws(GordonError) in try open.check(readBy: 0, path: "k") } == .keyfileTooOpen)
+    }
+
     private func thrownCode<T>(_ body: () throws(GordonError) -> T) -> ErrorCode? {
         do {
             _ = try body()
