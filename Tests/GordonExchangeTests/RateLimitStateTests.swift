@@ -173,6 +173,27 @@ struct RateLimitStateTests {
         #expect(unannounced.admit(weight: 1, isOrder: false, now: Self.t0) == .banned(untilMs: Self.t0 + RateLimitState.defaultBanMs))
     }
 
+    @Test("no value from the network traps: a huge Retry-After, intervalNum, limit or reported count")
+    func hostileNumbersNeverTrap() {
+        var state = RateLimitState(rules: [
+            RateLimitRule(rateLimitType: "REQUEST_WEIGHT", interval: "DAY", intervalNum: Int.max, limit: 10),
+            RateLimitRule(rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: 6000),
+            RateLimitRule(rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: Int.max),
+        ], safetyMargin: 0)
+        #expect(state.rules[0].windowMilliseconds == nil)  // too long to count: not enforced
+        #expect(state.admit(weight: 1, isOrder: false, now: Self.t0) == .proceed)
+        state.observe(headers: [("X-MBX-USED-WEIGHT-1M", String(Int.max))], now: Self.t0)
+        guard case .wait = state.admit(weight: 1, isOrder: false, now: Self.t0) else {
+            Issue.record("admitted past a window the server reports full")
+            return
+        }
+        state.observeTooManyRequests(retryAfterSeconds: Int.max, now: Self.t0)
+        state.observeBan(retryAfterSeconds: Int.max, now: Self.t0)
+        #expect(state.status(now: Self.t0).bannedUntilMs == Self.t0 + 3 * 86_400_000)
+        state.observeBan(retryAfterSeconds: Int.min, now: Int64.max - 1)
+        #expect(state.status(now: Self.t0).bannedUntilMs == Int64.max - 1)
+    }
+
     @Test func theOrdersLimitIsIndependentOfWeight() {
         var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0)
         let now = Self.t0 + 2000

@@ -21,10 +21,12 @@ public struct RateLimitRule: Sendable, Hashable, Codable, CustomStringConvertibl
     public static let orders = "ORDERS"
     public static let rawRequests = "RAW_REQUESTS"
 
-    /// The window's length, or nil for an interval this code does not know.
+    /// The window's length, or nil for an interval this code does not know (or one too long
+    /// to count in milliseconds: exchangeInfo is input, and input must never trap).
     public var windowMilliseconds: Int64? {
         guard intervalNum > 0, let unit = RateLimitRule.unitMilliseconds[interval] else { return nil }
-        return unit * Int64(intervalNum)
+        let (window, overflow) = unit.multipliedReportingOverflow(by: Int64(intervalNum))
+        return overflow ? nil : window
     }
 
     /// The `(intervalNum)(intervalLetter)` tail of the response headers that report this

@@ -113,10 +113,10 @@ public struct RateLimitState: Sendable {
         for window in windows where window.isEnforced {
             let cost = window.rule.cost(weight: weight, isOrder: isOrder)
             guard cost > 0, let end = window.endMs else { continue }
-            if window.used + cost > window.capacity {
+            if saturatingSum(window.used, cost) > window.capacity {
                 waitUntil = max(waitUntil ?? end, end)
                 reasons.append("\(window.rule) used \(window.used)+\(cost) > \(window.capacity)")
-            } else if window.isClosing(at: now), window.spill + cost > window.capacity {
+            } else if window.isClosing(at: now), saturatingSum(window.spill, cost) > window.capacity {
                 waitUntil = max(waitUntil ?? end, end)
                 reasons.append("\(window.rule) next window already holds \(window.spill)+\(cost) > \(window.capacity)")
             }
@@ -126,8 +126,8 @@ public struct RateLimitState: Sendable {
         }
         for index in windows.indices where windows[index].isEnforced {
             let cost = windows[index].rule.cost(weight: weight, isOrder: isOrder)
-            windows[index].used += cost
-            if windows[index].isClosing(at: now) { windows[index].spill += cost }
+            windows[index].used = saturatingSum(windows[index].used, cost)
+            if windows[index].isClosing(at: now) { windows[index].spill = saturatingSum(windows[index].spill, cost) }
         }
         return .proceed
     }
@@ -161,14 +161,24 @@ public struct RateLimitState: Sendable {
     /// HTTP 429: every request waits `Retry-After` seconds (or the default), whatever its
     /// kind, because continuing to send after a 429 is what earns a ban.
     public mutating func observeTooManyRequests(retryAfterSeconds: Int?, now: Int64) {
-        let until = now + (retryAfterSeconds.map { Int64(max(0, $0)) * 1000 } ?? RateLimitState.defaultTooManyRequestsBackoffMs)
+        let until = Self.instant(now, plus: retryAfterSeconds, default: RateLimitState.defaultTooManyRequestsBackoffMs)
         backoffUntilMs = max(backoffUntilMs ?? until, until)
     }
 
     /// HTTP 418: the IP is banned; nothing at all is admitted until the ban expires.
     public mutating func observeBan(retryAfterSeconds: Int?, now: Int64) {
-        let until = now + (retryAfterSeconds.map { Int64(max(0, $0)) * 1000 } ?? RateLimitState.defaultBanMs)
+        let until = Self.instant(now, plus: retryAfterSeconds, default: RateLimitState.defaultBanMs)
         bannedUntilMs = max(bannedUntilMs ?? until, until)
+    }
+
+    /// Binance's bans last from 2 minutes to 3 days; a longer `Retry-After` is taken as 3
+    /// days, a negative one as 0, so a hostile or garbled header cannot trap the arithmetic.
+    static let longestRetryAfterSeconds: Int64 = 3 * 86_400
+
+    private static func instant(_ now: Int64, plus retryAfterSeconds: Int?, default fallback: Int64) -> Int64 {
+        let wait = retryAfterSeconds.map { min(max(0, Int64($0)), longestRetryAfterSeconds) * 1000 } ?? fallback
+        let (until, overflow) = now.addingReportingOverflow(wait)
+        return overflow ? Int64.max : until
     }
 
     public func status(now: Int64) -> RateLimitStatus {
@@ -203,8 +213,9 @@ private struct Window: Sendable {
     init(rule: RateLimitRule, safetyMargin: Double) {
         self.rule = rule
         lengthMs = rule.windowMilliseconds
-        let usable = Int((Double(rule.limit) * (1 - safetyMargin)).rounded(.down))
-        capacity = rule.limit > 0 ? max(1, usable) : 0
+        // exchangeInfo is input: a limit too large for the Double round trip is taken as it is.
+        let usable = Int(exactly: (Double(rule.limit) * (1 - safetyMargin)).rounded(.down)) ?? rule.limit
+        capacity = rule.limit > 0 ? max(1, min(usable, rule.limit)) : 0
         transitMs = lengthMs.map { min(1000, $0 / 4) } ?? 0
     }
 
@@ -219,7 +230,12 @@ private struct Window: Sendable {
         lengthMs != nil && [RateLimitRule.requestWeight, RateLimitRule.orders, RateLimitRule.rawRequests].contains(rule.rateLimitType)
     }
 
-    var endMs: Int64? { lengthMs.map { startMs + $0 } }
+    var endMs: Int64? {
+        lengthMs.map { length in
+            let (end, overflow) = startMs.addingReportingOverflow(length)
+            return overflow ? Int64.max : end
+        }
+    }
 
     /// Moves to the window containing `now`, which starts empty. A `now` earlier than the
     /// current window (server-time estimate stepped back) keeps the current count: forgetting
@@ -239,6 +255,12 @@ private struct Window: Sendable {
     func tracksSameCounter(as other: Window) -> Bool {
         rule.rateLimitType == other.rule.rateLimitType && lengthMs == other.lengthMs && startMs == other.startMs
     }
+}
+
+/// Counts from the network (a server-reported used weight) can be anything: add without trapping.
+private func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b > 0 ? Int.max : Int.min) : sum
 }
 
 private func floorModulo(_ value: Int64, _ divisor: Int64) -> Int64 {
