@@ -192,6 +192,57 @@ struct RESTAgainstSimTests {
         }
     }
 
+    @Test("Binance frees a closed order's client order id: sent again as a first submission, it is a second order")
+    func closedIdIsAcceptedAgain() async throws {
+        try await withSim { sim in
+            let client = try sim.client()
+            try await client.synchronizeClock()
+            let order = try NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market, quantity: Quantity(parsing: "0.01"),
+                                     clientOrderId: newClientOrderId("again"))
+            let first = try await client.placeOrder(order)
+            let second = try await client.placeOrder(order)
+            #expect(first.status == "FILLED" && second.status == "FILLED")
+            #expect(first.orderId != second.orderId)
+            #expect(sim.simulator.placements(of: order.clientOrderId.rawValue) == 2)
+        }
+    }
+
+    @Test("a resubmission of a filled order finds it and sends nothing")
+    func resubmissionOfAFilledOrder() async throws {
+        try await withSim { sim in
+            let client = try sim.client()
+            try await client.synchronizeClock()
+            let order = try NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market, quantity: Quantity(parsing: "0.01"),
+                                     clientOrderId: newClientOrderId("resub"))
+            let sentAt = client.serverNowMilliseconds
+            let first = try await client.placeOrder(order)
+            let posts = { sim.simulator.requestLog.filter { $0.method == "POST" && $0.path == "/api/v3/order" }.count }
+            let again = try await client.placeOrder(order, history: .resubmission(lastSentServerTimestamp: sentAt))
+            #expect(again.orderId == first.orderId)
+            #expect(sim.simulator.placements(of: order.clientOrderId.rawValue) == 1)
+            #expect(posts() == 1)
+        }
+    }
+
+    @Test("a resubmission whose earlier send never arrived is sent once, after that send's recvWindow")
+    func resubmissionAfterALostSend() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 1000, settle: .milliseconds(200))
+            try await client.synchronizeClock()
+            let order = try NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market, quantity: Quantity(parsing: "0.01"),
+                                     clientOrderId: newClientOrderId("lostsend"))
+            let lastSent = client.serverNowMilliseconds  // as the executor would have recorded it before a crash
+            let placed = try await client.placeOrder(order, history: .resubmission(lastSentServerTimestamp: lastSent))
+            #expect(placed.status == "FILLED")
+            #expect(sim.simulator.placements(of: order.clientOrderId.rawValue) == 1)
+            let log = sim.simulator.requestLog.filter { $0.path == "/api/v3/order" }
+            // Looked for at once, again once the earlier send's window had passed, then sent.
+            #expect(log.map(\.method) == ["GET", "GET", "POST"], "\(log)")
+            #expect(log.prefix(2).allSatisfy { $0.status == 400 })
+            #expect(log[1].serverTime >= lastSent + 1000, "queried again before the earlier send's recvWindow had passed")
+        }
+    }
+
     @Test("BinanceExecution rounds to the symbol's filters and maps to domain orders")
     func executionModel() async throws {
         try await withSim { sim in

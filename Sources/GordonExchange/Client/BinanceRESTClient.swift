@@ -183,8 +183,13 @@ public final class BinanceRESTClient: Sendable {
     /// One `POST /api/v3/order` attempt (weight 1, one order). Prefer `placeOrder`, which
     /// never places an order twice; this is the raw call it is built on.
     public func submitOrderOnce(_ order: NewOrder, timestamp: Int64? = nil) async throws(GordonError) -> OrderResponse {
+        try await submitOrderOnce(order, timestamp: timestamp, record: nil)
+    }
+
+    private func submitOrderOnce(_ order: NewOrder, timestamp: Int64?, record: SendRecord?) async throws(GordonError) -> OrderResponse {
         try await decode(OrderResponse.self,
-                         from: send(.POST, "/api/v3/order", order.parameters, weight: 1, isOrder: true, security: .signed, timestamp: timestamp),
+                         from: send(.POST, "/api/v3/order", order.parameters, weight: 1, isOrder: true, security: .signed,
+                                    timestamp: timestamp, record: record),
                          endpoint: "/api/v3/order")
     }
 
@@ -198,18 +203,29 @@ public final class BinanceRESTClient: Sendable {
     /// client order id, so even a resend that races a late original is refused by Binance as
     /// a duplicate while the original is open. A -2010 "Duplicate order sent." is answered
     /// the same way: the open order with this id is ours.
-    public func placeOrder(_ order: NewOrder) async throws(GordonError) -> OrderResponse {
+    ///
+    /// Binance keeps `newClientOrderId` unique only among open orders: once an order has
+    /// filled, expired or been cancelled, the same id is accepted again as a new order. So a
+    /// submission that may not be the first (an intent redelivered after a crash, a failed
+    /// commit, a lost ack) must say so with `history`: the order is then looked for before
+    /// anything is sent, and sent only once the earlier send can certainly no longer arrive.
+    public func placeOrder(_ order: NewOrder, history: PlacementHistory = .firstSubmission) async throws(GordonError) -> OrderResponse {
+        if case .resubmission(let lastSentServerTimestamp) = history {
+            if let placed = try await findEarlierPlacement(order, lastSentServerTimestamp: lastSentServerTimestamp) { return placed }
+        }
         var lastUnknown: GordonError?
         for attempt in 1...configuration.maximumPlacementAttempts {
-            let timestamp = serverNowMilliseconds
+            let record = SendRecord()
             do {
-                return try await submitOrderOnce(order, timestamp: timestamp)
+                return try await submitOrderOnce(order, timestamp: nil, record: record)
             } catch where error.code == .exchangeTimeout || error.code == .exchangeUnavailable {
                 logger.warning("order placement fate unknown; resolving by query", metadata: [
                     "clientOrderId": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "attempt": "\(attempt)", "error": "\(error.code.rawValue)",
                 ])
                 lastUnknown = error
-                if let placed = try await resolveUnknownPlacement(order, sentTimestamp: timestamp) { return placed }
+                // The last send decides: after a -1021 the order went out again with a new timestamp.
+                guard let send = record.last else { continue }  // nothing left this process: nothing to resolve
+                if let placed = try await resolveUnknownPlacement(order, after: send) { return placed }
             } catch where error.code == .duplicateOrder {
                 return try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
             }
@@ -217,13 +233,38 @@ public final class BinanceRESTClient: Sendable {
         throw lastUnknown ?? GordonError(.exchangeUnavailable, "order placement failed", context: ["clientOrderId": order.clientOrderId.rawValue])
     }
 
+    /// A resubmission: the order if an earlier send placed it, nil once no earlier send can
+    /// still place it. An order found at once needs no wait; otherwise the earlier send may
+    /// still be on its way, so the query is repeated after its `recvWindow`.
+    private func findEarlierPlacement(_ order: NewOrder, lastSentServerTimestamp: Int64?) async throws(GordonError) -> OrderResponse? {
+        do {
+            let found = try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+            logger.notice("resubmitted order already exists; not sent again", metadata: [
+                "clientOrderId": "\(order.clientOrderId)", "status": "\(found.status)",
+            ])
+            return found
+        } catch where error.code == .unknownOrder {}
+        // The earlier send's age from its own timestamp, in server time (the only clock that
+        // survives a restart); unknown, it is taken as sent just now, the latest it can have left.
+        let age = lastSentServerTimestamp.map { max(0, serverNowMilliseconds - $0) } ?? 0
+        let send = PlacementSend(serverTimestamp: lastSentServerTimestamp ?? serverNowMilliseconds,
+                                 sentAt: ContinuousClock.now - .milliseconds(age))
+        return try await resolveUnknownPlacement(order, after: send)
+    }
+
     /// The order if the unknown attempt placed it, nil if it certainly did not.
-    private func resolveUnknownPlacement(_ order: NewOrder, sentTimestamp: Int64) async throws(GordonError) -> OrderResponse? {
-        let finalAt = sentTimestamp + configuration.recvWindowMilliseconds + configuration.orderSettleMargin.wholeMilliseconds
+    ///
+    /// Binance forwards a request only while `serverTime − timestamp ≤ recvWindow`. The wait
+    /// is counted on the monotonic clock from the moment the last send's timestamp was taken
+    /// (a wall clock step, as NTP makes on a Pi at boot, must not shorten it), plus
+    /// `orderSettleMargin` for the error of the server-time estimate that timestamp came from
+    /// and the matching engine's own latency.
+    private func resolveUnknownPlacement(_ order: NewOrder, after send: PlacementSend) async throws(GordonError) -> OrderResponse? {
+        let final = send.sentAt + .milliseconds(configuration.recvWindowMilliseconds) + configuration.orderSettleMargin
         var backoff = Duration.milliseconds(100)
         while true {
-            let wait = finalAt - serverNowMilliseconds
-            if wait > 0 { try await sleep(.milliseconds(wait)) }
+            let wait = final - ContinuousClock.now
+            if wait > .zero { try await sleep(wait) }
             do {
                 return try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
             } catch where error.code == .unknownOrder {
@@ -279,23 +320,27 @@ public final class BinanceRESTClient: Sendable {
 
     enum Security { case none, apiKey, signed }
 
+    /// `record`, when given, keeps the timestamp and departure of the last send made, for
+    /// a caller that must know when that send can no longer reach the matching engine.
     private func send(
         _ method: HTTPMethod, _ path: String, _ parameters: QueryParameters = QueryParameters(), weight: Int,
-        isOrder: Bool = false, security: Security = .none, timestamp: Int64? = nil
+        isOrder: Bool = false, security: Security = .none, timestamp: Int64? = nil, record: SendRecord? = nil
     ) async throws(GordonError) -> [UInt8] {
         do {
-            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security, timestamp: timestamp)
+            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security,
+                                      timestamp: timestamp, record: record)
         } catch where error.code == .exchangeClockSkew && security == .signed {
             // Rejected before the matching engine: resync and send once more with a fresh timestamp.
             logger.warning("timestamp outside recvWindow; resynchronising with the server clock", metadata: ["endpoint": "\(path)"])
             try await resynchronizeClock()
-            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security, timestamp: nil)
+            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security,
+                                      timestamp: nil, record: record)
         }
     }
 
     private func sendOnce(
         _ method: HTTPMethod, _ path: String, _ parameters: QueryParameters, weight: Int,
-        isOrder: Bool, security: Security, timestamp: Int64?
+        isOrder: Bool, security: Security, timestamp: Int64?, record: SendRecord?
     ) async throws(GordonError) -> [UInt8] {
         try await limiter.acquire(weight: weight, isOrder: isOrder, endpoint: path, now: { [self] in serverNowMilliseconds })
         var query = parameters
@@ -308,9 +353,11 @@ public final class BinanceRESTClient: Sendable {
             credentials.apiKey.withPlainText { request.headers.add(name: "X-MBX-APIKEY", value: $0) }
         }
         if security == .signed, let signer {
+            let stamp = timestamp ?? serverNowMilliseconds
             query.append("recvWindow", "\(configuration.recvWindowMilliseconds)")
-            query.append("timestamp", "\(timestamp ?? serverNowMilliseconds)")
+            query.append("timestamp", "\(stamp)")
             query = signer.signed(query)
+            record?.sent(PlacementSend(serverTimestamp: stamp, sentAt: .now))
         }
         let encoded = query.encoded
         if !encoded.isEmpty { request.url += "?" + encoded }
@@ -382,4 +429,27 @@ extension TimeAmount {
     init(_ duration: Duration) {
         self = .milliseconds(duration.wholeMilliseconds)
     }
+}
+
+/// Whether an order's client order id may have been sent before.
+public enum PlacementHistory: Sendable, Equatable {
+    /// Never sent: sent at once.
+    case firstSubmission
+    /// Sent before, by this process or an earlier one: the order may exist, open or already
+    /// closed. `lastSentServerTimestamp` is the `timestamp` the last send carried, in server
+    /// time, when it was recorded before sending; nil when it was not.
+    case resubmission(lastSentServerTimestamp: Int64?)
+}
+
+/// One send of a signed request: the `timestamp` it carried and when it left.
+struct PlacementSend: Sendable {
+    let serverTimestamp: Int64
+    let sentAt: ContinuousClock.Instant
+}
+
+/// The last `PlacementSend` of one placement attempt (a -1021 makes a second send).
+final class SendRecord: Sendable {
+    private let latest = Mutex<PlacementSend?>(nil)
+    func sent(_ send: PlacementSend) { latest.withLock { $0 = send } }
+    var last: PlacementSend? { latest.withLock { $0 } }
 }
