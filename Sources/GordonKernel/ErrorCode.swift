@@ -142,6 +142,9 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let invalidExchangeRequest = ErrorCode("GORDON-EXCH-0011", .invalidInput)
     /// Endpoint, credentials or limits that cannot work (bad URL, empty key).
     public static let exchangeConfigInvalid = ErrorCode("GORDON-EXCH-0012", .invalidInput)
+    /// An order may be on the book and this client could not find out (`clientOrderId` in the
+    /// context): reconcile by that id before anything else is sent for the same intent.
+    public static let orderOutcomeUnknown = ErrorCode("GORDON-EXCH-0013", .unavailable)
 
     // MARK: Services (GordonPlatform)
     /// Another Gordon service did not answer, or its circuit breaker holds calls back.
@@ -170,7 +173,7 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         unknownOrder, invalidMarketData, marketDataGap, marketDataUnreadable,
         exchangeUnavailable, exchangeTimeout, exchangeRateLimited, exchangeBanned, exchangeRejected,
         exchangeAuthFailed, exchangeClockSkew, duplicateOrder, exchangeMalformedResponse,
-        exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid,
+        exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid, orderOutcomeUnknown,
         serviceUnavailable, serviceConfigInvalid,
     ]
 }

@@ -243,6 +243,32 @@ struct RESTAgainstSimTests {
         }
     }
 
+    @Test("a placement whose resolution is cut short ends in orderOutcomeUnknown, never in an ordinary error")
+    func cutShortResolutionIsOutcomeUnknown() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 5000, settle: .milliseconds(200))
+            try await client.synchronizeClock()
+            sim.simulator.updateFaults { $0.serverErrors = 1 }
+            let order = try NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market, quantity: Quantity(parsing: "0.01"),
+                                     clientOrderId: newClientOrderId("cut"))
+            let placing = Task { () async -> Result<OrderResponse, GordonError> in
+                do throws(GordonError) { return .success(try await client.placeOrder(order)) } catch { return .failure(error) }
+            }
+            // The 5xx has been answered: the client is now waiting out the recvWindow.
+            #expect(try await eventually(timeout: .seconds(10)) {
+                sim.simulator.requestLog.contains { $0.method == "POST" && $0.path == "/api/v3/order" && $0.status == 503 }
+            })
+            placing.cancel()
+            switch await placing.value {
+            case .success(let response):
+                Issue.record("placed although cancelled: \(response.status)")
+            case .failure(let error):
+                #expect(error.code == .orderOutcomeUnknown, "\(error)")
+                #expect(error.context["clientOrderId"] == order.clientOrderId.rawValue)
+            }
+        }
+    }
+
     @Test("BinanceExecution rounds to the symbol's filters and maps to domain orders")
     func executionModel() async throws {
         try await withSim { sim in

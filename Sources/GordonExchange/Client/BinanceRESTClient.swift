@@ -209,28 +209,64 @@ public final class BinanceRESTClient: Sendable {
     /// submission that may not be the first (an intent redelivered after a crash, a failed
     /// commit, a lost ack) must say so with `history`: the order is then looked for before
     /// anything is sent, and sent only once the earlier send can certainly no longer arrive.
+    ///
+    /// Every failure after which the order may exist is `orderOutcomeUnknown`, with the client
+    /// order id, and nothing else is: any other error means the order is not on the book. The
+    /// executor reconciles on it.
     public func placeOrder(_ order: NewOrder, history: PlacementHistory = .firstSubmission) async throws(GordonError) -> OrderResponse {
         if case .resubmission(let lastSentServerTimestamp) = history {
-            if let placed = try await findEarlierPlacement(order, lastSentServerTimestamp: lastSentServerTimestamp) { return placed }
+            let earlier = try await orderMayExist(order) { () async throws(GordonError) in
+                try await findEarlierPlacement(order, lastSentServerTimestamp: lastSentServerTimestamp)
+            }
+            if let earlier { return earlier }
         }
         var lastUnknown: GordonError?
         for attempt in 1...configuration.maximumPlacementAttempts {
             let record = SendRecord()
             do {
                 return try await submitOrderOnce(order, timestamp: nil, record: record)
-            } catch where error.code == .exchangeTimeout || error.code == .exchangeUnavailable {
+            } catch where Self.placementFateUnknown(error) {
                 logger.warning("order placement fate unknown; resolving by query", metadata: [
                     "clientOrderId": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "attempt": "\(attempt)", "error": "\(error.code.rawValue)",
                 ])
                 lastUnknown = error
                 // The last send decides: after a -1021 the order went out again with a new timestamp.
                 guard let send = record.last else { continue }  // nothing left this process: nothing to resolve
-                if let placed = try await resolveUnknownPlacement(order, after: send) { return placed }
+                let placed = try await orderMayExist(order) { () async throws(GordonError) in
+                    try await resolveUnknownPlacement(order, after: send)
+                }
+                if let placed { return placed }
             } catch where error.code == .duplicateOrder {
-                return try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+                // An open order has this id: it is ours, and it certainly exists.
+                return try await orderMayExist(order) { () async throws(GordonError) in
+                    try await queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+                }
             }
         }
         throw lastUnknown ?? GordonError(.exchangeUnavailable, "order placement failed", context: ["clientOrderId": order.clientOrderId.rawValue])
+    }
+
+    /// A reply to an order that leaves its fate open: no reply, a 5xx or -1007, or a body that
+    /// is not the documented JSON (a 2xx cut short is a placed order whose answer was lost).
+    private static func placementFateUnknown(_ error: GordonError) -> Bool {
+        [.exchangeTimeout, .exchangeUnavailable, .exchangeMalformedResponse].contains(error.code)
+    }
+
+    /// `body` resolves an order that may exist; if it fails (a ban, refused credentials,
+    /// cancellation), the caller must not take that for "not placed".
+    private func orderMayExist<T>(_ order: NewOrder, _ body: () async throws(GordonError) -> T) async throws(GordonError) -> T {
+        do {
+            return try await body()
+        } catch {
+            logger.error("order may be on the book and could not be resolved; reconcile it", metadata: [
+                "clientOrderId": "\(order.clientOrderId)", "symbol": "\(order.symbol)", "error": "\(error.code.rawValue)",
+            ])
+            throw GordonError(
+                .orderOutcomeUnknown,
+                "order \(order.clientOrderId.rawValue) may be on the book, and resolving it failed: \(error.message)",
+                context: ["clientOrderId": order.clientOrderId.rawValue, "symbol": "\(order.symbol)", "cause": error.code.rawValue],
+                underlying: error)
+        }
     }
 
     /// A resubmission: the order if an earlier send placed it, nil once no earlier send can
