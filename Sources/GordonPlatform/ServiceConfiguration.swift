@@ -75,11 +75,11 @@ public struct ServiceConfiguration: Sendable {
             identity: identity, keyfilePath: environment["GORDON_KEYFILE"], databaseURL: databaseURL, natsURLs: nats,
             httpHost: environment["GORDON_HTTP_HOST"] ?? "127.0.0.1", httpPort: port, logLevel: level)
         if let user = environment["GORDON_NATS_USER"] { configuration.natsUser = user.isEmpty ? nil : user }
-        try configuration.validate()
         return configuration
     }
 
-    /// Passwords come from the keyfile only: a URL that carries one is refused, so no
+    /// Passwords come from the keyfile only: a URL that carries one is refused (by the runner,
+    /// before anything is logged or opened, whichever way the configuration was made), so no
     /// credential lives in an environment, a unit file or a log line.
     public func validate() throws(GordonError) {
         guard databaseURL.password == nil else {

@@ -89,7 +89,6 @@ struct GordonOutboxRelay: AsyncParsableCommand {
             var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
                                                      httpHost: httpHost, httpPort: httpPort)
             configuration.natsUser = natsUser
-            try configuration.validate()
             return configuration
         }
     }
