@@ -9,6 +9,11 @@ public import PostgresNIO
 /// Publishes a producer's outbox rows to the GORDON stream, in id order, and marks each
 /// sent only after JetStream acknowledged it.
 ///
+/// Order: rows of one ordering key reach the stream in the order their transactions
+/// committed (`Outbox.enqueue` makes id order and commit order the same per key); across
+/// keys nothing is promised. A row that can never be published goes to
+/// `trading.dead_letters` (logged, counted) and the rows behind it flow on.
+///
 /// Exactly once into the stream: `Nats-Msg-Id` is the row id, so a row republished after a
 /// crash between ack and commit is recognised by the stream's duplicate window and not
 /// stored twice. In order: a relay works only while it holds a transaction-scoped advisory
@@ -52,6 +57,8 @@ public final class OutboxRelay: Sendable {
         public var published = 0
         public var duplicates = 0
         public var failures = 0
+        /// Rows that could never be published, moved to `trading.dead_letters`.
+        public var deadLettered = 0
     }
 
     public init(configuration: Configuration = Configuration(), jetStream: JetStream, logger: Logger, connect: @escaping Connect) {
@@ -149,57 +156,136 @@ public final class OutboxRelay: Sendable {
         return result
     }
 
-    /// The batch's work inside its transaction. A row the stream did not acknowledge ends the
-    /// batch: it is returned as the error, after the rows acknowledged before it are marked.
+    /// The batch's work inside its transaction: publish every locked row (pipelined, in id
+    /// order), then walk the acknowledgements in id order. Acknowledged rows are marked sent;
+    /// a row that can never be published is moved to `trading.dead_letters` and the walk goes
+    /// on; the first row that failed for a reason that may pass (a timeout, a lost
+    /// connection, the stream unavailable) ends the walk and is returned as the error, so it
+    /// and every row after it are published again, in order, by the next batch (those that
+    /// did reach the stream come back as duplicates).
     private func relayInTransaction(_ connection: PostgresConnection) async throws -> (BatchResult, GordonError?) {
         let scope = "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",")
+        // One round trip takes the lease and turns off the commit's flush. Marking rows sent
+        // needs no fsync: if the commit is lost in a crash, the rows are published again and
+        // the stream's duplicate window (GordonStream) drops them. Waiting for the flush would
+        // hold the next batch, and so every event's latency, for one fsync.
         var leased = false
-        for try await held in try await connection.query(
-            "SELECT pg_try_advisory_xact_lock(hashtext(\(scope) || ':' || current_user))", logger: logger
-        ).decode(Bool.self) { leased = held }
+        for try await held in try await connection.query("""
+            SELECT pg_try_advisory_xact_lock(hashtext(\(scope) || ':' || current_user)), set_config('synchronous_commit', 'off', true)
+            """, logger: logger
+        ).decode((Bool, String).self) { leased = held.0 }
         guard leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), nil) }
 
         let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
         let rows = try await connection.query("""
-            SELECT id, subject, payload FROM trading.outbox
+            SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
             WHERE sent_at IS NULL AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
             ORDER BY id LIMIT \(configuration.batchSize) FOR UPDATE
             """, logger: logger)
-        var pending: [(id: Int64, ack: EventLoopFuture<PubAck>)] = []
-        var publishError: (id: Int64, error: GordonError)?
-        for try await (id, subject, payload) in rows.decode((Int64, String, ByteBuffer).self) {
-            guard publishError == nil else { continue }
+        var published: [(row: PendingRow, ack: Result<EventLoopFuture<PubAck>, GordonError>)] = []
+        for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
+            let row = PendingRow(id: id, subject: subject, payload: payload, orderingKey: orderingKey, attempts: Int(attempts))
             do {
                 let ack = try await jetStream.publishAsync(payload.readableBytesView, to: subject, messageId: String(id),
                                                            expectedStream: GordonStream.name)
-                pending.append((id, ack))
+                published.append((row, .success(ack)))
             } catch {
-                publishError = (id, error)
+                published.append((row, .failure(error)))
             }
         }
         var sent: [Int64] = []
         var duplicates = 0
-        for (id, ack) in pending {
-            guard publishError == nil else { break }
-            do {
-                if try await ack.get().duplicate { duplicates += 1 }
-                sent.append(id)
-            } catch {
-                publishError = (id, (error as? GordonError) ?? GordonError(.outboxRelayFailed, "publish failed", underlying: error))
+        var deadLettered = 0
+        var retry: (row: PendingRow, error: GordonError)?
+        var streamIsUp: Bool?  // asked at most once per batch
+        for (row, ack) in published {
+            let outcome: Result<PubAck, GordonError>
+            switch ack {
+            case .failure(let error): outcome = .failure(error)
+            case .success(let future):
+                do { outcome = .success(try await future.get()) } catch {
+                    outcome = .failure((error as? GordonError) ?? GordonError(.outboxRelayFailed, "publish failed", underlying: error))
+                }
+            }
+            // Past the first retryable failure the walk only drains the acknowledgements.
+            guard retry == nil else { continue }
+            switch outcome {
+            case .success(let pubAck):
+                if pubAck.duplicate { duplicates += 1 }
+                sent.append(row.id)
+            case .failure(let error):
+                if await isPermanent(error, streamIsUp: &streamIsUp) {
+                    try await deadLetter(row, error: error, on: connection)
+                    deadLettered += 1
+                } else {
+                    retry = (row, error)
+                }
             }
         }
         if !sent.isEmpty {
             try await connection.query(
                 "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(sent))", logger: logger)
         }
+        counters.withLockedValue { $0.deadLettered += deadLettered }
         let result = BatchResult(published: sent.count, duplicates: duplicates, standby: false)
-        guard let (id, error) = publishError else { return (result, nil) }
+        guard let (row, error) = retry else { return (result, nil) }
         // Recorded on the row for the operator.
         let text = String(error.description.prefix(500))
         try await connection.query(
-            "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(id)", logger: logger)
-        return (result, GordonError(.outboxRelayFailed, "outbox row \(id) was not acknowledged: \(error.message)",
-                                    context: ["outbox_id": "\(id)"], underlying: error))
+            "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(row.id)", logger: logger)
+        return (result, GordonError(.outboxRelayFailed, "outbox row \(row.id) was not acknowledged: \(error.message)",
+                                    context: ["outbox_id": "\(row.id)"], underlying: error))
+    }
+
+    struct PendingRow {
+        var id: Int64
+        var subject: String
+        var payload: ByteBuffer
+        var orderingKey: String
+        var attempts: Int
+    }
+
+    /// Whether publishing `error`'s row again can never succeed, so holding it back would only
+    /// block the rows behind it: the server refuses the subject to this producer, the message
+    /// is larger than the server or the stream accepts, the subject is invalid, another
+    /// stream captures it, or no stream captures it while the GORDON stream is up.
+    func isPermanent(_ error: GordonError, streamIsUp: inout Bool?) async -> Bool {
+        switch error.code {
+        case .natsPermissionDenied, .natsPayloadTooLarge, .natsInvalidSubject:
+            return true
+        case .jetStreamPublishRejected:
+            return Self.permanentPublishRejections.contains(error.context["err_code"] ?? "")
+        case .jetStreamNotFound:
+            // No responders: either no stream captures the subject (permanent), or JetStream
+            // or the stream itself is not there yet (wait for it). Asking tells them apart.
+            if let streamIsUp { return streamIsUp }
+            let up = (try? await jetStream.streamInfo(GordonStream.name)) != nil
+            streamIsUp = up
+            return up
+        default:
+            return false
+        }
+    }
+
+    /// JetStream's own refusals that no retry changes: 10054, the message is over the
+    /// stream's max_msg_size; 10060, the subject belongs to a stream other than GORDON.
+    static let permanentPublishRejections: Set<String> = ["10054", "10060"]
+
+    /// Moves `row` to `trading.dead_letters` in the batch's transaction, whole, so an operator
+    /// can inspect and replay it, and tells the operator.
+    private func deadLetter(_ row: PendingRow, error: GordonError, on connection: PostgresConnection) async throws {
+        let reason = String(error.description.prefix(500))
+        let code = error.code.rawValue
+        let deliveries = row.attempts + 1
+        try await connection.query("""
+            WITH moved AS (DELETE FROM trading.outbox WHERE id = \(row.id) RETURNING id, subject, event_id, payload, ordering_key)
+            INSERT INTO trading.dead_letters (consumer, subject, outbox_id, deliveries, event_id, error_code, reason, payload, ordering_key)
+            SELECT 'outbox-relay', subject, id, \(deliveries), event_id, \(code), \(reason), payload, ordering_key FROM moved
+            """, logger: logger)
+        logger.error("outbox row can never be published: moved to trading.dead_letters", metadata: [
+            "outbox_id": "\(row.id)", "subject": "\(row.subject)", "ordering_key": "\(row.orderingKey)",
+            "error_code": "\(code)", "error": "\(error.message)",
+        ])
     }
 
     private func purgeSent(on connection: PostgresConnection) async throws {

@@ -322,20 +322,38 @@ public final class NATSClient: Sendable {
         logger.error("nats server error", metadata: ["error": "\(error)"])
         // A refused subscription ends that subscription's sequence with the error.
         var refused: [AsyncThrowingStream<NATSMessage, any Error>.Continuation] = []
-        state.withLockedValue { state in
+        let refusedRequest: PendingRequest? = state.withLockedValue { state in
             state.permissionErrors.append(error)
             if state.permissionErrors.count > 1000 { state.permissionErrors.removeFirst() }
-            let text = error.context["server_error"]?.lowercased() ?? ""
-            guard text.hasPrefix("permissions violation for subscription to ") else { return }
+            let original = error.context["server_error"] ?? ""
+            let text = original.lowercased()
+            // A refused publish gets no reply: fail the oldest request to that subject now
+            // (the server sends one -ERR per refused message, in order) instead of letting it
+            // time out, so a caller such as the outbox relay can tell "refused" from "lost".
+            if text.hasPrefix("permissions violation for publish to "), let subject = Self.quotedSubject(in: original),
+               let token = state.requests.filter({ $0.value.subject == subject }).keys.min() {
+                return state.requests.removeValue(forKey: token)
+            }
+            guard text.hasPrefix("permissions violation for subscription to ") else { return nil }
             for (sid, record) in state.subscriptions {
                 if case .stream(let continuation) = record.sink, text.contains("\"\(record.subject.lowercased())\"") {
                     refused.append(continuation)
                     state.subscriptions[sid] = nil
                 }
             }
+            return nil
         }
+        refusedRequest?.complete(.failure(error))
         refused.forEach { $0.finish(throwing: error) }
         emit(.serverError(error))
+    }
+
+    /// The subject between the first pair of double quotes of a server error.
+    static func quotedSubject(in text: String) -> String? {
+        guard let open = text.firstIndex(of: "\"") else { return nil }
+        let rest = text[text.index(after: open)...]
+        guard let close = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<close])
     }
 
     func channelBecameWritable(_ channel: any Channel) { writeOutbound(channel, force: false) }

@@ -25,6 +25,7 @@ extension MetricsRegistry {
             ("gordon_outbox_published", "Outbox rows published and acknowledged by the stream", \.published),
             ("gordon_outbox_duplicates", "Outbox rows the stream already had (deduplicated)", \.duplicates),
             ("gordon_outbox_failures", "Relay batches that failed and were retried", \.failures),
+            ("gordon_outbox_dead_lettered", "Outbox rows that could never be published, moved to trading.dead_letters", \.deadLettered),
         ]
         for (name, help, read) in names {
             sampledGauge(name: name, help: help, labels: labels) { Double(read(relay.statistics)) }
