@@ -33,6 +33,7 @@ let package = Package(
                 .product(name: "GordonDomain", package: "gordon"),
                 .product(name: "GordonKernel", package: "gordon"),
                 .product(name: "GordonMigrations", package: "gordon"),
+                .product(name: "GordonPostgres", package: "gordon"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

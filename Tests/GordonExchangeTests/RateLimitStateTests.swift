@@ -25,7 +25,7 @@ struct RateLimitStateTests {
             RateLimitRule(rateLimitType: "RAW_REQUESTS", interval: "MINUTE", intervalNum: 5, limit: 2000),
             RateLimitRule(rateLimitType: "ORDERS", interval: "DAY", intervalNum: 1, limit: 1500),
         ]
-        var state = RateLimitState(rules: rules, safetyMargin: 0)
+        var state = RateLimitState(rules: rules, safetyMargin: 0, cancelReserve: 0)
         var random = SplitMix64(seed: 42)
         // Independent count: (rule index, window number) → units counted.
         var counted: [Int: [Int64: Int]] = [:]
@@ -77,7 +77,7 @@ struct RateLimitStateTests {
     }
 
     @Test func rolloverFreesCapacityExactlyAtTheBoundary() {
-        var state = RateLimitState(rules: [Self.weight(100)], safetyMargin: 0)
+        var state = RateLimitState(rules: [Self.weight(100)], safetyMargin: 0, cancelReserve: 0)
         let boundary = Self.t0 + 5 * Self.minute
         let decision1 = state.admit(weight: 100, isOrder: false, now: boundary - 30_000)
         #expect(decision1 == .proceed)
@@ -93,7 +93,7 @@ struct RateLimitStateTests {
     }
 
     @Test func theServersHigherCountWins() {
-        var state = RateLimitState(rules: RateLimitState.binanceDefaults, safetyMargin: 0)
+        var state = RateLimitState(rules: RateLimitState.binanceDefaults, safetyMargin: 0, cancelReserve: 0)
         let now = Self.t0 + 10_000
         state.observe(headers: [("x-mbx-used-weight-1m", "5990"), ("x-mbx-used-weight", "5990")], now: now)
         let decision1 = state.admit(weight: 20, isOrder: false, now: now)
@@ -106,7 +106,7 @@ struct RateLimitStateTests {
     }
 
     @Test func aLowerServerCountKeepsOurReservations() {
-        var state = RateLimitState(rules: [Self.weight(1000)], safetyMargin: 0)
+        var state = RateLimitState(rules: [Self.weight(1000)], safetyMargin: 0, cancelReserve: 0)
         let decision1 = state.admit(weight: 300, isOrder: false, now: Self.t0)
         #expect(decision1 == .proceed)
         state.observe(headers: [("X-MBX-USED-WEIGHT-1M", "50")], now: Self.t0 + 5)
@@ -114,7 +114,7 @@ struct RateLimitStateTests {
     }
 
     @Test func orderCountHeadersFeedTheOrdersRule() {
-        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0)
+        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0, cancelReserve: 0)
         state.observe(headers: [("X-MBX-ORDER-COUNT-10S", "100"), ("X-MBX-ORDER-COUNT-1D", "7")], now: Self.t0 + 3000)
         let decision1 = state.admit(weight: 1, isOrder: true, now: Self.t0 + 3001)
         #expect(decision1 == .wait(untilMs: Self.t0 + 10_000,
@@ -195,7 +195,7 @@ struct RateLimitStateTests {
     }
 
     @Test func theOrdersLimitIsIndependentOfWeight() {
-        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0)
+        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0, cancelReserve: 0)
         let now = Self.t0 + 2000
         for _ in 0..<100 {
             let decision = state.admit(weight: 1, isOrder: true, now: now)
@@ -219,7 +219,7 @@ struct RateLimitStateTests {
     }
 
     @Test func aRequestHeavierThanTheLimitIsRefusedNotDelayed() {
-        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0.05)
+        var state = RateLimitState(rules: [Self.weight(6000), Self.orders(100, perSeconds: 10)], safetyMargin: 0.05, cancelReserve: 0)
         guard case .refused(let reason) = state.admit(weight: 5800, isOrder: false, now: Self.t0) else {
             Issue.record("a request over the usable limit was not refused")
             return
@@ -236,7 +236,7 @@ struct RateLimitStateTests {
     }
 
     @Test func replacingRulesKeepsTheCurrentCounts() {
-        var state = RateLimitState(rules: [Self.weight(6000)], safetyMargin: 0)
+        var state = RateLimitState(rules: [Self.weight(6000)], safetyMargin: 0, cancelReserve: 0)
         let decision1 = state.admit(weight: 1000, isOrder: false, now: Self.t0)
         #expect(decision1 == .proceed)
         state.replaceRules([Self.weight(1200), Self.orders(10, perSeconds: 1)], now: Self.t0 + 1)

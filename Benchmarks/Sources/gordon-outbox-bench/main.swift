@@ -13,6 +13,7 @@ import GordonDomain
 import GordonKernel
 import GordonMigrations
 import GordonNATS
+import GordonPostgres
 import GordonProtocol
 import Logging
 import NIOConcurrencyHelpers

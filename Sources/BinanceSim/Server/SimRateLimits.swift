@@ -115,6 +115,17 @@ struct SimRateLimits {
         return headers
     }
 
+    /// The WebSocket API's `rateLimits` array: every REQUEST_WEIGHT and ORDERS window with its
+    /// current count (web-socket-api.md, "Rate limits").
+    mutating func counts(now: Int64) -> [(rule: RateLimitRule, count: Int)] {
+        var counts: [(rule: RateLimitRule, count: Int)] = []
+        for index in windows.indices where ["REQUEST_WEIGHT", "ORDERS"].contains(windows[index].rule.rateLimitType) {
+            roll(index, now: now)
+            counts.append((windows[index].rule, windows[index].used))
+        }
+        return counts
+    }
+
     /// The highest count each rule's window ever reached on an admitted request.
     var peaks: [(rule: RateLimitRule, peak: Int)] { windows.map { ($0.rule, $0.peak) } }
 }

@@ -71,7 +71,28 @@ private struct SimWebSocketAPIReply<Result: Encodable>: Encodable {
     let id: SimJSONValue
     let status: Int
     let result: Result?
-    let error: BinanceErrorBody?
+    let error: SimWebSocketAPIError?
+    let rateLimits: [SimRateLimitCount]
+}
+
+/// An error as the WebSocket API sends it: a 429 or 418 also says, in `data`, the server
+/// time and the epoch millisecond at which the client may send again.
+private struct SimWebSocketAPIError: Encodable {
+    struct RetryData: Encodable {
+        let serverTime: Int64
+        let retryAfter: Int64
+    }
+    let code: Int
+    let msg: String
+    let data: RetryData?
+}
+
+private struct SimRateLimitCount: Encodable {
+    let rateLimitType: String
+    let interval: String
+    let intervalNum: Int
+    let limit: Int
+    let count: Int
 }
 
 private struct SubscriptionResult: Encodable { let subscriptionId: Int }
@@ -93,14 +114,17 @@ extension BinanceSimulator {
 
         switch state.withLock({ $0.faults.verdict(now: now) }) {
         case .proceed: break
-        case .tooManyRequests: return reply(id, status: 429, code: -1003, "Too many requests; current limit is exceeded.")
-        case .banned(let until): return reply(id, status: 418, code: -1003, "Way too much request weight used; IP banned until \(until).")
+        case .tooManyRequests(let seconds):
+            return reply(id, status: 429, code: -1003, "Too many requests; current limit is exceeded.", retryAfter: now + Int64(seconds) * 1000)
+        case .banned(let until):
+            return reply(id, status: 418, code: -1003, "Way too much request weight used; IP banned until \(until).", retryAfter: until)
         case .serverError: return reply(id, status: 503, code: -1008, "Server is currently overloaded with other requests. Please try again in a few minutes.")
         }
         switch state.withLock({ $0.limits.admit(weight: 2, isOrder: false, now: now) }) {
         case .proceed: break
-        case .banned(let until): return reply(id, status: 418, code: -1003, "Way too much request weight used; IP banned until \(until).")
-        case .tooMany(let code, let message, _): return reply(id, status: 429, code: code, message)
+        case .banned(let until):
+            return reply(id, status: 418, code: -1003, "Way too much request weight used; IP banned until \(until).", retryAfter: until)
+        case .tooMany(let code, let message, let seconds): return reply(id, status: 429, code: code, message, retryAfter: now + Int64(seconds) * 1000)
         }
 
         switch request.method {
@@ -159,11 +183,22 @@ extension BinanceSimulator {
     }
 
     private func reply(_ id: SimJSONValue, result: some Encodable) -> String {
-        String(decoding: json(SimWebSocketAPIReply(id: id, status: 200, result: result, error: nil)), as: UTF8.self)
+        String(decoding: json(SimWebSocketAPIReply(id: id, status: 200, result: result, error: nil, rateLimits: rateLimitCounts())), as: UTF8.self)
     }
 
-    private func reply(_ id: SimJSONValue, status: Int, code: Int, _ message: String) -> String {
-        String(decoding: json(SimWebSocketAPIReply<EmptyResult>(id: id, status: status, result: nil, error: BinanceErrorBody(code: code, msg: message))),
-               as: UTF8.self)
+    private func reply(_ id: SimJSONValue, status: Int, code: Int, _ message: String, retryAfter: Int64? = nil) -> String {
+        let data = retryAfter.map { SimWebSocketAPIError.RetryData(serverTime: serverTime, retryAfter: $0) }
+        let error = SimWebSocketAPIError(code: code, msg: message, data: data)
+        return String(decoding: json(SimWebSocketAPIReply<EmptyResult>(id: id, status: status, result: nil, error: error, rateLimits: rateLimitCounts())),
+                      as: UTF8.self)
+    }
+
+    /// Every reply carries the IP's and the account's current counts, as Binance's do by default.
+    private func rateLimitCounts() -> [SimRateLimitCount] {
+        let now = serverTime
+        return state.withLock { $0.limits.counts(now: now) }.map { rule, count in
+            SimRateLimitCount(rateLimitType: rule.rateLimitType, interval: rule.interval, intervalNum: rule.intervalNum, limit: rule.limit,
+                              count: count)
+        }
     }
 }

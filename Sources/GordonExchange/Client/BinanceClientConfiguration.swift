@@ -17,11 +17,14 @@ public struct BinanceClientConfiguration: Sendable {
     public var maximumPlacementAttempts: Int
     /// A rate-limit wait longer than this fails the call instead of sleeping.
     public var maximumRateLimitWait: Duration
+    /// The file through which every Gordon process on this host shares Binance's per-IP
+    /// limits (`SharedRateLimitFile`), under the runtime directory; nil keeps them per process.
+    public var sharedRateLimitPath: String?
 
     public init(
         endpoint: BinanceEndpoint, credentials: BinanceCredentials? = nil, recvWindowMilliseconds: Int64 = 5000,
         requestTimeout: Duration = .seconds(10), orderSettleMargin: Duration = .seconds(1),
-        maximumPlacementAttempts: Int = 3, maximumRateLimitWait: Duration = .seconds(30)
+        maximumPlacementAttempts: Int = 3, maximumRateLimitWait: Duration = .seconds(30), sharedRateLimitPath: String? = nil
     ) throws(GordonError) {
         guard (1...60_000).contains(recvWindowMilliseconds) else {
             throw GordonError(.exchangeConfigInvalid, "recvWindow must be 1…60000 ms", context: ["recvWindow": "\(recvWindowMilliseconds)"])
@@ -36,5 +39,6 @@ public struct BinanceClientConfiguration: Sendable {
         self.orderSettleMargin = orderSettleMargin
         self.maximumPlacementAttempts = maximumPlacementAttempts
         self.maximumRateLimitWait = maximumRateLimitWait
+        self.sharedRateLimitPath = sharedRateLimitPath
     }
 }

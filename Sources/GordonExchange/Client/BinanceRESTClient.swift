@@ -34,7 +34,8 @@ public final class BinanceRESTClient: Sendable {
         self.configuration = configuration
         self.http = httpClient
         self.logger = logger
-        self.limiter = RateLimiter(maximumWait: configuration.maximumRateLimitWait)
+        self.limiter = RateLimiter(maximumWait: configuration.maximumRateLimitWait,
+                                   sharedFile: configuration.sharedRateLimitPath.map(SharedRateLimitFile.init(path:)), logger: logger)
         self.signer = configuration.credentials.map { RequestSigner(secretKey: $0.secretKey) }
         self.clock = Mutex(ServerClock())
     }
@@ -152,12 +153,12 @@ public final class BinanceRESTClient: Sendable {
                                 endpoint: "/api/v3/order")
     }
 
-    /// `DELETE /api/v3/order` by client order id (weight 1).
+    /// `DELETE /api/v3/order` by client order id (weight 1), from the limits' cancel reserve.
     public func cancelOrder(symbol: Symbol, clientOrderId: ClientOrderId) async throws(GordonError) -> OrderResponse {
         var query = QueryParameters()
         query.append("symbol", symbol.rawValue)
         query.append("origClientOrderId", clientOrderId.rawValue)
-        return try await decode(OrderResponse.self, from: send(.DELETE, "/api/v3/order", query, weight: 1, security: .signed),
+        return try await decode(OrderResponse.self, from: send(.DELETE, "/api/v3/order", query, weight: 1, priority: .cancel, security: .signed),
                                 endpoint: "/api/v3/order")
     }
 
@@ -352,6 +353,12 @@ public final class BinanceRESTClient: Sendable {
                                                      timestamp: serverNowMilliseconds, signer: signer)
     }
 
+    /// Feeds a WebSocket API reply's `rateLimits` and any 429/418 to the same limiter as REST:
+    /// Binance counts both against the one IP.
+    public func observeWebSocketAPIReply(_ bytes: [UInt8]) async {
+        await limiter.observe(webSocketAPIReply: WebSocketAPIMessages.limits(fromReply: bytes), now: serverNowMilliseconds)
+    }
+
     // MARK: Transport
 
     enum Security { case none, apiKey, signed }
@@ -360,25 +367,27 @@ public final class BinanceRESTClient: Sendable {
     /// a caller that must know when that send can no longer reach the matching engine.
     private func send(
         _ method: HTTPMethod, _ path: String, _ parameters: QueryParameters = QueryParameters(), weight: Int,
-        isOrder: Bool = false, security: Security = .none, timestamp: Int64? = nil, record: SendRecord? = nil
+        isOrder: Bool = false, priority: RequestPriority = .normal, security: Security = .none, timestamp: Int64? = nil,
+        record: SendRecord? = nil
     ) async throws(GordonError) -> [UInt8] {
         do {
-            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security,
+            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, priority: priority, security: security,
                                       timestamp: timestamp, record: record)
         } catch where error.code == .exchangeClockSkew && security == .signed {
             // Rejected before the matching engine: resync and send once more with a fresh timestamp.
             logger.warning("timestamp outside recvWindow; resynchronising with the server clock", metadata: ["endpoint": "\(path)"])
             try await resynchronizeClock()
-            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, security: security,
+            return try await sendOnce(method, path, parameters, weight: weight, isOrder: isOrder, priority: priority, security: security,
                                       timestamp: nil, record: record)
         }
     }
 
     private func sendOnce(
         _ method: HTTPMethod, _ path: String, _ parameters: QueryParameters, weight: Int,
-        isOrder: Bool, security: Security, timestamp: Int64?, record: SendRecord?
+        isOrder: Bool, priority: RequestPriority, security: Security, timestamp: Int64?, record: SendRecord?
     ) async throws(GordonError) -> [UInt8] {
-        try await limiter.acquire(weight: weight, isOrder: isOrder, endpoint: path, now: { [self] in serverNowMilliseconds })
+        try await limiter.acquire(weight: weight, isOrder: isOrder, priority: priority, endpoint: path,
+                                  now: { [self] in serverNowMilliseconds })
         var query = parameters
         var request = HTTPClientRequest(url: configuration.endpoint.restBaseURL + path)
         request.method = method

@@ -121,6 +121,7 @@ public final class BinanceUserDataStream: Sendable {
                 return (id, try await rest.userDataSubscriptionRequest(id: id))
             },
             accept: { [self] (reply: [UInt8], id: String) throws(GordonError) in
+                await rest.observeWebSocketAPIReply(reply)
                 do throws(GordonError) {
                     let subscriptionId = try WebSocketAPIMessages.subscriptionId(fromReply: reply, requestId: id)
                     logger.info("user data stream subscribed", metadata: ["subscriptionId": "\(subscriptionId)"])

@@ -13,6 +13,13 @@ public enum RateLimitDecision: Sendable, Equatable {
     case refused(reason: String)
 }
 
+/// Who is asking: a cancel may use the share of the IP's limits every other request leaves
+/// free, so that protecting a position still works when data requests have used the rest.
+public enum RequestPriority: Sendable, Equatable {
+    case normal
+    case cancel
+}
+
 /// Binance's request limits as a plain state machine: counts per rule and window, the
 /// 429 back-off and the 418 ban. Time is always passed in, in milliseconds of *server*
 /// time (`ServerClock.serverTime`), because the windows are the server's.
@@ -56,14 +63,19 @@ public struct RateLimitState: Sendable {
     /// The share of every limit left unused, in `0..<1`: room for what other hosts behind
     /// the same IP do between two of our responses.
     public let safetyMargin: Double
+    /// The share of every per-IP window (REQUEST_WEIGHT, RAW_REQUESTS) kept for cancels, in
+    /// `0..<1`. ORDERS needs none: Binance counts new orders there, never cancels.
+    public let cancelReserve: Double
     private var windows: [Window]
     private var backoffUntilMs: Int64?
     private var bannedUntilMs: Int64?
 
-    public init(rules: [RateLimitRule] = RateLimitState.binanceDefaults, safetyMargin: Double = 0.05) {
+    public init(rules: [RateLimitRule] = RateLimitState.binanceDefaults, safetyMargin: Double = 0.05, cancelReserve: Double = 0.1) {
         precondition(safetyMargin >= 0 && safetyMargin < 1, "safetyMargin must be in 0..<1")
+        precondition(cancelReserve >= 0 && cancelReserve < 1, "cancelReserve must be in 0..<1")
         self.safetyMargin = safetyMargin
-        windows = rules.map { Window(rule: $0, safetyMargin: safetyMargin) }
+        self.cancelReserve = cancelReserve
+        windows = rules.map { Window(rule: $0, safetyMargin: safetyMargin, cancelReserve: cancelReserve) }
     }
 
     public var rules: [RateLimitRule] { windows.map(\.rule) }
@@ -77,7 +89,7 @@ public struct RateLimitState: Sendable {
             return window
         }
         windows = rules.map { rule in
-            var window = Window(rule: rule, safetyMargin: safetyMargin)
+            var window = Window(rule: rule, safetyMargin: safetyMargin, cancelReserve: cancelReserve)
             window.roll(to: now)
             if let previous = old.first(where: { $0.tracksSameCounter(as: window) }) {
                 window.used = max(window.used, previous.used)
@@ -90,7 +102,8 @@ public struct RateLimitState: Sendable {
     /// exceed any window? If not, counts it and returns `.proceed`; otherwise returns when
     /// to ask again without counting anything. When several windows are full the answer is
     /// the latest of their ends, the first instant at which all of them have room.
-    public mutating func admit(weight: Int, isOrder: Bool, now: Int64) -> RateLimitDecision {
+    /// A `.normal` request may not use a window's cancel reserve; a `.cancel` may use all of it.
+    public mutating func admit(weight: Int, isOrder: Bool, priority: RequestPriority = .normal, now: Int64) -> RateLimitDecision {
         guard weight >= 0 else { return .refused(reason: "request weight \(weight) is negative") }
         if let until = bannedUntilMs {
             if now < until { return .banned(untilMs: until) }
@@ -104,21 +117,23 @@ public struct RateLimitState: Sendable {
 
         for window in windows where window.isEnforced {
             let cost = window.rule.cost(weight: weight, isOrder: isOrder)
-            if cost > window.capacity {
-                return .refused(reason: "a request costing \(cost) can never fit \(window.rule) (usable \(window.capacity))")
+            let usable = window.usable(by: priority)
+            if cost > usable {
+                return .refused(reason: "a request costing \(cost) can never fit \(window.rule) (usable \(usable))")
             }
         }
         var waitUntil: Int64?
         var reasons: [String] = []
         for window in windows where window.isEnforced {
             let cost = window.rule.cost(weight: weight, isOrder: isOrder)
+            let usable = window.usable(by: priority)
             guard cost > 0, let end = window.endMs else { continue }
-            if saturatingSum(window.used, cost) > window.capacity {
+            if saturatingSum(window.used, cost) > usable {
                 waitUntil = max(waitUntil ?? end, end)
-                reasons.append("\(window.rule) used \(window.used)+\(cost) > \(window.capacity)")
-            } else if window.isClosing(at: now), saturatingSum(window.spill, cost) > window.capacity {
+                reasons.append("\(window.rule) used \(window.used)+\(cost) > \(usable)")
+            } else if window.isClosing(at: now), saturatingSum(window.spill, cost) > usable {
                 waitUntil = max(waitUntil ?? end, end)
-                reasons.append("\(window.rule) next window already holds \(window.spill)+\(cost) > \(window.capacity)")
+                reasons.append("\(window.rule) next window already holds \(window.spill)+\(cost) > \(usable)")
             }
         }
         if let waitUntil {
@@ -154,6 +169,70 @@ public struct RateLimitState: Sendable {
             where windows[index].rule.rateLimitType == type && windows[index].rule.headerSuffix == String(suffix) {
                 windows[index].roll(to: now)
                 windows[index].used = max(windows[index].used, count)
+            }
+        }
+    }
+
+    /// The WebSocket API's `rateLimits` array (each entry a rule and its current `count`):
+    /// the same truth as the REST headers, merged the same way.
+    public mutating func observe(counts: [(rule: RateLimitRule, count: Int)], now: Int64) {
+        for (rule, count) in counts where count >= 0 {
+            guard let length = rule.windowMilliseconds else { continue }
+            for index in windows.indices where windows[index].rule.rateLimitType == rule.rateLimitType && windows[index].lengthMs == length {
+                windows[index].roll(to: now)
+                windows[index].used = max(windows[index].used, count)
+            }
+        }
+    }
+
+    /// A 429 or 418 from the WebSocket API, whose `retryAfter` is the epoch millisecond at
+    /// which sending may resume (not a number of seconds as in REST's `Retry-After`).
+    public mutating func observeTooManyRequests(retryAtMs: Int64?, now: Int64) {
+        let until = Self.clamped(retryAtMs, now: now, default: RateLimitState.defaultTooManyRequestsBackoffMs)
+        backoffUntilMs = max(backoffUntilMs ?? until, until)
+    }
+
+    public mutating func observeBan(retryAtMs: Int64?, now: Int64) {
+        let until = Self.clamped(retryAtMs, now: now, default: RateLimitState.defaultBanMs)
+        bannedUntilMs = max(bannedUntilMs ?? until, until)
+    }
+
+    /// An absolute instant from the network, kept between now and the longest ban.
+    private static func clamped(_ retryAt: Int64?, now: Int64, default fallback: Int64) -> Int64 {
+        guard let retryAt else { return instant(now, plus: nil, default: fallback) }
+        let latest = instant(now, plus: Int(longestRetryAfterSeconds), default: fallback)
+        return min(max(retryAt, now), latest)
+    }
+
+    // MARK: Shared with the other processes on this IP
+
+    /// What this state knows that another process on the same IP must honour: the ban, the
+    /// 429 back-off and the per-IP windows' counts.
+    public func shared(now: Int64) -> SharedRateLimits {
+        var counts: [SharedRateLimits.Count] = []
+        for window in windows where window.isPerIP {
+            var window = window
+            window.roll(to: now)
+            guard let length = window.lengthMs else { continue }
+            counts.append(SharedRateLimits.Count(rateLimitType: window.rule.rateLimitType, windowMs: length,
+                                                 windowStartMs: window.startMs, used: window.used))
+        }
+        return SharedRateLimits(bannedUntilMs: bannedUntilMs.flatMap { $0 > now ? $0 : nil },
+                                backoffUntilMs: backoffUntilMs.flatMap { $0 > now ? $0 : nil }, counts: counts)
+    }
+
+    /// Adopts what another process recorded: its ban and back-off as if seen here (clamped
+    /// like any network input), and its counts for the windows that are current here.
+    public mutating func merge(_ shared: SharedRateLimits, now: Int64) {
+        if let until = shared.bannedUntilMs, until > now { observeBan(retryAtMs: until, now: now) }
+        if let until = shared.backoffUntilMs, until > now { observeTooManyRequests(retryAtMs: until, now: now) }
+        for count in shared.counts where count.used >= 0 {
+            for index in windows.indices
+            where windows[index].isPerIP && windows[index].rule.rateLimitType == count.rateLimitType && windows[index].lengthMs == count.windowMs {
+                windows[index].roll(to: now)
+                if windows[index].startMs == count.windowStartMs {
+                    windows[index].used = max(windows[index].used, count.used)
+                }
             }
         }
     }
@@ -202,6 +281,8 @@ private struct Window: Sendable {
     let rule: RateLimitRule
     let lengthMs: Int64?
     let capacity: Int
+    /// Of `capacity`, what only cancels may use.
+    let reserved: Int
     var startMs: Int64 = .min
     var used = 0
     /// Cost admitted near the end of this window that may land in the next one.
@@ -210,13 +291,23 @@ private struct Window: Sendable {
     /// the server. A quarter of the window, at most a second.
     let transitMs: Int64
 
-    init(rule: RateLimitRule, safetyMargin: Double) {
+    init(rule: RateLimitRule, safetyMargin: Double, cancelReserve: Double) {
         self.rule = rule
         lengthMs = rule.windowMilliseconds
         // exchangeInfo is input: a limit too large for the Double round trip is taken as it is.
         let usable = Int(exactly: (Double(rule.limit) * (1 - safetyMargin)).rounded(.down)) ?? rule.limit
         capacity = rule.limit > 0 ? max(1, min(usable, rule.limit)) : 0
+        let isPerIP = rule.rateLimitType == RateLimitRule.requestWeight || rule.rateLimitType == RateLimitRule.rawRequests
+        let reserve = Int(exactly: (Double(capacity) * cancelReserve).rounded(.down)) ?? 0
+        reserved = isPerIP ? min(max(0, reserve), max(0, capacity - 1)) : 0
         transitMs = lengthMs.map { min(1000, $0 / 4) } ?? 0
+    }
+
+    /// Binance counts REQUEST_WEIGHT and RAW_REQUESTS per IP, ORDERS per account.
+    var isPerIP: Bool { rule.rateLimitType == RateLimitRule.requestWeight || rule.rateLimitType == RateLimitRule.rawRequests }
+
+    func usable(by priority: RequestPriority) -> Int {
+        priority == .cancel ? capacity : capacity - reserved
     }
 
     func isClosing(at now: Int64) -> Bool {

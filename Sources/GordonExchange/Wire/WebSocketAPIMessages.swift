@@ -38,6 +38,53 @@ public enum WebSocketAPIMessages {
         }
     }
 
+    /// The rate-limit facts of any reply: its status, its `rateLimits` counts and, for a 429 or
+    /// 418, `error.data.retryAfter` (web-socket-api.md, "IP limits"). A reply that is not
+    /// JSON, or lacks these fields, gives what it has; nothing here throws.
+    public static func limits(fromReply bytes: [UInt8]) -> WebSocketAPIReplyLimits {
+        guard let reply = try? JSONDecoder().decode(LimitsReply.self, from: Data(bytes)) else {
+            return WebSocketAPIReplyLimits(status: nil, counts: [], retryAtMs: nil)
+        }
+        let counts = (reply.rateLimits ?? []).compactMap { entry -> (rule: RateLimitRule, count: Int)? in
+            guard let type = entry.rateLimitType, let interval = entry.interval, let number = entry.intervalNum,
+                  let limit = entry.limit, let count = entry.count else { return nil }
+            return (RateLimitRule(rateLimitType: type, interval: interval, intervalNum: number, limit: limit), count)
+        }
+        return WebSocketAPIReplyLimits(status: reply.status, counts: counts, retryAtMs: reply.error?.data?.retryAfter)
+    }
+
+    /// Every field optional and loosely typed: one odd entry must not hide the others.
+    private struct LimitsReply: Decodable {
+        struct Entry: Decodable {
+            let rateLimitType: String?
+            let interval: String?
+            let intervalNum: Int?
+            let limit: Int?
+            let count: Int?
+        }
+        struct ErrorBody: Decodable {
+            struct Data: Decodable { let retryAfter: Int64? }
+            let data: Data?
+        }
+        let status: Int?
+        let rateLimits: [Entry]?
+        let error: ErrorBody?
+
+        enum CodingKeys: String, CodingKey { case status, rateLimits, error }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            status = try? container.decodeIfPresent(Int.self, forKey: .status)
+            rateLimits = (try? container.decodeIfPresent([FailableEntry].self, forKey: .rateLimits))?.compactMap(\.entry)
+            error = try? container.decodeIfPresent(ErrorBody.self, forKey: .error)
+        }
+
+        struct FailableEntry: Decodable {
+            let entry: Entry?
+            init(from decoder: any Decoder) throws { entry = try? Entry(from: decoder) }
+        }
+    }
+
     /// The subscription id from the reply to request `id`; Binance's refusal as the same
     /// typed `GordonError` its REST twin would give.
     public static func subscriptionId(fromReply bytes: [UInt8], requestId: String) throws(GordonError) -> Int {
@@ -80,4 +127,12 @@ public enum WebSocketAPIMessages {
             error = try container.decodeIfPresent(BinanceErrorBody.self, forKey: .error)
         }
     }
+}
+
+/// What one WebSocket API reply says about the limits (see `WebSocketAPIMessages.limits`).
+public struct WebSocketAPIReplyLimits: Sendable {
+    public var status: Int?
+    public var counts: [(rule: RateLimitRule, count: Int)]
+    /// Epoch milliseconds (server time) at which sending may resume, on a 429 or 418.
+    public var retryAtMs: Int64?
 }
