@@ -15,10 +15,9 @@ public import PostgresNIO
 /// `trading.dead_letters` (logged, counted) and the rows behind it flow on.
 ///
 /// Exactly once into the stream: `Nats-Msg-Id` is the row id, so a row republished after a
-/// crash between ack and commit is recognised by the stream's duplicate window and not
-/// stored twice. In order: a relay works only while it holds a transaction-scoped advisory
-/// lock for its producer (and subject scope), so a second relay is a hot standby rather
-/// than a competitor that could overtake the first.
+/// crash between ack and mark is recognised by the stream's duplicate window and not
+/// stored twice. One relay at a time: it works only while its connection holds the
+/// producer's lease (`leaseScope`), so a second relay is a hot standby.
 public final class OutboxRelay: Sendable {
     public struct Configuration: Sendable {
         public var batchSize = 500
@@ -85,14 +84,19 @@ public final class OutboxRelay: Sendable {
         var schedule = OutboxRelaySchedule(batchSize: configuration.batchSize, pollInterval: configuration.pollInterval,
                                            maxBackoff: configuration.maxBackoff)
         var connection: PostgresConnection?
+        var session = Session()
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             var next: OutboxRelaySchedule.Next
             do {
-                if connection == nil { connection = try await connect() }
-                let result = try await relayBatch(on: connection!, timeout: configuration.batchTimeout)
-                next = result.standby ? schedule.standby() : schedule.published(result.published)
-                if ContinuousClock.now - lastPurge > configuration.purgeEvery {
+                if connection == nil {
+                    connection = try await connect()
+                    session = Session()
+                }
+                let result: BatchResult
+                (result, session) = try await relayBatch(on: connection!, session: session, timeout: configuration.batchTimeout)
+                next = result.standby ? schedule.standby() : schedule.published(result.published, marksPending: !session.unmarked.isEmpty)
+                if session.leased, ContinuousClock.now - lastPurge > configuration.purgeEvery {
                     lastPurge = .now
                     try await purgeSent(on: connection!)
                 }
@@ -100,13 +104,17 @@ public final class OutboxRelay: Sendable {
                 if Task.isCancelled { break }  // shutting down: not a failure
                 counters.withLockedValue { $0.failures += 1 }
                 logger.warning("outbox relay batch failed", metadata: ["error": "\(error)"])
+                // Closing the connection also gives up the lease, so a standby can take over.
                 try? await connection?.close()
                 connection = nil
                 next = schedule.failed()
             }
             if case .wait(let delay) = next { await doorbell.wait(upTo: delay) }
         }
-        try? await connection?.close()
+        if let connection {
+            if !session.unmarked.isEmpty { try? await markSent(session.unmarked, on: connection) }
+            try? await connection.close()
+        }
     }
 
     /// LISTENs on `gordon_outbox` and rings the doorbell for this producer's inserts.
@@ -129,58 +137,103 @@ public final class OutboxRelay: Sendable {
         throw GordonError(.sqlFailed, "current_user returned nothing")
     }
 
+    /// What a relay's own connection carries from one batch to the next.
+    struct Session: Sendable {
+        /// Whether this connection holds the producer's lease.
+        var leased = false
+        /// Rows the stream acknowledged that are not yet marked sent: the next batch's query
+        /// marks them, so a batch costs one round trip to the database, not three.
+        var unmarked: [Int64] = []
+    }
+
     /// `relayBatch` under a watchdog: a hung connection fails the batch instead of the relay.
-    private func relayBatch(on connection: PostgresConnection, timeout: Duration) async throws -> BatchResult {
+    private func relayBatch(on connection: PostgresConnection, session: Session, timeout: Duration) async throws -> (BatchResult, Session) {
         try await withWatchdog(timeout, doing: "outbox relay batch", onTimeout: { try? await connection.close() }) {
-            try await self.relayBatch(on: connection)
+            try await self.relayBatch(on: connection, session: session)
         }
     }
 
-    /// One transaction: take the producer's lease, lock the oldest pending rows, publish them
-    /// all (pipelined), await the acks in order, mark the acknowledged rows sent, commit.
+    /// One batch on a connection of the caller's, complete: take the lease, publish, mark what
+    /// was acknowledged, give the lease back. For tools and tests; the relay's own loop keeps
+    /// its lease and defers the marking to its next batch.
     public func relayBatch(on connection: PostgresConnection) async throws -> BatchResult {
-        let result: BatchResult
-        let unacknowledged: GordonError?
-        do {
-            (result, unacknowledged) = try await connection.withTransaction(logger: logger) { connection in
-                let outcome = try await relayInTransaction(connection)
-                return outcome.0.standby ? .rollback(outcome) : .commit(outcome)
+        let (result, session) = try await relayBatch(on: connection, session: Session())
+        if session.leased {
+            do {
+                try await markSent(session.unmarked, on: connection)
+                try await connection.query("SELECT pg_advisory_unlock(hashtext(\(leaseScope) || ':' || current_user))", logger: logger)
+            } catch {
+                throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
             }
-        } catch {
-            throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
         }
-        counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }
-        // What was acknowledged is committed; the relay then backs off and retries the
-        // unacknowledged row first.
-        if let unacknowledged { throw unacknowledged }
         return result
     }
 
-    /// The batch's work inside its transaction: publish every locked row (pipelined, in id
-    /// order), then walk the acknowledgements in id order. Acknowledged rows are marked sent;
-    /// a row that can never be published is moved to `trading.dead_letters` and the walk goes
-    /// on; the first row that failed for a reason that may pass (a timeout, a lost
-    /// connection, the stream unavailable) ends the walk and is returned as the error, so it
-    /// and every row after it are published again, in order, by the next batch (those that
-    /// did reach the stream come back as duplicates).
-    private func relayInTransaction(_ connection: PostgresConnection) async throws -> (BatchResult, GordonError?) {
-        let scope = "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",")
-        // One round trip takes the lease and turns off the commit's flush. Marking rows sent
-        // needs no fsync: if the commit is lost in a crash, the rows are published again and
-        // the stream's duplicate window (GordonStream) drops them. Waiting for the flush would
-        // hold the next batch, and so every event's latency, for one fsync.
-        var leased = false
-        for try await held in try await connection.query("""
-            SELECT pg_try_advisory_xact_lock(hashtext(\(scope) || ':' || current_user)), set_config('synchronous_commit', 'off', true)
-            """, logger: logger
-        ).decode((Bool, String).self) { leased = held.0 }
-        guard leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), nil) }
+    /// The lease: a session-level advisory lock per producer (and subject scope), held for as
+    /// long as the relay's connection lives. A second relay of the same producer is a hot
+    /// standby, not a competitor that could overtake the first; when the holder's connection
+    /// ends (crash, kill, network), the lock is released and the standby takes over. Rows the
+    /// old holder published but did not mark are published again and dropped by the stream's
+    /// duplicate window, and since each relay publishes in id order on one connection, the
+    /// stream still stores every key's rows in id order.
+    private var leaseScope: String { "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",") }
 
+    /// Publishes the oldest pending rows (pipelined, in id order), then walks the
+    /// acknowledgements in id order. Acknowledged rows are left in `Session.unmarked`; a row
+    /// that can never be published is moved to `trading.dead_letters` and the walk goes on;
+    /// the first row that failed for a reason that may pass (a timeout, a lost connection,
+    /// the stream unavailable) ends the walk: what was acknowledged before it is marked, and
+    /// it is thrown, so it and every row after it are published again, in order, by the next
+    /// batch (those that did reach the stream come back as duplicates).
+    private func relayBatch(on connection: PostgresConnection, session: Session) async throws -> (BatchResult, Session) {
+        var session = session
+        do {
+            if !session.leased {
+                // Marking rows sent needs no fsync: a mark lost in a crash means the rows are
+                // published again and the stream's duplicate window (GordonStream) drops
+                // them. Waiting for the flush would hold every batch for an fsync.
+                for try await (held, _) in try await connection.query("""
+                    SELECT pg_try_advisory_lock(hashtext(\(leaseScope) || ':' || current_user)), set_config('synchronous_commit', 'off', false)
+                    """, logger: logger).decode((Bool, String).self) { session.leased = held }
+                guard session.leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), session) }
+            }
+            let (result, sent, retry) = try await publishPending(on: connection, marking: session.unmarked)
+            session.unmarked = sent
+            counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }
+            guard let (row, error) = retry else { return (result, session) }
+            try await markSent(sent, on: connection)
+            // Recorded on the row for the operator.
+            let text = String(error.description.prefix(500))
+            try await connection.query(
+                "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(row.id)", logger: logger)
+            throw GordonError(.outboxRelayFailed, "outbox row \(row.id) was not acknowledged: \(error.message)",
+                              context: ["outbox_id": "\(row.id)"], underlying: error)
+        } catch let error as GordonError {
+            throw error
+        } catch {
+            throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
+        }
+    }
+
+    private func markSent(_ ids: [Int64], on connection: PostgresConnection) async throws {
+        guard !ids.isEmpty else { return }
+        try await connection.query(
+            "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(ids)) AND sent_at IS NULL", logger: logger)
+    }
+
+    /// One statement marks the previous batch's acknowledged rows and reads the next rows
+    /// (which it must skip explicitly: the statement's own update is not visible to it).
+    private func publishPending(on connection: PostgresConnection, marking marked: [Int64])
+        async throws -> (BatchResult, sent: [Int64], retry: (row: PendingRow, error: GordonError)?) {
         let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
         let rows = try await connection.query("""
+            WITH marked AS (
+                UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(marked)) AND sent_at IS NULL
+            )
             SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
-            WHERE sent_at IS NULL AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
-            ORDER BY id LIMIT \(configuration.batchSize) FOR UPDATE
+            WHERE sent_at IS NULL AND NOT (id = ANY(\(marked)))
+              AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
+            ORDER BY id LIMIT \(configuration.batchSize)
             """, logger: logger)
         var published: [(row: PendingRow, ack: Result<EventLoopFuture<PubAck>, GordonError>)] = []
         for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
@@ -222,19 +275,8 @@ public final class OutboxRelay: Sendable {
                 }
             }
         }
-        if !sent.isEmpty {
-            try await connection.query(
-                "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(sent))", logger: logger)
-        }
         counters.withLockedValue { $0.deadLettered += deadLettered }
-        let result = BatchResult(published: sent.count, duplicates: duplicates, standby: false)
-        guard let (row, error) = retry else { return (result, nil) }
-        // Recorded on the row for the operator.
-        let text = String(error.description.prefix(500))
-        try await connection.query(
-            "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(row.id)", logger: logger)
-        return (result, GordonError(.outboxRelayFailed, "outbox row \(row.id) was not acknowledged: \(error.message)",
-                                    context: ["outbox_id": "\(row.id)"], underlying: error))
+        return (BatchResult(published: sent.count, duplicates: duplicates, standby: false), sent, retry)
     }
 
     struct PendingRow {

@@ -22,10 +22,11 @@ public struct OutboxRelaySchedule: Sendable {
         self.maxBackoff = maxBackoff
     }
 
-    /// A batch went out; a full one means the backlog may continue.
-    public mutating func published(_ count: Int) -> Next {
+    /// A batch went out; a full one means the backlog may continue, and acknowledged rows
+    /// not yet marked sent (`marksPending`) are marked by the next batch, at once.
+    public mutating func published(_ count: Int, marksPending: Bool = false) -> Next {
         consecutiveFailures = 0
-        return count >= batchSize ? .relayNow : .wait(pollInterval)
+        return count >= batchSize || marksPending ? .relayNow : .wait(pollInterval)
     }
 
     /// Another relay of the same producer holds the lease: stay on standby and poll.

@@ -28,6 +28,8 @@ struct OutboxBench: AsyncParsableCommand {
     @Option(help: "Relay batch size") var batchSize: Int = 1000
     @Option(help: "Events per second for the latency run") var rate: Int = 1000
     @Option(help: "Seconds of the latency run") var seconds: Int = 10
+    @Option(help: "The relay's polling interval in ms (its fallback when no NOTIFY arrives)") var pollMs: Int = 1000
+    @Flag(help: "Only measure LISTEN/NOTIFY: commit of a pg_notify → notification received") var notifyProbe = false
 
     func run() async throws {
         var logger = Logger(label: "bench")
@@ -47,6 +49,12 @@ struct OutboxBench: AsyncParsableCommand {
         let js = JetStream(client: client)
         try await GordonStream.ensure(js, GordonStream.configuration(maxBytes: 4 << 30))
 
+        if notifyProbe {
+            let latencies = try await measureNotify(executor: executor, logger: logger).sorted()
+            func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+            print("notify latency (\(latencies.count)): p50 \(format(percentile(0.5))) ms, p99 \(format(percentile(0.99))) ms")
+            return
+        }
         let throughput = try await measureThroughput(executor: executor, js: js, logger: logger)
         print("outbox relay throughput: \(rows) rows in \(format(throughput.seconds)) s = \(Int(Double(rows) / throughput.seconds)) events/s (batch \(batchSize))")
 
@@ -76,6 +84,7 @@ struct OutboxBench: AsyncParsableCommand {
         }
         var configuration = OutboxRelay.Configuration()
         configuration.batchSize = batchSize
+        configuration.pollInterval = .milliseconds(pollMs)
         let relay = OutboxRelay(configuration: configuration, jetStream: js, logger: logger) {
             try await Database.connect(executor, logger: logger)
         }
@@ -108,6 +117,7 @@ struct OutboxBench: AsyncParsableCommand {
         }
         var configuration = OutboxRelay.Configuration()
         configuration.batchSize = batchSize
+        configuration.pollInterval = .milliseconds(pollMs)
         let relay = OutboxRelay(configuration: configuration, jetStream: js, logger: logger) {
             try await Database.connect(executor, logger: logger)
         }
@@ -133,6 +143,45 @@ struct OutboxBench: AsyncParsableCommand {
         let committed = commits.withLockedValue { $0 }
         return arrivals.withLockedValue { $0 }.compactMap { id, arrived in
             guard let start = committed[id] else { return nil }
+            let delta = arrived - start
+            return Double(delta.components.seconds) * 1000 + Double(delta.components.attoseconds) / 1e15
+        }
+    }
+
+    private func measureNotify(executor: DatabaseURL, logger: Logger) async throws -> [Double] {
+        let arrivals = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+        let listener = try await Database.connect(executor, logger: logger)
+        let total = rate * seconds
+        let ready = NIOLockedValueBox(false)
+        let reader = Task {
+            try await listener.listen(on: "probe") { notifications in
+                ready.withLockedValue { $0 = true }
+                for try await notification in notifications {
+                    let now = ContinuousClock.now
+                    if arrivals.withLockedValue({ $0[notification.payload] = now; return $0.count }) == total { return }
+                }
+            }
+        }
+        while !ready.withLockedValue({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        try await Task.sleep(for: .milliseconds(200))
+        var commits: [String: ContinuousClock.Instant] = [:]
+        try await Database.withConnection(executor, logger: logger) { connection in
+            let interval = Duration.seconds(1) / rate
+            let clock = ContinuousClock()
+            var next = clock.now
+            for index in 0..<total {
+                next += interval
+                try await connection.query("BEGIN", logger: logger)
+                try await connection.query("SELECT pg_notify('probe', \(String(index)))", logger: logger)
+                try await connection.query("COMMIT", logger: logger)
+                commits[String(index)] = ContinuousClock.now
+                if next > clock.now { try await Task.sleep(until: next, clock: clock) }
+            }
+        }
+        try await reader.value
+        try await listener.close()
+        return arrivals.withLockedValue { $0 }.compactMap { id, arrived in
+            guard let start = commits[id] else { return nil }
             let delta = arrived - start
             return Double(delta.components.seconds) * 1000 + Double(delta.components.attoseconds) / 1e15
         }
