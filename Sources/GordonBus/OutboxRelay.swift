@@ -85,6 +85,7 @@ public final class OutboxRelay: Sendable {
                                            maxBackoff: configuration.maxBackoff)
         var connection: PostgresConnection?
         var session = Session()
+        var start: ScanStart? = .everything
         var lastPurge = ContinuousClock.now
         while !Task.isCancelled {
             var next: OutboxRelaySchedule.Next
@@ -94,7 +95,7 @@ public final class OutboxRelay: Sendable {
                     session = Session()
                 }
                 let result: BatchResult
-                (result, session) = try await relayBatch(on: connection!, session: session, timeout: configuration.batchTimeout)
+                (result, session) = try await relayBatch(on: connection!, session: session, from: start, timeout: configuration.batchTimeout)
                 next = result.standby ? schedule.standby() : schedule.published(result.published, marksPending: !session.unmarked.isEmpty)
                 if session.leased, ContinuousClock.now - lastPurge > configuration.purgeEvery {
                     lastPurge = .now
@@ -109,7 +110,11 @@ public final class OutboxRelay: Sendable {
                 connection = nil
                 next = schedule.failed()
             }
-            if case .wait(let delay) = next { await doorbell.wait(upTo: delay) }
+            if case .wait(let delay) = next {
+                start = await doorbell.wait(upTo: delay)
+            } else {
+                start = doorbell.take()
+            }
         }
         if let connection {
             if !session.unmarked.isEmpty { try? await markSent(session.unmarked, on: connection) }
@@ -123,11 +128,20 @@ public final class OutboxRelay: Sendable {
         let logger = logger
         await NotificationListener(channel: "gordon_outbox", logger: logger, connect: connect).run { connection, notifications in
             let role = try await Self.currentUser(on: connection, logger: logger)
-            doorbell.ring()  // rows may have arrived while not listening
-            for try await notification in notifications where notification.payload == role {
-                doorbell.ring()
+            doorbell.ring(.everything)  // rows may have arrived while not listening
+            for try await notification in notifications {
+                if let start = Self.scanStart(notification: notification.payload, role: role) { doorbell.ring(start) }
             }
         }
+    }
+
+    /// A notification `<producer>:<id>` for this producer's row `id`; other producers' are
+    /// ignored; a bare `<producer>` (a trigger older than migration 0008) means "look at
+    /// everything".
+    static func scanStart(notification payload: String, role: String) -> ScanStart? {
+        if payload == role { return .everything }
+        guard payload.hasPrefix(role + ":"), let id = Int64(payload.dropFirst(role.utf8.count + 1)) else { return nil }
+        return .atOrBelow(id)
     }
 
     private static func currentUser(on connection: PostgresConnection, logger: Logger) async throws -> String {
@@ -144,12 +158,27 @@ public final class OutboxRelay: Sendable {
         /// Rows the stream acknowledged that are not yet marked sent: the next batch's query
         /// marks them, so a batch costs one round trip to the database, not three.
         var unmarked: [Int64] = []
+        /// Every pending row at or below this id has been handled (published or
+        /// dead-lettered), except rows that committed late, which their notification points
+        /// back to. Reading from here skips the dead index entries sent rows leave until
+        /// vacuum, which would otherwise cost every query a walk over the whole backlog.
+        var cursor: Int64 = 0
+
+        /// The id after which this batch reads.
+        func lowerBound(_ start: ScanStart?) -> Int64 {
+            switch start {
+            case .everything?: 0
+            case .atOrBelow(let id)?: min(cursor, id - 1)
+            case nil: cursor
+            }
+        }
     }
 
     /// `relayBatch` under a watchdog: a hung connection fails the batch instead of the relay.
-    private func relayBatch(on connection: PostgresConnection, session: Session, timeout: Duration) async throws -> (BatchResult, Session) {
+    private func relayBatch(on connection: PostgresConnection, session: Session, from start: ScanStart?,
+                            timeout: Duration) async throws -> (BatchResult, Session) {
         try await withWatchdog(timeout, doing: "outbox relay batch", onTimeout: { try? await connection.close() }) {
-            try await self.relayBatch(on: connection, session: session)
+            try await self.relayBatch(on: connection, session: session, from: start)
         }
     }
 
@@ -157,7 +186,7 @@ public final class OutboxRelay: Sendable {
     /// was acknowledged, give the lease back. For tools and tests; the relay's own loop keeps
     /// its lease and defers the marking to its next batch.
     public func relayBatch(on connection: PostgresConnection) async throws -> BatchResult {
-        let (result, session) = try await relayBatch(on: connection, session: Session())
+        let (result, session) = try await relayBatch(on: connection, session: Session(), from: .everything)
         if session.leased {
             do {
                 try await markSent(session.unmarked, on: connection)
@@ -185,7 +214,7 @@ public final class OutboxRelay: Sendable {
     /// the stream unavailable) ends the walk: what was acknowledged before it is marked, and
     /// it is thrown, so it and every row after it are published again, in order, by the next
     /// batch (those that did reach the stream come back as duplicates).
-    private func relayBatch(on connection: PostgresConnection, session: Session) async throws -> (BatchResult, Session) {
+    private func relayBatch(on connection: PostgresConnection, session: Session, from start: ScanStart?) async throws -> (BatchResult, Session) {
         var session = session
         do {
             if !session.leased {
@@ -197,8 +226,12 @@ public final class OutboxRelay: Sendable {
                     """, logger: logger).decode((Bool, String).self) { session.leased = held }
                 guard session.leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), session) }
             }
-            let (result, sent, retry) = try await publishPending(on: connection, marking: session.unmarked)
+            let lowerBound = session.lowerBound(start)
+            let (result, sent, retry, highest, full) = try await publishPending(on: connection, after: lowerBound, marking: session.unmarked)
             session.unmarked = sent
+            // A full batch may have stopped short of rows it would otherwise have read: go on
+            // from its last row. Otherwise every visible row past the bound was read.
+            if let highest { session.cursor = full ? highest : max(session.cursor, highest) }
             counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }
             guard let (row, error) = retry else { return (result, session) }
             try await markSent(sent, on: connection)
@@ -223,15 +256,15 @@ public final class OutboxRelay: Sendable {
 
     /// One statement marks the previous batch's acknowledged rows and reads the next rows
     /// (which it must skip explicitly: the statement's own update is not visible to it).
-    private func publishPending(on connection: PostgresConnection, marking marked: [Int64])
-        async throws -> (BatchResult, sent: [Int64], retry: (row: PendingRow, error: GordonError)?) {
+    private func publishPending(on connection: PostgresConnection, after lowerBound: Int64, marking marked: [Int64])
+        async throws -> (BatchResult, sent: [Int64], retry: (row: PendingRow, error: GordonError)?, highest: Int64?, full: Bool) {
         let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
         let rows = try await connection.query("""
             WITH marked AS (
                 UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(marked)) AND sent_at IS NULL
             )
             SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
-            WHERE sent_at IS NULL AND NOT (id = ANY(\(marked)))
+            WHERE sent_at IS NULL AND id > \(lowerBound) AND NOT (id = ANY(\(marked)))
               AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
             ORDER BY id LIMIT \(configuration.batchSize)
             """, logger: logger)
@@ -276,7 +309,8 @@ public final class OutboxRelay: Sendable {
             }
         }
         counters.withLockedValue { $0.deadLettered += deadLettered }
-        return (BatchResult(published: sent.count, duplicates: duplicates, standby: false), sent, retry)
+        return (BatchResult(published: sent.count, duplicates: duplicates, standby: false), sent, retry,
+                published.last?.row.id, published.count >= configuration.batchSize)
     }
 
     struct PendingRow {
@@ -347,53 +381,100 @@ public final class OutboxRelay: Sendable {
     }
 
     /// Wakes the relay early (a NOTIFY arrived) — for tests and for producers in-process.
-    public func wake() { doorbell.ring() }
+    public func wake() { doorbell.ring(.everything) }
 }
 
-/// One waiter, many ringers: `wait` returns on the first ring since the last wait, or on timeout.
+/// Where the relay's next query must start reading pending rows.
+enum ScanStart: Sendable, Equatable {
+    /// From the first id: a sweep (at start, after the listener reconnected, on the polling
+    /// fallback), because a notification may have been missed.
+    case everything
+    /// At or below this committed row's id, which may lie below the relay's cursor.
+    case atOrBelow(Int64)
+
+    /// Two rings in one: whichever reaches further back.
+    func merged(with other: ScanStart?) -> ScanStart {
+        switch (self, other) {
+        case (.everything, _), (_, .everything?): .everything
+        case (.atOrBelow(let a), .atOrBelow(let b)?): .atOrBelow(min(a, b))
+        case (.atOrBelow, nil): self
+        }
+    }
+}
+
+/// One waiter, many ringers: `wait` returns on the first ring since the last wait (with
+/// every ring's `ScanStart` merged), or on timeout (`.everything`, the polling fallback).
 final class Doorbell: Sendable {
     private struct State {
-        var rung = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var pending: ScanStart?
+        var waiter: CheckedContinuation<ScanStart, Never>?
+        /// Which wait a timer belongs to: a late timer must not end a later wait.
+        var generation: UInt64 = 0
     }
     private let state = NIOLockedValueBox(State())
 
-    func ring() {
-        let waiter: CheckedContinuation<Void, Never>? = state.withLockedValue { state in
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return waiter
+    func ring(_ start: ScanStart = .everything) {
+        let resume: (CheckedContinuation<ScanStart, Never>, ScanStart)? = state.withLockedValue { state in
+            let merged = start.merged(with: state.pending)
+            guard let waiter = state.waiter else {
+                state.pending = merged
+                return nil
             }
-            state.rung = true
-            return nil
+            state.waiter = nil
+            state.pending = nil
+            return (waiter, merged)
         }
-        waiter?.resume()
+        if let (waiter, start) = resume { waiter.resume(returning: start) }
     }
 
-    func wait(upTo timeout: Duration) async {
-        let timer = Task {
-            // The polling fallback's period. A cancelled timer must not ring: its ring would
-            // cut the next wait short and turn polling into a busy loop.
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            self.ring()
+    /// What rang since the last wait, without waiting.
+    func take() -> ScanStart? {
+        state.withLockedValue { state in
+            defer { state.pending = nil }
+            return state.pending
         }
-        // Cancellation rings too, so a relay being shut down is not held for a poll period.
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow: Bool = state.withLockedValue { state in
-                    if state.rung {
-                        state.rung = false
-                        return true
+    }
+
+    /// Ends wait number `generation` if it is still waiting; otherwise does nothing.
+    private func expire(_ generation: UInt64) {
+        let waiter: CheckedContinuation<ScanStart, Never>? = state.withLockedValue { state in
+            guard state.generation == generation, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: .everything)
+    }
+
+    @discardableResult
+    func wait(upTo timeout: Duration) async -> ScanStart {
+        let generation = state.withLockedValue { state in
+            state.generation &+= 1
+            return state.generation
+        }
+        // The polling fallback's period.
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            self.expire(generation)
+        }
+        defer { timer.cancel() }
+        // Cancellation ends the wait too, so a relay being shut down is not held for a poll period.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ScanStart, Never>) in
+                let now: ScanStart? = state.withLockedValue { state in
+                    if let pending = state.pending {
+                        state.pending = nil
+                        return pending
                     }
+                    // Checked under the lock that `expire` takes: a cancellation either came
+                    // before (seen here) or finds the waiter installed.
+                    if Task.isCancelled { return .everything }
                     state.waiter = continuation
-                    return false
+                    return nil
                 }
-                if resumeNow { continuation.resume() }
+                if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
-            self.ring()
+            self.expire(generation)
         }
-        timer.cancel()
-        state.withLockedValue { $0.rung = false }
     }
 }
