@@ -52,6 +52,30 @@ struct OutboxOrderingTests {
         }
     }
 
+    @Test("a row that commits after higher ids were published is relayed at once, not at the next sweep")
+    func lateCommitBelowTheCursor() async throws {
+        try await BusWorld.with { world in
+            let early = try await world.database.connect(as: .executor)
+            let late = try await world.database.connect(as: .executor)
+            // No polling within the test: only the notification can bring the late row.
+            let relay = relay(world) { $0.pollInterval = .seconds(600) }
+            try await whileRelaying([relay]) {
+                try await late.query("BEGIN", logger: testLogger)
+                let lowId = try await Outbox.enqueue(try metricEvent(1), orderingKey: "a", on: late, logger: testLogger)
+                try await early.query("BEGIN", logger: testLogger)
+                let highId = try await Outbox.enqueue(try metricEvent(2), orderingKey: "b", on: early, logger: testLogger)
+                try await early.query("COMMIT", logger: testLogger)
+                #expect(lowId < highId)
+                #expect(try await eventually(timeout: .seconds(20)) { relay.statistics.published == 1 })
+                try await late.query("COMMIT", logger: testLogger)
+                #expect(try await eventually(timeout: .seconds(20)) { relay.statistics.published == 2 })
+            }
+            let streamed = try await world.streamMessages(expected: 2).map { try Self.metricValue($0) }
+            #expect(streamed == [2, 1])
+            for connection in [early, late] { try await connection.close() }
+        }
+    }
+
     @Test("enqueues with different keys do not wait on each other")
     func differentKeysDoNotWait() async throws {
         try await BusWorld.with { world in
