@@ -38,9 +38,12 @@ public final class OutboxRelay: Sendable {
     }
 
     public struct BatchResult: Sendable, Equatable {
+        /// Rows the stream acknowledged (new or duplicate) in this step.
         public var published: Int
         public var duplicates: Int
         public var standby: Bool
+        /// Rows read and sent off in this step, whose acknowledgements the next step walks.
+        public var read: Int = 0
     }
 
     public typealias Connect = @Sendable () async throws -> PostgresConnection
@@ -96,7 +99,9 @@ public final class OutboxRelay: Sendable {
                 }
                 let result: BatchResult
                 (result, session) = try await relayBatch(on: connection!, session: session, from: start, timeout: configuration.batchTimeout)
-                next = result.standby ? schedule.standby() : schedule.published(result.published, marksPending: !session.unmarked.isEmpty)
+                next = result.standby
+                    ? schedule.standby()
+                    : schedule.published(result.read, marksPending: !session.unmarked.isEmpty || !session.inFlight.isEmpty)
                 if session.leased, ContinuousClock.now - lastPurge > configuration.purgeEvery {
                     lastPurge = .now
                     try await purgeSent(on: connection!)
@@ -163,6 +168,10 @@ public final class OutboxRelay: Sendable {
         /// back to. Reading from here skips the dead index entries sent rows leave until
         /// vacuum, which would otherwise cost every query a walk over the whole backlog.
         var cursor: Int64 = 0
+        /// The last batch's rows, published, their acknowledgements not yet walked: the next
+        /// batch reads and publishes before walking them, so the database's work for one
+        /// batch overlaps the stream's for the other.
+        var inFlight: [PublishedRow] = []
 
         /// The id after which this batch reads.
         func lowerBound(_ start: ScanStart?) -> Int64 {
@@ -186,8 +195,12 @@ public final class OutboxRelay: Sendable {
     /// was acknowledged, give the lease back. For tools and tests; the relay's own loop keeps
     /// its lease and defers the marking to its next batch.
     public func relayBatch(on connection: PostgresConnection) async throws -> BatchResult {
-        let (result, session) = try await relayBatch(on: connection, session: Session(), from: .everything)
+        var (result, session) = try await relayBatch(on: connection, session: Session(), from: .everything)
         if session.leased {
+            let drained: BatchResult
+            (drained, session) = try await walkInFlight(on: connection, session: session)
+            result.published += drained.published
+            result.duplicates += drained.duplicates
             do {
                 try await markSent(session.unmarked, on: connection)
                 try await connection.query("SELECT pg_advisory_unlock(hashtext(\(leaseScope) || ':' || current_user))", logger: logger)
@@ -207,13 +220,9 @@ public final class OutboxRelay: Sendable {
     /// stream still stores every key's rows in id order.
     private var leaseScope: String { "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",") }
 
-    /// Publishes the oldest pending rows (pipelined, in id order), then walks the
-    /// acknowledgements in id order. Acknowledged rows are left in `Session.unmarked`; a row
-    /// that can never be published is moved to `trading.dead_letters` and the walk goes on;
-    /// the first row that failed for a reason that may pass (a timeout, a lost connection,
-    /// the stream unavailable) ends the walk: what was acknowledged before it is marked, and
-    /// it is thrown, so it and every row after it are published again, in order, by the next
-    /// batch (those that did reach the stream come back as duplicates).
+    /// One step: read the oldest pending rows (marking the rows acknowledged before), publish
+    /// them (pipelined, in id order), then walk the previous step's acknowledgements
+    /// (`walkInFlight`).
     private func relayBatch(on connection: PostgresConnection, session: Session, from start: ScanStart?) async throws -> (BatchResult, Session) {
         var session = session
         do {
@@ -227,20 +236,19 @@ public final class OutboxRelay: Sendable {
                 guard session.leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), session) }
             }
             let lowerBound = session.lowerBound(start)
-            let (result, sent, retry, highest, full) = try await publishPending(on: connection, after: lowerBound, marking: session.unmarked)
-            session.unmarked = sent
+            let skip = session.unmarked + session.inFlight.map(\.row.id)
+            let published = try await publishPending(on: connection, after: lowerBound, marking: session.unmarked, skipping: skip)
+            session.unmarked = []
             // A full batch may have stopped short of rows it would otherwise have read: go on
             // from its last row. Otherwise every visible row past the bound was read.
-            if let highest { session.cursor = full ? highest : max(session.cursor, highest) }
-            counters.withLockedValue { $0.published += result.published; $0.duplicates += result.duplicates }
-            guard let (row, error) = retry else { return (result, session) }
-            try await markSent(sent, on: connection)
-            // Recorded on the row for the operator.
-            let text = String(error.description.prefix(500))
-            try await connection.query(
-                "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(row.id)", logger: logger)
-            throw GordonError(.outboxRelayFailed, "outbox row \(row.id) was not acknowledged: \(error.message)",
-                              context: ["outbox_id": "\(row.id)"], underlying: error)
+            if let highest = published.last?.row.id {
+                session.cursor = published.count >= configuration.batchSize ? highest : max(session.cursor, highest)
+            }
+            var result: BatchResult
+            (result, session) = try await walkInFlight(on: connection, session: session)
+            session.inFlight = published
+            result.read = published.count
+            return (result, session)
         } catch let error as GordonError {
             throw error
         } catch {
@@ -248,43 +256,21 @@ public final class OutboxRelay: Sendable {
         }
     }
 
-    private func markSent(_ ids: [Int64], on connection: PostgresConnection) async throws {
-        guard !ids.isEmpty else { return }
-        try await connection.query(
-            "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(ids)) AND sent_at IS NULL", logger: logger)
-    }
-
-    /// One statement marks the previous batch's acknowledged rows and reads the next rows
-    /// (which it must skip explicitly: the statement's own update is not visible to it).
-    private func publishPending(on connection: PostgresConnection, after lowerBound: Int64, marking marked: [Int64])
-        async throws -> (BatchResult, sent: [Int64], retry: (row: PendingRow, error: GordonError)?, highest: Int64?, full: Bool) {
-        let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
-        let rows = try await connection.query("""
-            WITH marked AS (
-                UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(marked)) AND sent_at IS NULL
-            )
-            SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
-            WHERE sent_at IS NULL AND id > \(lowerBound) AND NOT (id = ANY(\(marked)))
-              AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
-            ORDER BY id LIMIT \(configuration.batchSize)
-            """, logger: logger)
-        var published: [(row: PendingRow, ack: Result<EventLoopFuture<PubAck>, GordonError>)] = []
-        for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
-            let row = PendingRow(id: id, subject: subject, payload: payload, orderingKey: orderingKey, attempts: Int(attempts))
-            do {
-                let ack = try await jetStream.publishAsync(payload.readableBytesView, to: subject, messageId: String(id),
-                                                           expectedStream: GordonStream.name)
-                published.append((row, .success(ack)))
-            } catch {
-                published.append((row, .failure(error)))
-            }
-        }
+    /// Walks the in-flight rows' acknowledgements in id order. Acknowledged rows go to
+    /// `Session.unmarked`; a row that can never be published is moved to
+    /// `trading.dead_letters` and the walk goes on; the first row that failed for a reason that
+    /// may pass (a timeout, a lost connection, the stream unavailable) ends the walk: what was
+    /// acknowledged before it is marked, and it is thrown, so it and every row after it are
+    /// published again, in order, from a new session (those that did reach the stream come
+    /// back as duplicates).
+    private func walkInFlight(on connection: PostgresConnection, session: Session) async throws -> (BatchResult, Session) {
+        var session = session
         var sent: [Int64] = []
         var duplicates = 0
         var deadLettered = 0
         var retry: (row: PendingRow, error: GordonError)?
-        var streamIsUp: Bool?  // asked at most once per batch
-        for (row, ack) in published {
+        var streamIsUp: Bool?  // asked at most once per walk
+        for (row, ack) in session.inFlight {
             let outcome: Result<PubAck, GordonError>
             switch ack {
             case .failure(let error): outcome = .failure(error)
@@ -308,12 +294,61 @@ public final class OutboxRelay: Sendable {
                 }
             }
         }
-        counters.withLockedValue { $0.deadLettered += deadLettered }
-        return (BatchResult(published: sent.count, duplicates: duplicates, standby: false), sent, retry,
-                published.last?.row.id, published.count >= configuration.batchSize)
+        session.inFlight = []
+        session.unmarked = sent
+        counters.withLockedValue {
+            $0.published += sent.count
+            $0.duplicates += duplicates
+            $0.deadLettered += deadLettered
+        }
+        guard let (row, error) = retry else { return (BatchResult(published: sent.count, duplicates: duplicates, standby: false), session) }
+        try await markSent(sent, on: connection)
+        // Recorded on the row for the operator.
+        let text = String(error.description.prefix(500))
+        try await connection.query(
+            "UPDATE trading.outbox SET attempts = attempts + 1, last_error = \(text) WHERE id = \(row.id)", logger: logger)
+        throw GordonError(.outboxRelayFailed, "outbox row \(row.id) was not acknowledged: \(error.message)",
+                          context: ["outbox_id": "\(row.id)"], underlying: error)
     }
 
-    struct PendingRow {
+    private func markSent(_ ids: [Int64], on connection: PostgresConnection) async throws {
+        guard !ids.isEmpty else { return }
+        try await connection.query(
+            "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(ids)) AND sent_at IS NULL", logger: logger)
+    }
+
+    /// One statement marks the acknowledged rows and reads the next rows (skipping those and
+    /// the rows still in flight explicitly: the statement's own update is not visible to it),
+    /// and each row read is published at once.
+    private func publishPending(on connection: PostgresConnection, after lowerBound: Int64, marking marked: [Int64],
+                                skipping skipped: [Int64]) async throws -> [PublishedRow] {
+        let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
+        let rows = try await connection.query("""
+            WITH marked AS (
+                UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(marked)) AND sent_at IS NULL
+            )
+            SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
+            WHERE sent_at IS NULL AND id > \(lowerBound) AND NOT (id = ANY(\(skipped)))
+              AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
+            ORDER BY id LIMIT \(configuration.batchSize)
+            """, logger: logger)
+        var published: [PublishedRow] = []
+        for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
+            let row = PendingRow(id: id, subject: subject, payload: payload, orderingKey: orderingKey, attempts: Int(attempts))
+            do {
+                let ack = try await jetStream.publishAsync(payload.readableBytesView, to: subject, messageId: String(id),
+                                                           expectedStream: GordonStream.name)
+                published.append((row, .success(ack)))
+            } catch {
+                published.append((row, .failure(error)))
+            }
+        }
+        return published
+    }
+
+    typealias PublishedRow = (row: PendingRow, ack: Result<EventLoopFuture<PubAck>, GordonError>)
+
+    struct PendingRow: Sendable {
         var id: Int64
         var subject: String
         var payload: ByteBuffer
