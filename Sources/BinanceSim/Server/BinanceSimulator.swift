@@ -347,21 +347,49 @@ public final class BinanceSimulator: Sendable {
             try? await Task.sleep(for: .milliseconds(faults.ackDelayMilliseconds))
             return SimHTTPResponse(status: 503, headers: [], body: Array("Service Unavailable".utf8), contentType: "text/plain")
         }
+        if case .lateExecution(let milliseconds) = fate {
+            // Accepted by the API, held before the matching engine: the reply goes out now, the
+            // order executes later, and only if its recvWindow still allows it then.
+            let timestamp = p["timestamp"].flatMap { Int64($0) } ?? now
+            let recvWindow = p["recvWindow"].flatMap { Int64($0) } ?? 5000
+            Task {
+                try? await Task.sleep(for: .milliseconds(milliseconds))
+                let later = self.serverTime
+                guard later - timestamp <= recvWindow else { return }
+                let placed = try? self.state.withLock { state throws(SimRejection) in
+                    let placed = try state.core.place(params, now: later)
+                    state.placements[placed.order.clientOrderId, default: 0] += 1
+                    return placed
+                }
+                if let placed { self.broadcast(placed.events) }
+            }
+            return SimHTTPResponse(status: 503, headers: [], body: Array("Service Unavailable".utf8), contentType: "text/plain")
+        }
         let (order, events) = try state.withLock { state throws(SimRejection) in
             let placed = try state.core.place(params, now: now)
             state.placements[placed.order.clientOrderId, default: 0] += 1
             return placed
         }
         broadcast(events)
-        if case .delayedAck(let milliseconds) = fate {
+        switch fate {
+        case .delayedAck(let milliseconds):
             try? await Task.sleep(for: .milliseconds(milliseconds))
+        case .executedThenServerError:
+            return SimHTTPResponse(status: 503, headers: [], body: Array("Service Unavailable".utf8), contentType: "text/plain")
+        case .executedThenTimeout:
+            // An internal timeout, so a 5xx with Binance's JSON error (rest-api.md, "HTTP Return Codes").
+            return error(503, -1007, "Timeout waiting for response from backend server. Send status unknown; execution status unknown.")
+        default:
+            break
         }
         let form: SimWire.OrderForm = switch p["newOrderRespType"] ?? (params.type == .market || params.type == .limit ? "FULL" : "ACK") {
         case "ACK": .ack
         case "RESULT": .result
         default: .full
         }
-        return ok(SimWire.orderResponse(order, form: form, places: configuration.decimals))
+        var reply = ok(SimWire.orderResponse(order, form: form, places: configuration.decimals))
+        if case .truncatedReply = fate { reply.body = Array(reply.body.prefix(reply.body.count / 2)) }
+        return reply
     }
 
     private func exchangeInfo(_ p: SimParameters, now: Int64) -> ExchangeInfoResponse {

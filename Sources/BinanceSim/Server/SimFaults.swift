@@ -22,6 +22,19 @@ public struct SimFaults: Sendable, Codable, Equatable {
     /// The next N order placements are never executed and never answered in time (the
     /// request is lost before the matching engine).
     public var lostOrders: Int = 0
+    /// The next N order placements are executed, and the reply is HTTP 503: Binance's 5xx,
+    /// whose execution status is unknown (rest-api.md, "HTTP Return Codes").
+    public var executedThenServerErrors: Int = 0
+    /// The next N order placements are executed, and the reply is -1007 TIMEOUT ("Send status
+    /// unknown; execution status unknown.").
+    public var executedThenTimeouts: Int = 0
+    /// The next N order placements are answered at once with a 503 and executed only
+    /// `lateExecutionMilliseconds` later — if that is still inside the request's recvWindow,
+    /// as Binance's matching engine would. A query in between says -2013.
+    public var lateExecutions: Int = 0
+    public var lateExecutionMilliseconds: Int = 1500
+    /// The next N order placements are executed and answered 200 with the body cut in half.
+    public var truncatedOrderReplies: Int = 0
     /// Shifts the server's clock (serverTime, the recvWindow check and event times).
     public var clockSkewMilliseconds: Int64 = 0
     /// The next N market or user data stream connections are accepted but their WebSocket
@@ -44,6 +57,11 @@ public struct SimFaults: Sendable, Codable, Equatable {
         ackDelayMilliseconds = update.ackDelayMilliseconds ?? ackDelayMilliseconds
         lostOrders = update.lostOrders ?? lostOrders
         clockSkewMilliseconds = update.clockSkewMilliseconds ?? clockSkewMilliseconds
+        executedThenServerErrors = update.executedThenServerErrors ?? executedThenServerErrors
+        executedThenTimeouts = update.executedThenTimeouts ?? executedThenTimeouts
+        lateExecutions = update.lateExecutions ?? lateExecutions
+        lateExecutionMilliseconds = update.lateExecutionMilliseconds ?? lateExecutionMilliseconds
+        truncatedOrderReplies = update.truncatedOrderReplies ?? truncatedOrderReplies
         stalledStreamUpgrades = update.stalledStreamUpgrades ?? stalledStreamUpgrades
         upgradeStallMilliseconds = update.upgradeStallMilliseconds ?? upgradeStallMilliseconds
     }
@@ -61,6 +79,11 @@ public struct SimFaultsUpdate: Sendable, Codable, Equatable {
     public var ackDelayMilliseconds: Int?
     public var lostOrders: Int?
     public var clockSkewMilliseconds: Int64?
+    public var executedThenServerErrors: Int?
+    public var executedThenTimeouts: Int?
+    public var lateExecutions: Int?
+    public var lateExecutionMilliseconds: Int?
+    public var truncatedOrderReplies: Int?
     public var stalledStreamUpgrades: Int?
     public var upgradeStallMilliseconds: Int?
 
@@ -104,7 +127,10 @@ struct SimFaultState {
     }
 
     /// What happens to an order placement that passed every check.
-    enum OrderFate: Equatable { case normal, delayedAck(milliseconds: Int), lost }
+    enum OrderFate: Equatable {
+        case normal, delayedAck(milliseconds: Int), lost
+        case executedThenServerError, executedThenTimeout, lateExecution(milliseconds: Int), truncatedReply
+    }
 
     /// How long one incoming stream connection's upgrade stalls, if it does.
     mutating func streamUpgradeStall() -> Int? {
@@ -121,6 +147,22 @@ struct SimFaultState {
         if faults.delayedAcks > 0 {
             faults.delayedAcks -= 1
             return .delayedAck(milliseconds: faults.ackDelayMilliseconds)
+        }
+        if faults.executedThenServerErrors > 0 {
+            faults.executedThenServerErrors -= 1
+            return .executedThenServerError
+        }
+        if faults.executedThenTimeouts > 0 {
+            faults.executedThenTimeouts -= 1
+            return .executedThenTimeout
+        }
+        if faults.lateExecutions > 0 {
+            faults.lateExecutions -= 1
+            return .lateExecution(milliseconds: faults.lateExecutionMilliseconds)
+        }
+        if faults.truncatedOrderReplies > 0 {
+            faults.truncatedOrderReplies -= 1
+            return .truncatedReply
         }
         return .normal
     }

@@ -1,0 +1,93 @@
+import BinanceSim
+import GordonDomain
+import GordonExchange
+import GordonKernel
+import GordonTestDB
+import Testing
+
+/// Issue 14: the simulator's dangerous cases, where the order exists although the reply says
+/// otherwise (or says nothing yet), and the client must place it exactly once.
+@Suite("Placement under the dangerous faults: executed but unanswered, executed late")
+struct DangerousFaultsTests {
+    func placeMarket(_ client: BinanceRESTClient, _ tag: String) async throws -> (OrderResponse, ClientOrderId) {
+        let id = try newClientOrderId(tag)
+        let order = try await client.placeOrder(NewOrder(symbol: SimHarness.symbol, side: .buy, type: .market,
+                                                          quantity: Quantity(parsing: "0.01"), clientOrderId: id))
+        return (order, id)
+    }
+
+    @Test("executed, then a 503: found by query, placed once")
+    func executedThenServerError() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 1000, settle: .milliseconds(100))
+            try await sim.synchronize(client)
+            sim.simulator.updateFaults { $0.executedThenServerErrors = 1 }
+            let (order, id) = try await placeMarket(client, "x503")
+            #expect(order.status == "FILLED")
+            #expect(sim.simulator.placements(of: id.rawValue) == 1)
+        }
+    }
+
+    @Test("executed, then -1007 TIMEOUT: found by query, placed once")
+    func executedThenTimeout() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 1000, settle: .milliseconds(100))
+            try await sim.synchronize(client)
+            sim.simulator.updateFaults { $0.executedThenTimeouts = 1 }
+            let (order, id) = try await placeMarket(client, "x1007")
+            #expect(order.status == "FILLED")
+            #expect(sim.simulator.placements(of: id.rawValue) == 1)
+            #expect(sim.simulator.requestLog.contains { $0.method == "POST" && $0.path == "/api/v3/order" && $0.status == 503 })
+        }
+    }
+
+    @Test("executed, then a 200 whose body is cut short: found by query, placed once")
+    func truncatedReply() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 1000, settle: .milliseconds(100))
+            try await sim.synchronize(client)
+            sim.simulator.updateFaults { $0.truncatedOrderReplies = 1 }
+            let (order, id) = try await placeMarket(client, "xcut")
+            #expect(order.status == "FILLED")
+            #expect(sim.simulator.placements(of: id.rawValue) == 1)
+        }
+    }
+
+    @Test("executed late, after a query would have said -2013: the resolver waits out recvWindow, placed once")
+    func lateExecution() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 2000, settle: .milliseconds(200))
+            try await sim.synchronize(client)
+            sim.simulator.updateFaults {
+                $0.lateExecutions = 1
+                $0.lateExecutionMilliseconds = 1200
+            }
+            let (order, id) = try await placeMarket(client, "xlate")
+            #expect(order.status == "FILLED")
+            #expect(sim.simulator.placements(of: id.rawValue) == 1)
+            // Nothing was sent again: one POST.
+            #expect(sim.simulator.requestLog.filter { $0.method == "POST" && $0.path == "/api/v3/order" }.count == 1)
+        }
+    }
+
+    @Test("after a -1021 resend, the wait runs from the resend, not the first send")
+    func lateExecutionAfterClockResend() async throws {
+        try await withSim { sim in
+            let client = try sim.client(recvWindow: 2000, timeout: .seconds(5), settle: .milliseconds(200))
+            try await sim.synchronize(client)
+            sim.simulator.updateFaults {
+                // The first send is refused as too old (-1021); the resync and the resend each
+                // cost a slow round trip, so the resend leaves well after the first send.
+                $0.clockSkewMilliseconds = 10_000
+                $0.latencyMilliseconds = 800
+                $0.lateExecutions = 1
+                $0.lateExecutionMilliseconds = 1500
+            }
+            let (order, id) = try await placeMarket(client, "xskew")
+            #expect(order.status == "FILLED")
+            #expect(sim.simulator.placements(of: id.rawValue) == 1)
+            let posts = sim.simulator.requestLog.filter { $0.method == "POST" && $0.path == "/api/v3/order" }
+            #expect(posts.map(\.status) == [400, 503])  // the -1021, then the resend executed late
+        }
+    }
+}
