@@ -336,8 +336,10 @@ public final class OutboxRelay: Sendable {
         for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
             let row = PendingRow(id: id, subject: subject, payload: payload, orderingKey: orderingKey, attempts: Int(attempts))
             do {
+                // Never kept for a reconnect: after a lost connection the relay starts again from
+                // the first unacknowledged row, and a buffered later row must not get there first.
                 let ack = try await jetStream.publishAsync(payload.readableBytesView, to: subject, messageId: String(id),
-                                                           expectedStream: GordonStream.name)
+                                                           expectedStream: GordonStream.name, bufferWhileDisconnected: false)
                 published.append((row, .success(ack)))
             } catch {
                 published.append((row, .failure(error)))

@@ -133,9 +133,13 @@ public struct JetStream: Sendable {
     }
 
     /// Queues a publish and returns its pending acknowledgement, so a caller can have many
-    /// in flight and await them in order (the outbox relay does).
+    /// in flight and await them in order (the outbox relay does). With
+    /// `bufferWhileDisconnected: false` a publish while the connection is down fails at once
+    /// instead of waiting in the reconnect buffer, so a caller that retries from its first
+    /// unacknowledged message never has a later one stored before it.
     public func publishAsync(_ payload: some Collection<UInt8>, to subject: String, messageId: String? = nil,
-                             expectedStream: String? = nil, headers: NATSHeaders? = nil) async throws(GordonError) -> EventLoopFuture<PubAck> {
+                             expectedStream: String? = nil, headers: NATSHeaders? = nil,
+                             bufferWhileDisconnected: Bool = true) async throws(GordonError) -> EventLoopFuture<PubAck> {
         var allHeaders = headers ?? NATSHeaders()
         if let messageId { allHeaders[NATSHeaders.messageId] = messageId }
         if let expectedStream { allHeaders[NATSHeaders.expectedStream] = expectedStream }
@@ -147,7 +151,8 @@ public struct JetStream: Sendable {
         await client.acquireAsyncSlot(limit: limit)
         // The PubAck is parsed and the promise completed where the reply arrives, on the
         // connection's loop: no future chaining, no extra thread hops per message.
-        try await client.sendRequest(payload, to: subject, headerBytes: headerBytes, timeout: timeout) { result in
+        try await client.sendRequest(payload, to: subject, headerBytes: headerBytes, timeout: timeout,
+                                     bufferWhileDisconnected: bufferWhileDisconnected) { result in
             defer { client.releaseAsyncSlot(limit: limit) }
             switch result {
             case .success(let message):

@@ -234,6 +234,19 @@ public final class NATSClient: Sendable {
         }
         flushFailed(flushes, GordonError(.natsConnectionClosed, "NATS connection lost before the flush completed"))
         guard wasCurrent else { return }
+        // What was queued but not yet written is dropped, not replayed after the reconnect:
+        // the server received some prefix of what this connection wrote, and sending the
+        // unwritten rest later would let it arrive without the lost part before it (an
+        // acknowledged publisher retries from its first unacknowledged message, in order).
+        // Requests in flight fail now, since their replies can no longer come.
+        let orphaned: [PendingRequest] = state.withLockedValue { state in
+            state.outbound.clear()
+            state.writeScheduled = false
+            defer { state.requests.removeAll() }
+            return Array(state.requests.values)
+        }
+        let lost = GordonError(.natsConnectionClosed, "NATS connection lost with the request in flight; it may or may not have reached the server")
+        orphaned.forEach { $0.complete(.failure(lost)) }
         failAllFlushes(GordonError(.natsConnectionClosed, "NATS connection lost before the flush completed"))
         resumeRoomWaiters()
         logger.warning("nats disconnected", metadata: ["reason": "\(reason)"])
@@ -394,7 +407,7 @@ public final class NATSClient: Sendable {
 
     // MARK: Publishing
 
-    private enum Admission { case written, schedule(any Channel), wait, full, closed }
+    private enum Admission { case written, schedule(any Channel), wait, full, closed, disconnected }
 
     /// Publishes `payload` on `subject`. Returns once the message is queued for the socket
     /// (or, while reconnecting, in the reconnect buffer); waits while more than
@@ -412,7 +425,11 @@ public final class NATSClient: Sendable {
         try await publish(Array(text.utf8), to: subject, replyTo: replyTo, headers: headers)
     }
 
-    private func enqueue(subject: String, replyTo: String?, headerBytes: [UInt8]?, payload: some Collection<UInt8>) async throws(GordonError) {
+    /// `bufferWhileDisconnected: false` refuses instead of keeping the message for the
+    /// reconnect, for a publisher that must never have a later message arrive without an
+    /// earlier one (the outbox relay).
+    private func enqueue(subject: String, replyTo: String?, headerBytes: [UInt8]?, payload: some Collection<UInt8>,
+                         bufferWhileDisconnected: Bool = true) async throws(GordonError) {
         let size = payload.count + (headerBytes?.count ?? 0)
         while true {
             let admission: Admission = state.withLockedValue { state in
@@ -433,6 +450,7 @@ public final class NATSClient: Sendable {
                     state.writeScheduled = true
                     return .schedule(channel)
                 default:
+                    if !bufferWhileDisconnected { return .disconnected }
                     if state.outbound.readableBytes + size + subject.utf8.count + 64 > options.reconnectBufferBytes { return .wait }
                     NATSCommands.publish(into: &state.outbound, subject: subject, replyTo: replyTo, headers: headerBytes, payload: payload)
                     state.statistics.messagesOut += 1
@@ -448,6 +466,9 @@ public final class NATSClient: Sendable {
                 return
             case .closed:
                 throw GordonError(.natsConnectionClosed, "NATS client is closed")
+            case .disconnected:
+                throw GordonError(.natsConnectionClosed, "NATS is disconnected, and this message is not kept for the reconnect",
+                                  context: ["subject": subject])
             case .full:
                 throw GordonError(.natsPayloadTooLarge, "message of \(size) bytes exceeds the server's max_payload",
                                   context: ["subject": subject])
@@ -613,6 +634,7 @@ public final class NATSClient: Sendable {
     /// Registers `complete` for the reply, then publishes the request. `complete` runs
     /// exactly once: with the reply, no-responders, the timeout or the client's close.
     func sendRequest(_ payload: some Collection<UInt8>, to subject: String, headerBytes: [UInt8]?, timeout: TimeAmount?,
+                     bufferWhileDisconnected: Bool = true,
                      complete: @escaping @Sendable (Result<NATSMessage, GordonError>) -> Void) async throws(GordonError) {
         do {
             try await ensureReplySubscription()
@@ -629,7 +651,8 @@ public final class NATSClient: Sendable {
             return token
         }
         do {
-            try await enqueue(subject: subject, replyTo: muxPrefix + String(token), headerBytes: headerBytes, payload: payload)
+            try await enqueue(subject: subject, replyTo: muxPrefix + String(token), headerBytes: headerBytes, payload: payload,
+                              bufferWhileDisconnected: bufferWhileDisconnected)
         } catch {
             if let pending = state.withLockedValue({ $0.requests.removeValue(forKey: token) }) { pending.complete(.failure(error)) }
             throw error

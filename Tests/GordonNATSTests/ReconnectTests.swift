@@ -2,6 +2,7 @@ import GordonKernel
 import GordonNATS
 import GordonTestDB
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -33,6 +34,47 @@ import Testing
 
         #expect(try await collect(subscription, count: 3).map(\.string) == ["before", "while-down", "after"])
         #expect(client.statistics.reconnects == 1)
+        await client.close()
+    }
+
+    @Test("a request in flight when the connection drops fails at once, not at its timeout")
+    func inFlightRequestFailsOnLoss() async throws {
+        let server = try await TestNATSServer()
+        let responder = try await connect(server, name: "silent")
+        let silent = try await responder.subscribe(to: "silent.service")  // never answers
+        try await responder.flush()
+        let client = try await connect(server, name: "asker")
+        let failure = NIOLockedValueBox<GordonError?>(nil)
+        let asked = Task {
+            do {
+                _ = try await client.request(Array("?".utf8), to: "silent.service", timeout: .seconds(120))
+            } catch {
+                failure.withLockedValue { $0 = error as? GordonError ?? GordonError(.natsServerError, "\(error)") }
+            }
+        }
+        try await client.flush()
+        #expect(try await eventually(timeout: .deadline) { client.statistics.messagesOut >= 1 })
+        await server.kill()
+        #expect(try await eventually(timeout: .seconds(30)) { failure.withLockedValue { $0 } != nil })
+        #expect(failure.withLockedValue { $0 }?.code == .natsConnectionClosed)
+        asked.cancel()
+        _ = silent
+        await client.close()
+        await responder.close()
+    }
+
+    @Test("a publish that must not wait for the reconnect fails while the connection is down")
+    func unbufferedPublishFailsWhileDown() async throws {
+        let server = try await TestNATSServer()
+        let client = try await connect(server, name: "ordered")
+        await server.kill()
+        #expect(try await eventually(timeout: .deadline) { !client.isConnected })
+        let js = JetStream(client: client)
+        let refused = await #expect(throws: GordonError.self) {
+            _ = try await js.publishAsync(Array("x".utf8), to: "gordon.any", bufferWhileDisconnected: false)
+        }
+        #expect(refused?.code == .natsConnectionClosed)
+        #expect(client.statistics.messagesOut == 0)
         await client.close()
     }
 
