@@ -90,4 +90,35 @@ struct DangerousFaultsTests {
             #expect(posts.map(\.status) == [400, 503])  // the -1021, then the resend executed late
         }
     }
+
+    @Test("a protective STOP_LOSS_LIMIT through the REST client: placed off the book, its base locked, cancelled cleanly")
+    func protectiveStopOverREST() async throws {
+        try await withSim { sim in
+            let client = try sim.client()
+            try await client.synchronizeClock()
+            let last = try await client.tickerPrice(symbol: SimHarness.symbol).value
+            let stopPrice = try Price(last.multiplied(by: ExactDecimal(significand: 9, scale: 1)).rounded(scale: 2, rule: .down))
+            let limitPrice = try Price(last.multiplied(by: ExactDecimal(significand: 89, scale: 2)).rounded(scale: 2, rule: .down))
+            let id = try newClientOrderId("stop")
+            let placed = try await client.placeOrder(NewOrder(symbol: SimHarness.symbol, side: .sell, type: .stopLossLimit, timeInForce: .gtc,
+                                                               quantity: Quantity(parsing: "0.01"), price: limitPrice, stopPrice: stopPrice,
+                                                               clientOrderId: id))
+            #expect(placed.status == "NEW")
+            let queried = try await client.queryOrder(symbol: SimHarness.symbol, clientOrderId: id)
+            #expect(queried.type == "STOP_LOSS_LIMIT")
+            #expect(try queried.stopPriceValue == stopPrice)
+            #expect(queried.isWorking == false)
+            #expect(try await client.openOrders(symbol: SimHarness.symbol).map(\.clientOrderId) == [id.rawValue])
+            let canceled = try await client.cancelOrder(symbol: SimHarness.symbol, clientOrderId: id)
+            #expect(canceled.status == "CANCELED")
+            // A stop whose trigger the price has already passed is refused, as Binance does.
+            let refused = await #expect(throws: GordonError.self) {
+                _ = try await client.placeOrder(NewOrder(symbol: SimHarness.symbol, side: .sell, type: .stopLossLimit, timeInForce: .gtc,
+                                                          quantity: Quantity(parsing: "0.01"), price: limitPrice,
+                                                          stopPrice: try Price(last.multiplied(by: ExactDecimal(2)).rounded(scale: 2, rule: .down)),
+                                                          clientOrderId: newClientOrderId("stop2")))
+            }
+            #expect(refused?.message.contains("Stop price would trigger immediately") == true)
+        }
+    }
 }

@@ -10,6 +10,8 @@ struct CheckedOrder: Sendable {
     let size: OrderSize
     /// The limit price; nil for MARKET.
     let price: ExactDecimal?
+    /// The trigger of a stop-limit order; nil otherwise.
+    let stopPrice: ExactDecimal?
     let clientOrderId: String?
 }
 
@@ -29,6 +31,10 @@ enum OrderChecks {
         }
         let size: OrderSize
         let price: ExactDecimal?
+        var stopPrice: ExactDecimal?
+        if params.stopPrice != nil, params.type != .stopLossLimit, params.type != .takeProfitLimit {
+            throw SimRejection.notRequired("stopPrice")
+        }
         switch params.type {
         case .market:
             if params.price != nil { throw SimRejection.notRequired("price") }
@@ -49,12 +55,30 @@ enum OrderChecks {
             size = .base(try amount(quantity, "quantity", precision: spec.baseAssetPrecision))
             price = try amount(limit, "price", precision: spec.quotePrecision)
             guard price!.isPositive else { throw SimRejection.invalidPrice }
-        case .stopLoss, .stopLossLimit, .takeProfit, .takeProfitLimit:
+        case .stopLossLimit, .takeProfitLimit:
+            guard let timeInForce = params.timeInForce else { throw SimRejection.mandatory("timeInForce") }
+            guard let quantity = params.quantity else { throw SimRejection.mandatory("quantity") }
+            guard let limit = params.price else { throw SimRejection.mandatory("price") }
+            guard let stop = params.stopPrice else { throw SimRejection.mandatory("stopPrice") }
+            if params.quoteOrderQty != nil { throw SimRejection.notRequired("quoteOrderQty") }
+            // A triggered stop works here as a resting limit order; an IOC or FOK one would
+            // have to expire on trigger, which is not simulated: refused rather than faked.
+            guard timeInForce == .gtc else {
+                throw SimRejection(code: -1013, message: "This simulator works stop-limit orders with timeInForce GTC only.")
+            }
+            size = .base(try amount(quantity, "quantity", precision: spec.baseAssetPrecision))
+            price = try amount(limit, "price", precision: spec.quotePrecision)
+            stopPrice = try amount(stop, "stopPrice", precision: spec.quotePrecision)
+            guard price!.isPositive else { throw SimRejection.invalidPrice }
+            guard stopPrice!.isPositive else { throw SimRejection(code: -1013, message: "Invalid stopPrice.") }
+            // PRICE_FILTER applies to the trigger as to the limit.
+            try checkFilters(type: .limit, size: size, price: stopPrice, market: market)
+        case .stopLoss, .takeProfit:
             throw SimRejection.unsupportedType(params.type.rawValue)
         }
         try checkFilters(type: params.type, size: size, price: price, market: market)
         return CheckedOrder(side: params.side, type: params.type, timeInForce: params.timeInForce,
-                            size: size, price: price, clientOrderId: params.newClientOrderId)
+                            size: size, price: price, stopPrice: stopPrice, clientOrderId: params.newClientOrderId)
     }
 
     /// Range and precision of one amount; a negative one is malformed (-1102).

@@ -20,8 +20,15 @@ extension SimExchangeCore {
         let high = max(high, last)
         var events: [SimEvent] = []
         for orderId in market.openOrderIds.sorted() {
-            let order = market.orders[orderId]!
+            var order = market.orders[orderId]!
             guard order.type != .market else { continue }
+            if order.isWaitingForTrigger {
+                guard Self.isTriggered(type: order.type, side: order.side, stop: order.stopPrice, low: low, high: high) else { continue }
+                // Triggered: from now on a limit order at its price, which may fill in this very move.
+                order.workingTime = now
+                order.updateTime = now
+                market.orders[orderId] = order
+            }
             let reached = order.side == .buy ? order.price >= low : order.price <= high
             let quantity = min(market.spec.levelQuantity, order.remainingQty)
             guard reached, quantity.isPositive else { continue }

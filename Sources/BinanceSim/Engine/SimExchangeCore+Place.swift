@@ -39,7 +39,8 @@ extension SimExchangeCore {
         defer { markets[params.symbol] = market }
         let checked = try OrderChecks.check(params, in: market)
         if let id = checked.clientOrderId, isOpen(clientOrderId: id, in: market) { throw SimRejection.duplicateOrder }
-        let plan = try plan(checked, in: market)
+        try checkOpenOrderLimits(checked, in: market)
+        let plan = try checked.stopPrice == nil ? plan(checked, in: market) : stopPlan(checked, in: market)
         let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
 
         let orderId = market.nextOrderId
@@ -47,9 +48,9 @@ extension SimExchangeCore {
         let order = SimOrder(
             orderId: orderId, clientOrderId: clientOrderId, symbol: params.symbol, side: checked.side,
             type: checked.type, timeInForce: checked.timeInForce, price: checked.price ?? .zero,
-            origQty: plan.origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
+            stopPrice: checked.stopPrice ?? .zero, origQty: plan.origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
             origQuoteOrderQty: { if case .quote(let amount) = checked.size { amount } else { .zero } }(),
-            status: .new, time: now, updateTime: now, workingTime: now, fills: [])
+            status: .new, time: now, updateTime: now, workingTime: checked.stopPrice == nil ? now : -1, fills: [])
         market.orders[orderId] = order
         market.openOrderIds.insert(orderId)
         market.orderIdByClientId[clientOrderId] = orderId
@@ -71,6 +72,43 @@ extension SimExchangeCore {
         }
         appendBalanceChanges(to: &events, now: now)
         return (latest, events)
+    }
+
+    /// MAX_NUM_ORDERS counts every open order of the symbol, MAX_NUM_ALGO_ORDERS the open
+    /// stop orders; the new order must still fit (filters.md).
+    private func checkOpenOrderLimits(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) {
+        guard market.openOrderIds.count < market.spec.maxNumOrders else { throw SimRejection.filterFailure("MAX_NUM_ORDERS") }
+        if order.stopPrice != nil {
+            let algo = market.openOrderIds.count { market.orders[$0]!.isStopOrder }
+            guard algo < market.spec.maxNumAlgoOrders else { throw SimRejection.filterFailure("MAX_NUM_ALGO_ORDERS") }
+        }
+    }
+
+    /// A stop-limit order waits off the book, its funds locked as for the limit order it
+    /// becomes. Its trigger must not already be reached by the last price: Binance refuses
+    /// such an order ("Stop price would trigger immediately.").
+    private func stopPlan(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) -> PlacementPlan {
+        guard let stop = order.stopPrice, let limit = order.price, case .base(let quantity) = order.size else {
+            preconditionFailure("OrderChecks gives a stop-limit order a stop, a limit and a base quantity")
+        }
+        guard let last = market.lastPrice else { throw SimRejection.marketClosed }
+        if Self.isTriggered(type: order.type, side: order.side, stop: stop, low: last, high: last) {
+            throw SimRejection.wouldTriggerImmediately
+        }
+        let lock = order.side == .buy ? limit * quantity : quantity
+        guard lock <= ledger.free(order.side == .buy ? market.spec.quote : market.spec.base) else { throw SimRejection.insufficientBalance }
+        return PlacementPlan(origQty: quantity, fills: [], lock: lock, restsOnBook: true)
+    }
+
+    /// Whether a market that traded between `low` and `high` reaches a stop: a stop-loss
+    /// sells when the price falls to it and buys when it rises to it; a take-profit the
+    /// other way round (Binance's trigger rules for STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT).
+    static func isTriggered(type: OrderType, side: Side, stop: ExactDecimal, low: ExactDecimal, high: ExactDecimal) -> Bool {
+        switch (type, side) {
+        case (.stopLossLimit, .sell), (.takeProfitLimit, .buy): low <= stop
+        case (.stopLossLimit, .buy), (.takeProfitLimit, .sell): high >= stop
+        default: false
+        }
     }
 
     private func isOpen(clientOrderId: String, in market: SymbolMarket) -> Bool {

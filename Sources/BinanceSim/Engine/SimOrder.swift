@@ -48,6 +48,8 @@ public struct SimOrder: Sendable, Hashable {
     public let timeInForce: TimeInForce?
     /// The limit price; zero for MARKET, which Binance prints as "0.00000000".
     public let price: ExactDecimal
+    /// The trigger of a STOP_LOSS_LIMIT or TAKE_PROFIT_LIMIT; zero otherwise.
+    public let stopPrice: ExactDecimal
     /// The base quantity ordered. For a `quoteOrderQty` MARKET order it is the quantity the
     /// quote amount bought or sold (so FILLED means executed == orig, as everywhere).
     public internal(set) var origQty: ExactDecimal
@@ -59,12 +61,18 @@ public struct SimOrder: Sendable, Hashable {
     public internal(set) var status: OrderStatus
     public let time: Int64
     public internal(set) var updateTime: Int64
-    /// When the order started working: its placement time (no stop orders are simulated).
-    public let workingTime: Int64
+    /// When the order started working: its placement time, or for a stop order the time it
+    /// triggered, -1 until then (as Binance reports it).
+    public internal(set) var workingTime: Int64
     /// Every fill of the order so far, oldest first.
     public internal(set) var fills: [SimFill]
 
     public var isOpen: Bool { !status.isTerminal }
+
+    /// A stop order whose trigger has not been reached: it is on no book and cannot fill.
+    public var isWaitingForTrigger: Bool { isOpen && workingTime < 0 }
+
+    var isStopOrder: Bool { type == .stopLossLimit || type == .takeProfitLimit }
 
     /// What is left to execute.
     public var remainingQty: ExactDecimal { origQty - executedQty }

@@ -70,10 +70,12 @@ extension SimRejection {
     static let insufficientBalance = SimRejection(code: -2010, message: "Account has insufficient balance for requested action.")
     static let duplicateOrder = SimRejection(code: -2010, message: "Duplicate order sent.")
     static let wouldMatchAndTake = SimRejection(code: -2010, message: "Order would immediately match and take.")
+    static let wouldTriggerImmediately = SimRejection(code: -2010, message: "Stop price would trigger immediately.")
 
-    /// Stop and take-profit orders are not simulated. Binance answers a symbol that does not
-    /// allow an order type with these exact -2010 messages, so a client sees a genuine
-    /// "this symbol does not support it" rather than an invented error.
+    /// STOP_LOSS and TAKE_PROFIT (the market variants) are not simulated; STOP_LOSS_LIMIT and
+    /// TAKE_PROFIT_LIMIT are. Binance answers a symbol that does not allow an order type with
+    /// these exact -2010 messages, so a client sees a genuine "this symbol does not support
+    /// it" rather than an invented error.
     static func unsupportedType(_ type: String) -> SimRejection {
         let name: String
         switch type {

@@ -17,6 +17,11 @@ public struct SimSymbolSpec: Sendable {
     public var levelQuantity: ExactDecimal
     /// Synthetic levels per side of the book.
     public var depthLevels: Int
+    /// MAX_NUM_ORDERS: open orders on the symbol at most (Binance's usual 200).
+    public var maxNumOrders: Int = 200
+    /// MAX_NUM_ALGO_ORDERS: open stop orders (STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT) at most
+    /// (Binance's usual 5).
+    public var maxNumAlgoOrders: Int = 5
 
     public init(symbol: Symbol, base: Asset, quote: Asset, filters: ExchangeFilters,
                 baseAssetPrecision: Int = 8, quotePrecision: Int = 8,
@@ -59,11 +64,12 @@ public struct SimOrderParams: Sendable, Hashable {
     public var quantity: ExactDecimal?
     public var quoteOrderQty: ExactDecimal?
     public var price: ExactDecimal?
+    public var stopPrice: ExactDecimal?
     public var newClientOrderId: String?
 
     public init(symbol: Symbol, side: Side, type: OrderType, timeInForce: TimeInForce? = nil,
                 quantity: ExactDecimal? = nil, quoteOrderQty: ExactDecimal? = nil, price: ExactDecimal? = nil,
-                newClientOrderId: String? = nil) {
+                stopPrice: ExactDecimal? = nil, newClientOrderId: String? = nil) {
         self.symbol = symbol
         self.side = side
         self.type = type
@@ -71,6 +77,7 @@ public struct SimOrderParams: Sendable, Hashable {
         self.quantity = quantity
         self.quoteOrderQty = quoteOrderQty
         self.price = price
+        self.stopPrice = stopPrice
         self.newClientOrderId = newClientOrderId
     }
 }

@@ -466,7 +466,7 @@ public final class BinanceSimulator: Sendable {
         }
         return SimOrderParams(symbol: symbol, side: side, type: type, timeInForce: timeInForce, quantity: try decimal(p, "quantity"),
                               quoteOrderQty: try decimal(p, "quoteOrderQty"), price: try decimal(p, "price"),
-                              newClientOrderId: p["newClientOrderId"])
+                              stopPrice: try decimal(p, "stopPrice"), newClientOrderId: p["newClientOrderId"])
     }
 
     private func orderReference(_ p: SimParameters) throws(SimRejection) -> (Int64?, String?) {

@@ -24,11 +24,11 @@ enum SimWire {
         response.selfTradePreventionMode = "NONE"
         switch form {
         case .query:
-            response.stopPrice = text(.zero)
+            response.stopPrice = text(order.stopPrice)
             response.icebergQty = text(.zero)
             response.time = order.time
             response.updateTime = order.updateTime
-            response.isWorking = order.isOpen || order.workingTime > 0
+            response.isWorking = !order.isWaitingForTrigger && (order.isOpen || order.workingTime > 0)
             response.workingTime = order.workingTime
         case .result, .full:
             response.workingTime = order.workingTime
@@ -70,8 +70,11 @@ enum SimWire {
             filters.append(.notional(minNotional: minNotional, applyMinToMarket: true, maxNotional: f.maxNotional ?? ExactDecimal(9_000_000),
                                      applyMaxToMarket: false, avgPriceMins: 5))
         }
+        filters.append(.other(filterType: "MAX_NUM_ORDERS", fields: ["maxNumOrders": "\(spec.maxNumOrders)"]))
+        filters.append(.other(filterType: "MAX_NUM_ALGO_ORDERS", fields: ["maxNumAlgoOrders": "\(spec.maxNumAlgoOrders)"]))
         return SymbolInfo(symbol: spec.symbol.rawValue, baseAsset: spec.base.rawValue, quoteAsset: spec.quote.rawValue,
-                          precision: spec.baseAssetPrecision, orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET"], filters: filters)
+                          precision: spec.baseAssetPrecision,
+                          orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"], filters: filters)
     }
 
     /// A listen key shaped like Binance's (60 alphanumeric characters).
@@ -95,7 +98,7 @@ enum SimWire {
             let report = ExecutionReport(
                 eventTime: Timestamp(milliseconds: time), symbol: order.symbol, clientOrderId: order.clientOrderId, side: order.side,
                 orderType: order.type, timeInForce: order.timeInForce ?? .gtc, quantity: order.origQty, price: order.price,
-                stopPrice: .zero, executionType: executionType.rawValue, orderStatus: order.status, orderId: order.orderId,
+                stopPrice: order.stopPrice, executionType: executionType.rawValue, orderStatus: order.status, orderId: order.orderId,
                 lastExecutedQuantity: lastFill?.quantity ?? .zero, cumulativeFilledQuantity: order.executedQty,
                 lastExecutedPrice: lastFill?.price ?? .zero, commission: lastFill?.commission ?? .zero,
                 commissionAsset: lastFill?.commissionAsset.rawValue, transactionTime: Timestamp(milliseconds: time),

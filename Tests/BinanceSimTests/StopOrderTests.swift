@@ -1,0 +1,98 @@
+import Testing
+import GordonDomain
+@testable import BinanceSim
+
+func stop(_ type: OrderType, _ side: Side, _ quantity: String, stop: String, limit: String, _ tif: TimeInForce = .gtc) -> SimOrderParams {
+    SimOrderParams(symbol: btcusdt, side: side, type: type, timeInForce: tif, quantity: d(quantity), price: d(limit), stopPrice: d(stop))
+}
+
+/// STOP_LOSS_LIMIT and TAKE_PROFIT_LIMIT: the protective orders a position leaves on the
+/// exchange, and the MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS filters that bound them.
+@Suite("Stop-limit orders and the open-order filters")
+struct StopOrderTests {
+    @Test("a SELL STOP_LOSS_LIMIT waits off the book with its base locked, triggers when the price falls to the stop, then fills at its limit")
+    func stopLossSellTriggersAndFills() throws {
+        var core = makeCore()
+        let (placed, events) = try core.place(stop(.stopLossLimit, .sell, "0.4", stop: "95", limit: "94.5"), now: 10)
+        #expect(placed.status == .new)
+        #expect(placed.workingTime == -1)
+        #expect(placed.stopPrice == d("95"))
+        #expect(labels(events) == ["NEW", "POSITION"])
+        #expect(core.balance(.btc) == SimBalance(asset: .btc, free: d("0.6"), locked: d("0.4")))
+
+        // Above the stop, even a move whose range reaches the limit's side fills nothing:
+        // a waiting stop is on no book.
+        #expect(core.marketMoved(symbol: btcusdt, last: d("96"), low: d("95.01"), high: d("97"), now: 20).isEmpty)
+        #expect(try core.order(symbol: btcusdt, orderId: placed.orderId, origClientOrderId: nil).workingTime == -1)
+
+        let triggered = core.marketMoved(symbol: btcusdt, last: d("94.8"), low: d("94.5"), high: d("95.2"), now: 30)
+        #expect(labels(triggered) == ["TRADE", "POSITION"])
+        let filled = try core.order(symbol: btcusdt, orderId: placed.orderId, origClientOrderId: nil)
+        #expect(filled.status == .filled)
+        #expect(filled.workingTime == 30)
+        #expect(filled.fills.map(\.price) == [d("94.5")])
+        #expect(core.balance(.btc) == SimBalance(asset: .btc, free: d("0.6"), locked: .zero))
+    }
+
+    @Test("a BUY TAKE_PROFIT_LIMIT triggers when the price falls to its stop; a BUY STOP_LOSS_LIMIT when it rises to it")
+    func buySideTriggers() throws {
+        var core = makeCore()
+        let (takeProfit, _) = try core.place(stop(.takeProfitLimit, .buy, "0.1", stop: "98", limit: "98.5"), now: 10)
+        let (stopLoss, _) = try core.place(stop(.stopLossLimit, .buy, "0.1", stop: "102", limit: "102.5"), now: 10)
+        #expect(core.balance(.usdt).locked == d("9.85") + d("10.25"))
+        _ = core.marketMoved(symbol: btcusdt, last: d("101"), low: d("99"), high: d("101.9"), now: 20)
+        #expect(try core.order(symbol: btcusdt, orderId: takeProfit.orderId, origClientOrderId: nil).workingTime == -1)
+        #expect(try core.order(symbol: btcusdt, orderId: stopLoss.orderId, origClientOrderId: nil).workingTime == -1)
+        _ = core.marketMoved(symbol: btcusdt, last: d("102.2"), low: d("101"), high: d("102.4"), now: 30)
+        #expect(try core.order(symbol: btcusdt, orderId: stopLoss.orderId, origClientOrderId: nil).status == .filled)
+        _ = core.marketMoved(symbol: btcusdt, last: d("97.9"), low: d("97.9"), high: d("99"), now: 40)
+        #expect(try core.order(symbol: btcusdt, orderId: takeProfit.orderId, origClientOrderId: nil).status == .filled)
+        #expect(core.balance(.usdt).locked == .zero)
+    }
+
+    @Test("a stop the last price has already reached is refused: 'Stop price would trigger immediately.'")
+    func wouldTriggerImmediately() {
+        var core = makeCore()  // last 100.005
+        #expect(rejection { _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "101", limit: "100"), now: 10) }
+                == SimRejection.wouldTriggerImmediately)
+        #expect(rejection { _ = try core.place(stop(.takeProfitLimit, .sell, "0.1", stop: "99", limit: "99"), now: 10) }
+                == SimRejection.wouldTriggerImmediately)
+        #expect(core.openOrders(symbol: nil).isEmpty)
+    }
+
+    @Test("a cancelled stop releases exactly what it locked")
+    func cancelReleases() throws {
+        var core = makeCore()
+        let (placed, _) = try core.place(stop(.stopLossLimit, .sell, "0.25", stop: "90", limit: "89"), now: 10)
+        _ = try core.cancel(symbol: btcusdt, orderId: placed.orderId, origClientOrderId: nil, now: 20)
+        #expect(core.balance(.btc) == SimBalance(asset: .btc, free: d("1"), locked: .zero))
+    }
+
+    @Test("stop-limit orders need timeInForce, price and stopPrice; stopPrice on another type is refused")
+    func parameters() {
+        var core = makeCore()
+        var missingStop = stop(.stopLossLimit, .sell, "0.1", stop: "90", limit: "89")
+        missingStop.stopPrice = nil
+        #expect(rejection { _ = try core.place(missingStop, now: 10) } == SimRejection.mandatory("stopPrice"))
+        var limitWithStop = limit(.buy, "0.1", at: "99")
+        limitWithStop.stopPrice = d("98")
+        #expect(rejection { _ = try core.place(limitWithStop, now: 10) } == SimRejection.notRequired("stopPrice"))
+        #expect(rejection { _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "90.001", limit: "89"), now: 10) }?.message
+                == "Filter failure: PRICE_FILTER")
+    }
+
+    @Test("MAX_NUM_ALGO_ORDERS bounds open stop orders and MAX_NUM_ORDERS all open orders")
+    func openOrderFilters() throws {
+        var spec = btcSpec()
+        spec.maxNumAlgoOrders = 2
+        spec.maxNumOrders = 3
+        var core = SimExchangeCore(symbols: [spec], fees: testFees, balances: [.usdt: d("10000"), .btc: d("1")])
+        _ = core.marketMoved(symbol: btcusdt, last: d("100"), low: d("100"), high: d("100"), now: 1)
+        _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "90", limit: "89"), now: 2)
+        _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "91", limit: "90"), now: 3)
+        #expect(rejection { _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "92", limit: "91"), now: 4) }
+                == SimRejection.filterFailure("MAX_NUM_ALGO_ORDERS"))
+        _ = try core.place(limit(.buy, "0.1", at: "80"), now: 5)
+        #expect(rejection { _ = try core.place(limit(.buy, "0.1", at: "81"), now: 6) } == SimRejection.filterFailure("MAX_NUM_ORDERS"))
+    }
+}
