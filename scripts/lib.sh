@@ -114,5 +114,22 @@ stop_nats() {
 }
 
 ensure_runtime_packages() {
-    ensure_packages postgresql nats-server python3 openssl restic prometheus
+    ensure_packages postgresql nats-server python3 python3-venv openssl restic prometheus
+}
+
+# Binance's Python SDK and ccxt (PyPI, pinned in Tests/PythonClients/requirements.txt) in a
+# venv under .build, rebuilt when the requirements change; the tests that run them against
+# BinanceSim find its python in GORDON_PYTHON_CLIENTS.
+ensure_python_clients() {
+    local root=$1
+    local requirements="$root/Tests/PythonClients/requirements.txt" venv="$root/.build/python-clients" stamp
+    stamp=$(sha256sum "$requirements" | cut -c1-16)
+    if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
+        log "installing the Python clients (binance-connector, ccxt) into $venv"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+        echo "$stamp" >"$venv/.requirements"
+    fi
+    export GORDON_PYTHON_CLIENTS="$venv/bin/python"
 }

@@ -18,4 +18,21 @@ extension SimExchangeCore {
         appendBalanceChanges(to: &events, now: now)
         return (canceled, events)
     }
+
+    /// `DELETE /api/v3/openOrders`: cancels every open order of the symbol, by orderId, as one
+    /// change. None open → -2011 "Unknown order sent." (what Binance answers).
+    public mutating func cancelAll(symbol: Symbol, now: Int64) throws(SimRejection) -> (orders: [SimOrder], events: [SimEvent]) {
+        guard var market = takeMarket(symbol) else { throw SimRejection.invalidSymbol }
+        defer { markets[symbol] = market }
+        guard !market.openOrderIds.isEmpty else { throw SimRejection.unknownOrderToCancel }
+        var canceled: [SimOrder] = []
+        var events: [SimEvent] = []
+        for orderId in market.openOrderIds.sorted() {
+            let order = close(in: &market, orderId: orderId, as: .canceled, now: now)
+            canceled.append(order)
+            events.append(.execution(order: order, executionType: .canceled, lastFill: nil, time: now))
+        }
+        appendBalanceChanges(to: &events, now: now)
+        return (canceled, events)
+    }
 }

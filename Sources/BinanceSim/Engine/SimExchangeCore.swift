@@ -79,6 +79,19 @@ public struct SimExchangeCore: Sendable {
         return Array(trades.suffix(limit))
     }
 
+    /// `GET /api/v3/allOrders`: the symbol's orders of any status, ascending orderId, from
+    /// `orderId` on when given (otherwise the most recent `limit`), within the time bounds.
+    public func allOrders(symbol: Symbol, orderId: Int64?, startTime: Int64?, endTime: Int64?, limit: Int) -> [SimOrder] {
+        guard let market = markets[symbol] else { return [] }
+        let matching = market.orders.values
+            .filter { order in
+                (orderId.map { order.orderId >= $0 } ?? true) && (startTime.map { order.time >= $0 } ?? true)
+                    && (endTime.map { order.time <= $0 } ?? true)
+            }
+            .sorted { $0.orderId < $1.orderId }
+        return orderId == nil ? Array(matching.suffix(max(0, limit))) : Array(matching.prefix(max(0, limit)))
+    }
+
     /// `GET /api/v3/account` balances, sorted by asset.
     public func balances() -> [SimBalance] { ledger.all }
 }

@@ -309,6 +309,44 @@ public final class BinanceSimulator: Sendable {
             response.origClientOrderId = order.clientOrderId
             response.clientOrderId = p["newClientOrderId"] ?? order.clientOrderId
             return ok(response)
+        case .bookTicker:
+            let symbols = p["symbol"] != nil ? [try knownSymbol(p)] : configuration.symbols.map(\.symbol)
+            let tickers = state.withLock { state in symbols.map { ($0, state.core.bookTicker($0)) } }.map { symbol, book in
+                BookTickerResponse(symbol: symbol.rawValue,
+                                   bidPrice: BinanceDecimal.format(book?.bidPrice ?? .zero, places: places),
+                                   bidQty: BinanceDecimal.format(book?.bidQty ?? .zero, places: places),
+                                   askPrice: BinanceDecimal.format(book?.askPrice ?? .zero, places: places),
+                                   askQty: BinanceDecimal.format(book?.askQty ?? .zero, places: places))
+            }
+            return p["symbol"] != nil ? ok(tickers[0]) : ok(tickers)
+        case .avgPrice:
+            return ok(averagePrice(try knownSymbol(p), now: now))
+        case .ticker24hr:
+            if p["symbol"] != nil { return ok(ticker24hr(try knownSymbol(p), now: now)) }
+            return ok(configuration.symbols.map { ticker24hr($0.symbol, now: now) })
+        case .allOrders:
+            let symbol = try knownSymbol(p)
+            let limit = try integer(p, "limit", default: 500, range: 1...1000)
+            let orders = state.withLock {
+                $0.core.allOrders(symbol: symbol, orderId: p["orderId"].flatMap { Int64($0) }, startTime: p["startTime"].flatMap { Int64($0) },
+                                  endTime: p["endTime"].flatMap { Int64($0) }, limit: limit)
+            }
+            return ok(orders.map { SimWire.orderResponse($0, form: .query, places: places) })
+        case .cancelOpenOrders:
+            let symbol = try knownSymbol(p)
+            let (orders, events) = try state.withLock { state throws(SimRejection) in try state.core.cancelAll(symbol: symbol, now: now) }
+            broadcast(events)
+            return ok(orders.map { order in
+                var response = SimWire.orderResponse(order, form: .cancel, places: places)
+                response.origClientOrderId = order.clientOrderId
+                return response
+            })
+        case .commission:
+            return ok(commission(try knownSymbol(p)))
+        case .orderRateLimit:
+            let counts = state.withLock { $0.limits.counts(now: now) }.filter { $0.rule.rateLimitType == "ORDERS" }
+            return ok(counts.map { OrderRateLimitEntry(rateLimitType: $0.rule.rateLimitType, interval: $0.rule.interval,
+                                                       intervalNum: $0.rule.intervalNum, limit: $0.rule.limit, count: $0.count) })
         case .myTrades:
             let symbol = try knownSymbol(p)
             let limit = try integer(p, "limit", default: 500, range: 1...1000)

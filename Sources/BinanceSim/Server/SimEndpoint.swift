@@ -1,8 +1,9 @@
 /// The REST endpoints the simulator serves, with Binance's request weights and security
 /// (rest-api.md): NONE, USER_STREAM (API key only) or TRADE/USER_DATA (signed).
 enum SimEndpoint: Equatable {
-    case ping, time, exchangeInfo, klines, tickerPrice, depth
+    case ping, time, exchangeInfo, klines, tickerPrice, depth, bookTicker, avgPrice, ticker24hr
     case account, openOrders, newOrder, testOrder, queryOrder, cancelOrder, myTrades
+    case allOrders, cancelOpenOrders, commission, orderRateLimit
     case createListenKey, keepAliveListenKey, closeListenKey
 
     enum Security { case none, apiKey, signed }
@@ -15,6 +16,13 @@ enum SimEndpoint: Equatable {
         case ("GET", "/api/v3/klines"): .klines
         case ("GET", "/api/v3/ticker/price"): .tickerPrice
         case ("GET", "/api/v3/depth"): .depth
+        case ("GET", "/api/v3/ticker/bookTicker"): .bookTicker
+        case ("GET", "/api/v3/avgPrice"): .avgPrice
+        case ("GET", "/api/v3/ticker/24hr"): .ticker24hr
+        case ("GET", "/api/v3/allOrders"): .allOrders
+        case ("DELETE", "/api/v3/openOrders"): .cancelOpenOrders
+        case ("GET", "/api/v3/account/commission"): .commission
+        case ("GET", "/api/v3/rateLimit/order"): .orderRateLimit
         case ("GET", "/api/v3/account"): .account
         case ("GET", "/api/v3/openOrders"): .openOrders
         case ("POST", "/api/v3/order"): .newOrder
@@ -31,9 +39,10 @@ enum SimEndpoint: Equatable {
 
     var security: Security {
         switch self {
-        case .ping, .time, .exchangeInfo, .klines, .tickerPrice, .depth: .none
+        case .ping, .time, .exchangeInfo, .klines, .tickerPrice, .depth, .bookTicker, .avgPrice, .ticker24hr: .none
         case .createListenKey, .keepAliveListenKey, .closeListenKey: .apiKey
-        case .account, .openOrders, .newOrder, .testOrder, .queryOrder, .cancelOrder, .myTrades: .signed
+        case .account, .openOrders, .newOrder, .testOrder, .queryOrder, .cancelOrder, .myTrades,
+             .allOrders, .cancelOpenOrders, .commission, .orderRateLimit: .signed
         }
     }
 
@@ -42,7 +51,12 @@ enum SimEndpoint: Equatable {
 
     func weight(_ p: SimParameters) -> Int {
         switch self {
-        case .ping, .time, .newOrder, .testOrder, .cancelOrder: 1
+        case .ping, .time, .newOrder, .testOrder, .cancelOrder, .cancelOpenOrders: 1
+        case .avgPrice: 2
+        case .bookTicker: p["symbol"] == nil ? 4 : 2
+        case .ticker24hr: p["symbol"] == nil ? 80 : 2
+        case .allOrders, .commission: 20
+        case .orderRateLimit: 40
         case .exchangeInfo, .account: 20
         case .klines, .createListenKey, .keepAliveListenKey, .closeListenKey: 2
         case .tickerPrice: p["symbol"] == nil ? 4 : 2
