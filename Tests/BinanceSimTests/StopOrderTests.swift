@@ -1,5 +1,6 @@
 import Testing
 import GordonDomain
+import GordonExchange
 @testable import BinanceSim
 
 func stop(_ type: OrderType, _ side: Side, _ quantity: String, stop: String, limit: String, _ tif: TimeInForce = .gtc) -> SimOrderParams {
@@ -94,5 +95,21 @@ struct StopOrderTests {
                 == SimRejection.filterFailure("MAX_NUM_ALGO_ORDERS"))
         _ = try core.place(limit(.buy, "0.1", at: "80"), now: 5)
         #expect(rejection { _ = try core.place(limit(.buy, "0.1", at: "81"), now: 6) } == SimRejection.filterFailure("MAX_NUM_ORDERS"))
+    }
+
+    @Test("PERCENT_PRICE_BY_SIDE refuses a limit price outside its side's band around the last price")
+    func percentPriceBySide() throws {
+        var spec = btcSpec()
+        spec.percentPriceBySide = PercentPriceBySide(bidMultiplierUp: d("1.1"), bidMultiplierDown: d("0.9"),
+                                                     askMultiplierUp: d("1.2"), askMultiplierDown: d("0.95"), avgPriceMins: 0)
+        var core = SimExchangeCore(symbols: [spec], fees: testFees, balances: [.usdt: d("10000"), .btc: d("1")])
+        _ = core.marketMoved(symbol: btcusdt, last: d("100"), low: d("100"), high: d("100"), now: 1)
+        #expect(rejection { _ = try core.place(limit(.buy, "0.1", at: "89.99"), now: 2) } == SimRejection.filterFailure("PERCENT_PRICE_BY_SIDE"))
+        _ = try core.place(limit(.buy, "0.1", at: "90"), now: 3)
+        #expect(rejection { _ = try core.place(limit(.sell, "0.1", at: "120.01"), now: 4) } == SimRejection.filterFailure("PERCENT_PRICE_BY_SIDE"))
+        #expect(rejection { _ = try core.place(limit(.sell, "0.1", at: "94.99"), now: 5) } == SimRejection.filterFailure("PERCENT_PRICE_BY_SIDE"))
+        _ = try core.place(limit(.sell, "0.1", at: "119"), now: 6)
+        // A MARKET order has no limit price to check.
+        _ = try core.place(market(.buy, quantity: "0.1"), now: 7)
     }
 }

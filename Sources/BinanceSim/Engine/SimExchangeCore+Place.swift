@@ -40,6 +40,7 @@ extension SimExchangeCore {
         let checked = try OrderChecks.check(params, in: market)
         if let id = checked.clientOrderId, isOpen(clientOrderId: id, in: market) { throw SimRejection.duplicateOrder }
         try checkOpenOrderLimits(checked, in: market)
+        try checkPercentPriceBySide(checked, in: market)
         let plan = try checked.stopPrice == nil ? plan(checked, in: market) : stopPlan(checked, in: market)
         let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
 
@@ -81,6 +82,18 @@ extension SimExchangeCore {
         if order.stopPrice != nil {
             let algo = market.openOrderIds.count { market.orders[$0]!.isStopOrder }
             guard algo < market.spec.maxNumAlgoOrders else { throw SimRejection.filterFailure("MAX_NUM_ALGO_ORDERS") }
+        }
+    }
+
+    /// PERCENT_PRICE_BY_SIDE, which Binance checks in the matching engine: a limit price
+    /// outside the side's band around the reference price is refused.
+    private func checkPercentPriceBySide(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) {
+        guard let filter = market.spec.percentPriceBySide, let limit = order.price, let last = market.lastPrice,
+              let price = try? Price(limit), let reference = try? Price(last) else { return }
+        do {
+            try filter.validate(side: order.side, price: price, weightedAveragePrice: reference)
+        } catch {
+            throw SimRejection.filterFailure("PERCENT_PRICE_BY_SIDE")
         }
     }
 

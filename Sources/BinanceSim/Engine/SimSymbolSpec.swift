@@ -1,4 +1,5 @@
 public import GordonDomain
+public import GordonExchange
 
 /// One tradable symbol of the simulated exchange: its rules (what `exchangeInfo` reports)
 /// and the synthetic liquidity the engine quotes around the last price.
@@ -17,6 +18,10 @@ public struct SimSymbolSpec: Sendable {
     public var levelQuantity: ExactDecimal
     /// Synthetic levels per side of the book.
     public var depthLevels: Int
+    /// PERCENT_PRICE_BY_SIDE: a limit price must lie within these multipliers of the
+    /// reference price, per side. The simulator's reference is the last price (Binance's
+    /// weighted average over `avgPriceMins`, which is the last price when that is 0).
+    public var percentPriceBySide: PercentPriceBySide?
     /// MAX_NUM_ORDERS: open orders on the symbol at most (Binance's usual 200).
     public var maxNumOrders: Int = 200
     /// MAX_NUM_ALGO_ORDERS: open stop orders (STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT) at most

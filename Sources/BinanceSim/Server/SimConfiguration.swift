@@ -35,7 +35,8 @@ public struct SimConfiguration: Sendable {
         self.decimals = decimals
     }
 
-    /// A spot symbol with Binance-like BTCUSDT rules: tick 0.01, step 0.00001, min notional 5.
+    /// A spot symbol with Binance-like BTCUSDT rules: tick 0.01, step 0.00001, min notional 5,
+    /// limit prices within 0.2× to 5× of the market.
     public static func spotSymbol(_ symbol: Symbol, levelQuantity: ExactDecimal = ExactDecimal(significand: 5, scale: 1),
                                   depthLevels: Int = 20) throws(GordonError) -> SimSymbolSpec {
         guard let base = symbol.base, let quote = symbol.quote else {
@@ -47,7 +48,12 @@ public struct SimConfiguration: Sendable {
             minQuantity: ExactDecimal(significand: 1, scale: 5), maxQuantity: ExactDecimal(9000),
             marketStepSize: ExactDecimal(significand: 1, scale: 5), marketMaxQuantity: ExactDecimal(100),
             minNotional: ExactDecimal(5), maxNotional: ExactDecimal(9_000_000))
-        return SimSymbolSpec(symbol: symbol, base: base, quote: quote, filters: filters, baseAssetPrecision: 8, quotePrecision: 8,
-                             levelQuantity: levelQuantity, depthLevels: depthLevels)
+        var spec = SimSymbolSpec(symbol: symbol, base: base, quote: quote, filters: filters, baseAssetPrecision: 8, quotePrecision: 8,
+                                 levelQuantity: levelQuantity, depthLevels: depthLevels)
+        // BTCUSDT's band on Binance: bids and asks within 0.2× to 5× of the average price.
+        spec.percentPriceBySide = PercentPriceBySide(bidMultiplierUp: ExactDecimal(5), bidMultiplierDown: ExactDecimal(significand: 2, scale: 1),
+                                                     askMultiplierUp: ExactDecimal(5), askMultiplierDown: ExactDecimal(significand: 2, scale: 1),
+                                                     avgPriceMins: 5)
+        return spec
     }
 }

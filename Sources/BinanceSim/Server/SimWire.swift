@@ -70,6 +70,11 @@ enum SimWire {
             filters.append(.notional(minNotional: minNotional, applyMinToMarket: true, maxNotional: f.maxNotional ?? ExactDecimal(9_000_000),
                                      applyMaxToMarket: false, avgPriceMins: 5))
         }
+        if let band = spec.percentPriceBySide {
+            filters.append(.percentPriceBySide(bidMultiplierUp: band.bidMultiplierUp, bidMultiplierDown: band.bidMultiplierDown,
+                                               askMultiplierUp: band.askMultiplierUp, askMultiplierDown: band.askMultiplierDown,
+                                               avgPriceMins: band.avgPriceMins))
+        }
         filters.append(.other(filterType: "MAX_NUM_ORDERS", fields: ["maxNumOrders": "\(spec.maxNumOrders)"]))
         filters.append(.other(filterType: "MAX_NUM_ALGO_ORDERS", fields: ["maxNumAlgoOrders": "\(spec.maxNumAlgoOrders)"]))
         return SymbolInfo(symbol: spec.symbol.rawValue, baseAsset: spec.base.rawValue, quoteAsset: spec.quote.rawValue,
