@@ -109,20 +109,13 @@ struct SimFaultState {
             if now < until { return .banned(untilMs: until) }
             bannedUntilMs = nil
         }
-        if faults.bans > 0 {
-            faults.bans -= 1
+        if Self.takeOne(&faults.bans) {
             let until = now + Int64(faults.banSeconds) * 1000
             bannedUntilMs = until
             return .banned(untilMs: until)
         }
-        if faults.tooManyRequests > 0 {
-            faults.tooManyRequests -= 1
-            return .tooManyRequests(retryAfterSeconds: faults.retryAfterSeconds)
-        }
-        if faults.serverErrors > 0 {
-            faults.serverErrors -= 1
-            return .serverError
-        }
+        if Self.takeOne(&faults.tooManyRequests) { return .tooManyRequests(retryAfterSeconds: faults.retryAfterSeconds) }
+        if Self.takeOne(&faults.serverErrors) { return .serverError }
         return .proceed
     }
 
@@ -134,36 +127,23 @@ struct SimFaultState {
 
     /// How long one incoming stream connection's upgrade stalls, if it does.
     mutating func streamUpgradeStall() -> Int? {
-        guard faults.stalledStreamUpgrades > 0 else { return nil }
-        faults.stalledStreamUpgrades -= 1
-        return faults.upgradeStallMilliseconds
+        Self.takeOne(&faults.stalledStreamUpgrades) ? faults.upgradeStallMilliseconds : nil
     }
 
     mutating func orderFate() -> OrderFate {
-        if faults.lostOrders > 0 {
-            faults.lostOrders -= 1
-            return .lost
-        }
-        if faults.delayedAcks > 0 {
-            faults.delayedAcks -= 1
-            return .delayedAck(milliseconds: faults.ackDelayMilliseconds)
-        }
-        if faults.executedThenServerErrors > 0 {
-            faults.executedThenServerErrors -= 1
-            return .executedThenServerError
-        }
-        if faults.executedThenTimeouts > 0 {
-            faults.executedThenTimeouts -= 1
-            return .executedThenTimeout
-        }
-        if faults.lateExecutions > 0 {
-            faults.lateExecutions -= 1
-            return .lateExecution(milliseconds: faults.lateExecutionMilliseconds)
-        }
-        if faults.truncatedOrderReplies > 0 {
-            faults.truncatedOrderReplies -= 1
-            return .truncatedReply
-        }
+        if Self.takeOne(&faults.lostOrders) { return .lost }
+        if Self.takeOne(&faults.delayedAcks) { return .delayedAck(milliseconds: faults.ackDelayMilliseconds) }
+        if Self.takeOne(&faults.executedThenServerErrors) { return .executedThenServerError }
+        if Self.takeOne(&faults.executedThenTimeouts) { return .executedThenTimeout }
+        if Self.takeOne(&faults.lateExecutions) { return .lateExecution(milliseconds: faults.lateExecutionMilliseconds) }
+        if Self.takeOne(&faults.truncatedOrderReplies) { return .truncatedReply }
         return .normal
+    }
+
+    /// Uses up one of the next-N counter's occurrences, if any is left.
+    private static func takeOne(_ counter: inout Int) -> Bool {
+        guard counter > 0 else { return false }
+        counter -= 1
+        return true
     }
 }
