@@ -113,3 +113,55 @@ struct StopOrderTests {
         _ = try core.place(market(.buy, quantity: "0.1"), now: 7)
     }
 }
+
+/// Self-trade prevention: two strategies on one account meet in the book.
+@Suite("Self-trade prevention")
+struct SelfTradePreventionTests {
+    /// An own SELL resting inside the spread (asks start at 100.01), then an own MARKET BUY
+    /// that would take it first.
+    func meet(_ mode: String?) throws -> (core: SimExchangeCore, maker: SimOrder, taker: SimOrder, events: [SimEvent]) {
+        var core = makeCore()
+        let (maker, _) = try core.place(limit(.sell, "0.2", at: "100.01"), now: 10)
+        var buy = market(.buy, quantity: "0.3")
+        buy.selfTradePreventionMode = mode
+        let (taker, events) = try core.place(buy, now: 20)
+        return (core, try core.order(symbol: btcusdt, orderId: maker.orderId, origClientOrderId: nil), taker, events)
+    }
+
+    @Test("EXPIRE_MAKER: the own resting order expires in match, its lock released; the taker trades on")
+    func expireMaker() throws {
+        let (core, maker, taker, events) = try meet("EXPIRE_MAKER")
+        #expect(maker.status == .expiredInMatch)
+        #expect(maker.preventedMatchId == 1)
+        #expect(taker.status == .filled)
+        #expect(labels(events).prefix(2) == ["NEW", "TRADE_PREVENTION"])
+        #expect(core.balance(.btc).locked == .zero)
+    }
+
+    @Test("EXPIRE_TAKER: the taker expires in match before the own order's price, the maker stays")
+    func expireTaker() throws {
+        let (core, maker, taker, events) = try meet("EXPIRE_TAKER")
+        #expect(maker.status == .new)
+        #expect(taker.status == .expiredInMatch)
+        #expect(taker.executedQty == .zero)  // the own order was first in line
+        #expect(labels(events).contains("TRADE_PREVENTION"))
+        #expect(core.balance(.btc).locked == d("0.2"))
+    }
+
+    @Test("EXPIRE_BOTH expires both; NONE leaves the own order out of the match")
+    func expireBothAndNone() throws {
+        let both = try meet("EXPIRE_BOTH")
+        #expect(both.maker.status == .expiredInMatch && both.taker.status == .expiredInMatch)
+        #expect(both.maker.preventedMatchId == both.taker.preventedMatchId)
+        let none = try meet("NONE")
+        #expect(none.maker.status == .new && none.taker.status == .filled)
+    }
+
+    @Test("a mode the symbol does not allow is refused")
+    func modeNotAllowed() {
+        var core = makeCore()
+        var buy = market(.buy, quantity: "0.1")
+        buy.selfTradePreventionMode = "DECREMENT"
+        #expect(rejection { _ = try core.place(buy, now: 1) } == SimRejection.selfTradePreventionModeNotAllowed)
+    }
+}

@@ -12,6 +12,7 @@ struct CheckedOrder: Sendable {
     let price: ExactDecimal?
     /// The trigger of a stop-limit order; nil otherwise.
     let stopPrice: ExactDecimal?
+    let selfTradePreventionMode: String
     let clientOrderId: String?
 }
 
@@ -35,6 +36,8 @@ enum OrderChecks {
         if params.stopPrice != nil, params.type != .stopLossLimit, params.type != .takeProfitLimit {
             throw SimRejection.notRequired("stopPrice")
         }
+        let stpMode = params.selfTradePreventionMode ?? spec.defaultSelfTradePreventionMode
+        guard spec.allowedSelfTradePreventionModes.contains(stpMode) else { throw SimRejection.selfTradePreventionModeNotAllowed }
         switch params.type {
         case .market:
             if params.price != nil { throw SimRejection.notRequired("price") }
@@ -78,7 +81,8 @@ enum OrderChecks {
         }
         try checkFilters(type: params.type, size: size, price: price, market: market)
         return CheckedOrder(side: params.side, type: params.type, timeInForce: params.timeInForce,
-                            size: size, price: price, stopPrice: stopPrice, clientOrderId: params.newClientOrderId)
+                            size: size, price: price, stopPrice: stopPrice, selfTradePreventionMode: stpMode,
+                            clientOrderId: params.newClientOrderId)
     }
 
     /// Range and precision of one amount; a negative one is malformed (-1102).

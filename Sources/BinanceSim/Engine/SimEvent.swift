@@ -7,6 +7,8 @@ public enum SimExecutionType: String, Sendable, Hashable {
     case canceled = "CANCELED"
     case expired = "EXPIRED"
     case rejected = "REJECTED"
+    /// An order expired by self-trade prevention (status EXPIRED_IN_MATCH).
+    case tradePrevention = "TRADE_PREVENTION"
 }
 
 /// One asset of the account: `free` to trade, `locked` by open orders.

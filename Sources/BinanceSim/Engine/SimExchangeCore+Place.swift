@@ -41,7 +41,8 @@ extension SimExchangeCore {
         if let id = checked.clientOrderId, isOpen(clientOrderId: id, in: market) { throw SimRejection.duplicateOrder }
         try checkOpenOrderLimits(checked, in: market)
         try checkPercentPriceBySide(checked, in: market)
-        let plan = try checked.stopPrice == nil ? plan(checked, in: market) : stopPlan(checked, in: market)
+        var plan = try checked.stopPrice == nil ? plan(checked, in: market) : stopPlan(checked, in: market)
+        let prevention = selfTradePrevention(checked, plan: &plan, in: market)
         let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
 
         let orderId = market.nextOrderId
@@ -51,7 +52,8 @@ extension SimExchangeCore {
             type: checked.type, timeInForce: checked.timeInForce, price: checked.price ?? .zero,
             stopPrice: checked.stopPrice ?? .zero, origQty: plan.origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
             origQuoteOrderQty: { if case .quote(let amount) = checked.size { amount } else { .zero } }(),
-            status: .new, time: now, updateTime: now, workingTime: checked.stopPrice == nil ? now : -1, fills: [])
+            status: .new, time: now, updateTime: now, workingTime: checked.stopPrice == nil ? now : -1,
+            selfTradePreventionMode: checked.selfTradePreventionMode, fills: [])
         market.orders[orderId] = order
         market.openOrderIds.insert(orderId)
         market.orderIdByClientId[clientOrderId] = orderId
@@ -61,18 +63,69 @@ extension SimExchangeCore {
 
         var events: [SimEvent] = [.execution(order: order, executionType: .new, lastFill: nil, time: now)]
         var latest = order
+        var matchId: Int64?
+        if prevention.expiresTaker || !prevention.makers.isEmpty {
+            matchId = market.nextPreventedMatchId
+            market.nextPreventedMatchId += 1
+        }
+        for makerId in prevention.makers {
+            var expired = close(in: &market, orderId: makerId, as: .expiredInMatch, now: now)
+            expired.preventedMatchId = matchId
+            market.orders[makerId] = expired
+            events.append(.execution(order: expired, executionType: .tradePrevention, lastFill: nil, time: now))
+        }
         for planned in plan.fills {
             let (updated, fill) = applyFill(in: &market, orderId: orderId, price: planned.price, quantity: planned.quantity,
                                             isMaker: false, now: now)
             latest = updated
             events.append(.execution(order: updated, executionType: .trade, lastFill: fill, time: now))
         }
-        if latest.isOpen, !plan.restsOnBook {
+        if latest.isOpen, prevention.expiresTaker {
+            latest = close(in: &market, orderId: orderId, as: .expiredInMatch, now: now)
+            latest.preventedMatchId = matchId
+            market.orders[orderId] = latest
+            events.append(.execution(order: latest, executionType: .tradePrevention, lastFill: nil, time: now))
+        } else if latest.isOpen, !plan.restsOnBook {
             latest = close(in: &market, orderId: orderId, as: .expired, now: now)
             events.append(.execution(order: latest, executionType: .expired, lastFill: nil, time: now))
         }
         appendBalanceChanges(to: &events, now: now)
         return (latest, events)
+    }
+
+    /// Self-trade prevention, decided by the taker's mode (faqs/stp_faq.md): the account's
+    /// own working orders on the other side that this order would reach (a BUY reaches an
+    /// own SELL priced at or below its limit, or, as MARKET, at or below the deepest level it
+    /// takes; a SELL mirrored) are expired under EXPIRE_MAKER, and under EXPIRE_TAKER the
+    /// order keeps only the fills priced ahead of the first own order and then expires; both
+    /// under EXPIRE_BOTH. NONE leaves own orders out of the match. A stop waiting for its
+    /// trigger and a LIMIT_MAKER (which never takes) meet nothing.
+    private func selfTradePrevention(_ order: CheckedOrder, plan: inout PlacementPlan, in market: SymbolMarket)
+        -> (makers: [Int64], expiresTaker: Bool) {
+        let mode = order.selfTradePreventionMode
+        guard mode != "NONE", order.stopPrice == nil, order.type != .limitMaker else { return ([], false) }
+        let isBuy = order.side == .buy
+        let reach: ExactDecimal?
+        if let limit = order.price {
+            reach = limit
+        } else {
+            reach = isBuy ? plan.fills.map(\.price).max() : plan.fills.map(\.price).min()
+        }
+        guard let reach else { return ([], false) }
+        let reached = market.openOrderIds.compactMap { market.orders[$0] }
+            .filter { own in
+                own.side != order.side && !own.isWaitingForTrigger && own.type != .market
+                    && (isBuy ? own.price <= reach : own.price >= reach)
+            }
+            .sorted { isBuy ? ($0.price, $0.orderId) < ($1.price, $1.orderId) : ($0.price, $1.orderId) > ($1.price, $0.orderId) }
+        guard let first = reached.first else { return ([], false) }
+        let expiresTaker = mode == "EXPIRE_TAKER" || mode == "EXPIRE_BOTH"
+        if expiresTaker {
+            plan.fills = plan.fills.filter { isBuy ? $0.price < first.price : $0.price > first.price }
+            plan.restsOnBook = false
+        }
+        let makers = mode == "EXPIRE_MAKER" || mode == "EXPIRE_BOTH" ? reached.map(\.orderId) : []
+        return (makers, expiresTaker)
     }
 
     /// MAX_NUM_ORDERS counts every open order of the symbol, MAX_NUM_ALGO_ORDERS the open

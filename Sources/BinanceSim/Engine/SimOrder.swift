@@ -64,6 +64,10 @@ public struct SimOrder: Sendable, Hashable {
     /// When the order started working: its placement time, or for a stop order the time it
     /// triggered, -1 until then (as Binance reports it).
     public internal(set) var workingTime: Int64
+    /// NONE, EXPIRE_TAKER, EXPIRE_MAKER or EXPIRE_BOTH.
+    public let selfTradePreventionMode: String
+    /// Set when self-trade prevention expired the order.
+    public internal(set) var preventedMatchId: Int64?
     /// Every fill of the order so far, oldest first.
     public internal(set) var fills: [SimFill]
 

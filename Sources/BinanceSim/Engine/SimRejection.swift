@@ -71,6 +71,8 @@ extension SimRejection {
     static let duplicateOrder = SimRejection(code: -2010, message: "Duplicate order sent.")
     static let wouldMatchAndTake = SimRejection(code: -2010, message: "Order would immediately match and take.")
     static let wouldTriggerImmediately = SimRejection(code: -2010, message: "Stop price would trigger immediately.")
+    static let selfTradePreventionModeNotAllowed = SimRejection(
+        code: -1013, message: "This order type is not allowed with the selected self-trade prevention mode.")
 
     /// STOP_LOSS and TAKE_PROFIT (the market variants) are not simulated; STOP_LOSS_LIMIT and
     /// TAKE_PROFIT_LIMIT are. Binance answers a symbol that does not allow an order type with

@@ -22,6 +22,11 @@ public struct SimSymbolSpec: Sendable {
     /// reference price, per side. The simulator's reference is the last price (Binance's
     /// weighted average over `avgPriceMins`, which is the last price when that is 0).
     public var percentPriceBySide: PercentPriceBySide?
+    /// Self-trade prevention: the mode an order without `selfTradePreventionMode` gets, and
+    /// the modes an order may name. The simulator works NONE, EXPIRE_TAKER, EXPIRE_MAKER and
+    /// EXPIRE_BOTH (faqs/stp_faq.md); NONE leaves the account's own orders out of the match.
+    public var defaultSelfTradePreventionMode = "NONE"
+    public var allowedSelfTradePreventionModes = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
     /// MAX_NUM_ORDERS: open orders on the symbol at most (Binance's usual 200).
     public var maxNumOrders: Int = 200
     /// MAX_NUM_ALGO_ORDERS: open stop orders (STOP_LOSS_LIMIT, TAKE_PROFIT_LIMIT) at most
@@ -71,10 +76,11 @@ public struct SimOrderParams: Sendable, Hashable {
     public var price: ExactDecimal?
     public var stopPrice: ExactDecimal?
     public var newClientOrderId: String?
+    public var selfTradePreventionMode: String?
 
     public init(symbol: Symbol, side: Side, type: OrderType, timeInForce: TimeInForce? = nil,
                 quantity: ExactDecimal? = nil, quoteOrderQty: ExactDecimal? = nil, price: ExactDecimal? = nil,
-                stopPrice: ExactDecimal? = nil, newClientOrderId: String? = nil) {
+                stopPrice: ExactDecimal? = nil, newClientOrderId: String? = nil, selfTradePreventionMode: String? = nil) {
         self.symbol = symbol
         self.side = side
         self.type = type
@@ -84,5 +90,6 @@ public struct SimOrderParams: Sendable, Hashable {
         self.price = price
         self.stopPrice = stopPrice
         self.newClientOrderId = newClientOrderId
+        self.selfTradePreventionMode = selfTradePreventionMode
     }
 }

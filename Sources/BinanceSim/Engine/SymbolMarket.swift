@@ -10,6 +10,7 @@ struct SymbolMarket: Sendable {
     var updateId: Int64 = 0
     var nextOrderId: Int64 = 1
     var nextTradeId: Int64 = 1
+    var nextPreventedMatchId: Int64 = 1
     var orders: [Int64: SimOrder] = [:]
     /// Orders not yet terminal.
     var openOrderIds: Set<Int64> = []

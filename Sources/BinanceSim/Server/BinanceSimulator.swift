@@ -504,7 +504,8 @@ public final class BinanceSimulator: Sendable {
         }
         return SimOrderParams(symbol: symbol, side: side, type: type, timeInForce: timeInForce, quantity: try decimal(p, "quantity"),
                               quoteOrderQty: try decimal(p, "quoteOrderQty"), price: try decimal(p, "price"),
-                              stopPrice: try decimal(p, "stopPrice"), newClientOrderId: p["newClientOrderId"])
+                              stopPrice: try decimal(p, "stopPrice"), newClientOrderId: p["newClientOrderId"],
+                              selfTradePreventionMode: p["selfTradePreventionMode"])
     }
 
     private func orderReference(_ p: SimParameters) throws(SimRejection) -> (Int64?, String?) {

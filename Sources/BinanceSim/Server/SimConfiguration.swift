@@ -36,7 +36,7 @@ public struct SimConfiguration: Sendable {
     }
 
     /// A spot symbol with Binance-like BTCUSDT rules: tick 0.01, step 0.00001, min notional 5,
-    /// limit prices within 0.2× to 5× of the market.
+    /// limit prices within 0.2× to 5× of the market, self-trade prevention EXPIRE_MAKER.
     public static func spotSymbol(_ symbol: Symbol, levelQuantity: ExactDecimal = ExactDecimal(significand: 5, scale: 1),
                                   depthLevels: Int = 20) throws(GordonError) -> SimSymbolSpec {
         guard let base = symbol.base, let quote = symbol.quote else {
@@ -54,6 +54,8 @@ public struct SimConfiguration: Sendable {
         spec.percentPriceBySide = PercentPriceBySide(bidMultiplierUp: ExactDecimal(5), bidMultiplierDown: ExactDecimal(significand: 2, scale: 1),
                                                      askMultiplierUp: ExactDecimal(5), askMultiplierDown: ExactDecimal(significand: 2, scale: 1),
                                                      avgPriceMins: 5)
+        // Binance's default for spot symbols: a taker meeting the account's own order expires the maker.
+        spec.defaultSelfTradePreventionMode = "EXPIRE_MAKER"
         return spec
     }
 }

@@ -21,7 +21,8 @@ enum SimWire {
         response.timeInForce = (order.timeInForce ?? .gtc).rawValue
         response.type = order.type.rawValue
         response.side = order.side.rawValue
-        response.selfTradePreventionMode = "NONE"
+        response.selfTradePreventionMode = order.selfTradePreventionMode
+        response.preventedMatchId = order.preventedMatchId
         switch form {
         case .query:
             response.stopPrice = text(order.stopPrice)
@@ -110,7 +111,8 @@ enum SimWire {
                 tradeId: lastFill?.tradeId ?? -1, executionId: executionId(order, lastFill), isOnBook: order.isOpen,
                 isMaker: lastFill?.isMaker ?? false, orderCreationTime: Timestamp(milliseconds: order.time),
                 cumulativeQuoteQuantity: order.cummulativeQuoteQty, lastQuoteQuantity: lastFill?.quoteQuantity ?? .zero,
-                quoteOrderQuantity: order.origQuoteOrderQty, workingTime: Timestamp(milliseconds: order.workingTime))
+                quoteOrderQuantity: order.origQuoteOrderQty, workingTime: Timestamp(milliseconds: order.workingTime),
+                selfTradePreventionMode: order.selfTradePreventionMode, preventedMatchId: order.preventedMatchId)
             return BinanceStreamEncoder.executionReport(report, decimals: places)
         case .accountPosition(let balances, let time):
             let position = AccountPosition(
