@@ -115,10 +115,10 @@ public final class OutboxRelay: Sendable {
                 connection = nil
                 next = schedule.failed()
             }
-            if case .wait(let delay) = next {
-                start = await doorbell.wait(upTo: delay)
-            } else {
-                start = doorbell.take()
+            switch next {
+            case .wait(let delay): start = await doorbell.wait(upTo: delay)
+            case .settle(let delay): start = await doorbell.wait(upTo: delay, timeoutStart: nil)
+            case .relayNow: start = doorbell.take()
             }
         }
         if let connection {
@@ -444,14 +444,14 @@ enum ScanStart: Sendable, Equatable {
 final class Doorbell: Sendable {
     private struct State {
         var pending: ScanStart?
-        var waiter: CheckedContinuation<ScanStart, Never>?
+        var waiter: CheckedContinuation<ScanStart?, Never>?
         /// Which wait a timer belongs to: a late timer must not end a later wait.
         var generation: UInt64 = 0
     }
     private let state = NIOLockedValueBox(State())
 
     func ring(_ start: ScanStart = .everything) {
-        let resume: (CheckedContinuation<ScanStart, Never>, ScanStart)? = state.withLockedValue { state in
+        let resume: (CheckedContinuation<ScanStart?, Never>, ScanStart)? = state.withLockedValue { state in
             let merged = start.merged(with: state.pending)
             guard let waiter = state.waiter else {
                 state.pending = merged
@@ -473,17 +473,19 @@ final class Doorbell: Sendable {
     }
 
     /// Ends wait number `generation` if it is still waiting; otherwise does nothing.
-    private func expire(_ generation: UInt64) {
-        let waiter: CheckedContinuation<ScanStart, Never>? = state.withLockedValue { state in
+    private func expire(_ generation: UInt64, with start: ScanStart?) {
+        let waiter: CheckedContinuation<ScanStart?, Never>? = state.withLockedValue { state in
             guard state.generation == generation, let waiter = state.waiter else { return nil }
             state.waiter = nil
             return waiter
         }
-        waiter?.resume(returning: .everything)
+        waiter?.resume(returning: start)
     }
 
+    /// On timeout the wait returns `timeoutStart`: `.everything` for the polling fallback,
+    /// nil for a pause after which the relay simply reads on.
     @discardableResult
-    func wait(upTo timeout: Duration) async -> ScanStart {
+    func wait(upTo timeout: Duration, timeoutStart: ScanStart? = .everything) async -> ScanStart? {
         let generation = state.withLockedValue { state in
             state.generation &+= 1
             return state.generation
@@ -491,12 +493,12 @@ final class Doorbell: Sendable {
         // The polling fallback's period.
         let timer = Task {
             guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            self.expire(generation)
+            self.expire(generation, with: timeoutStart)
         }
         defer { timer.cancel() }
         // Cancellation ends the wait too, so a relay being shut down is not held for a poll period.
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<ScanStart, Never>) in
+            await withCheckedContinuation { (continuation: CheckedContinuation<ScanStart?, Never>) in
                 let now: ScanStart? = state.withLockedValue { state in
                     if let pending = state.pending {
                         state.pending = nil
@@ -511,7 +513,7 @@ final class Doorbell: Sendable {
                 if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
-            self.expire(generation)
+            self.expire(generation, with: .everything)
         }
     }
 }

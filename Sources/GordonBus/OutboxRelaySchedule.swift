@@ -6,6 +6,9 @@ public struct OutboxRelaySchedule: Sendable {
         case relayNow
         /// Sleep until a NOTIFY wakes the relay or `Duration` passes (the polling fallback).
         case wait(Duration)
+        /// Rows went out and their marks are pending: go again when a NOTIFY comes, or after
+        /// `Duration` to mark them. Not a poll: the next batch reads on from the cursor.
+        case settle(Duration)
     }
 
     public let batchSize: Int
@@ -22,12 +25,17 @@ public struct OutboxRelaySchedule: Sendable {
         self.maxBackoff = maxBackoff
     }
 
-    /// A batch went out; a full one means the backlog may continue, and acknowledged rows
-    /// not yet marked sent (`marksPending`) are marked by the next batch, at once.
+    /// A batch went out; a full one means the backlog may continue. Acknowledged rows not
+    /// yet marked sent (`marksPending`) are marked by the next batch, which waits a moment
+    /// for new rows to come along: a batch run only to mark would hold up the next event.
     public mutating func published(_ count: Int, marksPending: Bool = false) -> Next {
         consecutiveFailures = 0
-        return count >= batchSize || marksPending ? .relayNow : .wait(pollInterval)
+        if count >= batchSize { return .relayNow }
+        return marksPending ? .settle(settleDelay) : .wait(pollInterval)
     }
+
+    /// How long pending marks wait for the next rows before a batch runs for them alone.
+    public var settleDelay: Duration = .milliseconds(5)
 
     /// Another relay of the same producer holds the lease: stay on standby and poll.
     public mutating func standby() -> Next {

@@ -19,6 +19,9 @@ import Glibc
         #expect(schedule.published(99) == .wait(.seconds(1)))
         #expect(schedule.published(0) == .wait(.seconds(1)))
         #expect(schedule.standby() == .wait(.seconds(1)))
+        // Marks pending after a partial batch: a short pause for more rows, not a poll.
+        #expect(schedule.published(3, marksPending: true) == .settle(schedule.settleDelay))
+        #expect(schedule.published(100, marksPending: true) == .relayNow)
     }
 
     @Test func failuresBackOffExponentiallyUpToTheCapAndResetOnSuccess() {
@@ -166,6 +169,19 @@ import Glibc
         let started = ContinuousClock.now
         await doorbell.wait(upTo: .milliseconds(300))
         #expect(ContinuousClock.now - started >= .milliseconds(280))
+    }
+
+    @Test func aTimeoutAnswersAsToldAndARingCarriesTheLowestId() async {
+        let doorbell = Doorbell()
+        #expect(await doorbell.wait(upTo: .milliseconds(10)) == .everything)  // the polling fallback sweeps
+        #expect(await doorbell.wait(upTo: .milliseconds(10), timeoutStart: nil) == nil)  // a settle reads on
+        doorbell.ring(.atOrBelow(9))
+        doorbell.ring(.atOrBelow(4))
+        #expect(await doorbell.wait(upTo: .seconds(300)) == .atOrBelow(4))
+        doorbell.ring(.atOrBelow(4))
+        doorbell.ring(.everything)
+        #expect(doorbell.take() == .everything)
+        #expect(doorbell.take() == nil)
     }
 
     @Test func aRingBeforeTheWaitIsNotLost() async {
