@@ -117,12 +117,12 @@ ensure_runtime_packages() {
     ensure_packages postgresql nats-server python3 python3-venv openssl restic prometheus
 }
 
-# Binance's Python SDK and ccxt (PyPI, pinned in Tests/PythonClients/requirements.txt) in a
+# Binance's Python SDK and ccxt (PyPI, pinned in scripts/python-clients/requirements.txt) in a
 # venv under .build, rebuilt when the requirements change; the tests that run them against
 # BinanceSim find its python in GORDON_PYTHON_CLIENTS.
 ensure_python_clients() {
     local root=$1
-    local requirements="$root/Tests/PythonClients/requirements.txt" venv="$root/.build/python-clients" stamp
+    local requirements="$root/scripts/python-clients/requirements.txt" venv="$root/.build/python-clients" stamp
     stamp=$(sha256sum "$requirements" | cut -c1-16)
     if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
         log "installing the Python clients (binance-connector, ccxt) into $venv"

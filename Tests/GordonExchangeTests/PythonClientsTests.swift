@@ -9,7 +9,7 @@ import Testing
 @Suite("Third-party Binance clients against BinanceSim")
 struct PythonClientsTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("PythonClients/binance_clients.py").path
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/python-clients/binance_clients.py").path
 
     @Test("binance-connector and ccxt place, query and cancel orders and read the market", arguments: ["connector", "ccxt"])
     func client(_ name: String) async throws {
