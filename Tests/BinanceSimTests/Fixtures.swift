@@ -57,12 +57,13 @@ extension SimExchangeCore {
     }
 }
 
-/// The events as short labels: "NEW", "TRADE", "EXPIRED", "CANCELED", "POSITION".
+/// The events as short labels: "NEW", "TRADE", "EXPIRED", "CANCELED", "POSITION", "LIST".
 func labels(_ events: [SimEvent]) -> [String] {
     events.map { event in
         switch event {
         case .execution(_, let type, _, _): type.rawValue
         case .accountPosition: "POSITION"
+        case .listStatus: "LIST"
         }
     }
 }

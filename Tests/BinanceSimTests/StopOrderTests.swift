@@ -51,7 +51,7 @@ struct StopOrderTests {
         #expect(core.balance(.usdt).locked == .zero)
     }
 
-    @Test("a stop the last price has already reached is refused: 'Stop price would trigger immediately.'")
+    @Test("a stop the last price has already reached is refused: 'Order would trigger immediately.'")
     func wouldTriggerImmediately() {
         var core = makeCore()  // last 100.005
         #expect(rejection { _ = try core.place(stop(.stopLossLimit, .sell, "0.1", stop: "101", limit: "100"), now: 10) }

@@ -110,7 +110,7 @@ struct DangerousFaultsTests {
                                                           stopPrice: try Price(last.multiplied(by: ExactDecimal(2)).rounded(scale: 2, rule: .down)),
                                                           clientOrderId: newClientOrderId("stop2")))
             }
-            #expect(refused?.message.contains("Stop price would trigger immediately") == true)
+            #expect(refused?.message.contains("Order would trigger immediately") == true)
         }
     }
 }

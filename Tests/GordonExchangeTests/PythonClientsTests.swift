@@ -16,6 +16,7 @@ struct PythonClientsTests {
         let python = try #require(TestEnvironment.variable("GORDON_PYTHON_CLIENTS"),
                                   "GORDON_PYTHON_CLIENTS is unset: scripts/test prepares the Python clients' venv")
         try await withSim { sim in
+            sim.simulator.advance(steps: 5)  // a public trade tape for trades / aggTrades
             let secret = SimHarness.secretKey.withPlainText { $0 }
             let result = try await TestCommand.runProgram(python, [
                 Self.script, "--base-url", sim.endpoint.restBaseURL, "--api-key", SimHarness.apiKey, "--api-secret", secret, "--only", name,

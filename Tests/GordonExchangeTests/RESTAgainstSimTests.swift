@@ -120,6 +120,24 @@ struct RESTAgainstSimTests {
         }
     }
 
+    @Test("a path Binance does not serve: HTTP 404 with an HTML page, reported as a wrong base URL, not as a malformed reply")
+    func unknownPath() async throws {
+        try await withSim { sim in
+            let raw = await sim.simulator.respond(method: "GET", path: "/api/v3/tickr/price", query: "symbol=BTCUSDT", body: nil, apiKey: nil)
+            #expect(raw.status == 404 && raw.contentType == "text/html")
+            #expect(String(decoding: raw.body, as: UTF8.self).contains("404 Not Found"))
+            let misconfigured = try sim.client(endpoint: BinanceEndpoint(restBaseURL: sim.endpoint.restBaseURL + "/v1",
+                                                                           streamBaseURL: sim.endpoint.streamBaseURL))
+            do {
+                _ = try await misconfigured.tickerPrice(symbol: SimHarness.symbol)
+                Issue.record("a 404 was taken for an answer")
+            } catch let error as GordonError {
+                #expect(error.code == .invalidExchangeRequest)
+                #expect(error.message.contains("no endpoint /api/v3/ticker/price") && error.message.contains("base URL"), "\(error.message)")
+            }
+        }
+    }
+
     @Test("a skewed server clock is found by -1021 and resynchronised")
     func clockSkew() async throws {
         try await withSim { sim in

@@ -36,11 +36,11 @@ struct SimHarness {
     }
 
     func client(secret: Secret = SimHarness.secretKey, apiKey: String = SimHarness.apiKey, recvWindow: Int64 = 5000,
-                timeout: Duration = .seconds(5), settle: Duration = .milliseconds(200)) throws -> BinanceRESTClient {
+                timeout: Duration = .seconds(5), settle: Duration = .milliseconds(200), endpoint: BinanceEndpoint? = nil) throws -> BinanceRESTClient {
         var logger = Logger(label: "test.binance-client")
         logger.logLevel = .error
         let configuration = try BinanceClientConfiguration(
-            endpoint: endpoint, credentials: try BinanceCredentials(apiKey: Secret(apiKey), secretKey: secret),
+            endpoint: endpoint ?? self.endpoint, credentials: try BinanceCredentials(apiKey: Secret(apiKey), secretKey: secret),
             recvWindowMilliseconds: recvWindow, requestTimeout: timeout, orderSettleMargin: settle)
         return BinanceRESTClient(configuration: configuration, logger: logger)
     }

@@ -74,6 +74,34 @@ def connector(base_url, key, secret, symbol):
     canceled = client.cancel_open_orders(symbol)
     check("connector DELETE openOrders", sorted(o["status"] for o in canceled) == ["CANCELED", "CANCELED"], canceled)
     check("connector no open orders", client.get_open_orders(symbol) == [])
+
+    # An OCO protecting the position: a take-profit LIMIT_MAKER above, a stop-loss below.
+    def locked_base():
+        return decimal.Decimal(next(b for b in client.account()["balances"] if b["asset"] == "BTC")["locked"])
+    locked_before = locked_base()
+    stop = tick_floor(decimal.Decimal(last) * decimal.Decimal("0.9"), tick)
+    oco = client.new_oco_order(symbol=symbol, side="SELL", quantity="0.005",
+                               aboveType="LIMIT_MAKER", abovePrice=tick_floor(decimal.Decimal(last) * decimal.Decimal("1.1"), tick),
+                               belowType="STOP_LOSS_LIMIT", belowStopPrice=stop, belowTimeInForce="GTC",
+                               belowPrice=tick_floor(decimal.Decimal(stop) * decimal.Decimal("0.99"), tick))
+    check("connector OCO placed", oco["contingencyType"] == "OCO" and oco["listOrderStatus"] == "EXECUTING"
+          and [r["type"] for r in oco["orderReports"]] == ["STOP_LOSS_LIMIT", "LIMIT_MAKER"]
+          and all(r["orderListId"] == oco["orderListId"] for r in oco["orderReports"]), oco)
+    check("connector OCO locks its quantity once", locked_base() - locked_before == decimal.Decimal("0.005"))
+    check("connector orderList", client.get_oco_order(orderListId=oco["orderListId"])["listClientOrderId"]
+          == oco["listClientOrderId"])
+    check("connector openOrderList", [l["orderListId"] for l in client.get_oco_open_orders()] == [oco["orderListId"]])
+    canceled_list = client.cancel_oco_order(symbol, orderListId=oco["orderListId"])
+    check("connector cancel orderList", canceled_list["listOrderStatus"] == "ALL_DONE"
+          and [r["status"] for r in canceled_list["orderReports"]] == ["CANCELED", "CANCELED"], canceled_list)
+    check("connector OCO lock released", locked_base() == locked_before)
+    check("connector allOrderList", client.get_oco_orders()[0]["orderListId"] == oco["orderListId"])
+    check("connector openOrderList empty", client.get_oco_open_orders() == [])
+
+    trades = client.trades(symbol, limit=3)
+    check("connector trades", len(trades) == 3 and trades[0]["id"] < trades[2]["id"], trades)
+    aggregates = client.agg_trades(symbol, fromId=trades[1]["id"], limit=2)
+    check("connector aggTrades", [a["a"] for a in aggregates] == [trades[1]["id"], trades[2]["id"]], aggregates)
     trades = client.my_trades(symbol)
     check("connector myTrades", any(t["orderId"] == filled["orderId"] for t in trades))
     limits = client.get_order_rate_limit()
@@ -120,6 +148,8 @@ def ccxt_client(base_url, key, secret, symbol):
     canceled = exchange.cancel_order(resting["id"], pair)
     check("ccxt cancel_order", canceled["status"] == "canceled", canceled)
     check("ccxt fetch_my_trades", any(t["order"] == order["id"] for t in exchange.fetch_my_trades(pair)))
+    public = exchange.fetch_trades(pair, limit=3)
+    check("ccxt fetch_trades", len(public) == 3 and all(t["price"] > 0 for t in public), public)
 
 
 def main():

@@ -7,11 +7,22 @@ extension SimExchangeCore {
     /// through a SplitMix64 mix) so that runs replay; one that happens to equal an open
     /// order's id is skipped.
     mutating func generateClientOrderId(in market: SymbolMarket) -> String {
+        nextGeneratedId { id in market.orderIdByClientId[id].flatMap { market.orders[$0] }?.isOpen ?? false }
+    }
+
+    /// The same for an order list sent without `listClientOrderId`; one equal to an
+    /// executing list's id is skipped.
+    mutating func generateListClientOrderId() -> String {
+        let lists = orderLists
+        let byClientId = orderListIdByClientId
+        return nextGeneratedId { id in byClientId[id].flatMap { lists[$0] }.map { !$0.isDone } ?? false }
+    }
+
+    private mutating func nextGeneratedId(isTaken: (String) -> Bool) -> String {
         while true {
             generatedClientIds += 1
             let id = Self.base62(Self.mix(generatedClientIds)) + Self.base62(Self.mix(~generatedClientIds))
-            let taken = market.orderIdByClientId[id].flatMap { market.orders[$0] }?.isOpen ?? false
-            if !taken { return id }
+            if !isTaken(id) { return id }
         }
     }
 

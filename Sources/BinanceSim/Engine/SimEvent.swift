@@ -31,4 +31,6 @@ public enum SimEvent: Sendable, Hashable {
     case execution(order: SimOrder, executionType: SimExecutionType, lastFill: SimFill?, time: Int64)
     /// Becomes an outboundAccountPosition: only the balances that changed, sorted by asset.
     case accountPosition(balances: [SimBalance], time: Int64)
+    /// Becomes a listStatus: an order list was placed or finished.
+    case listStatus(list: SimOrderList, time: Int64)
 }

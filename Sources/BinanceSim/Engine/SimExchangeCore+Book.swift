@@ -9,7 +9,9 @@ extension SimExchangeCore {
     /// own limit price, at most `levelQuantity` per order per call, so a large order goes
     /// PARTIALLY_FILLED over several moves as it would against real volume. Orders are
     /// visited by orderId. Each fill yields a TRADE executionReport followed by the balances
-    /// it changed. An unknown symbol or a non-positive price is ignored.
+    /// it changed. The first leg of an OCO to trigger or fill expires the other leg (its
+    /// EXPIRED report and the list's ALL_DONE come before the leg's own trade). An unknown
+    /// symbol or a non-positive price is ignored.
     public mutating func marketMoved(symbol: Symbol, last: ExactDecimal, low: ExactDecimal, high: ExactDecimal,
                                      now: Int64) -> [SimEvent] {
         guard last.isPositive, var market = takeMarket(symbol) else { return [] }
@@ -20,18 +22,24 @@ extension SimExchangeCore {
         let high = max(high, last)
         var events: [SimEvent] = []
         for orderId in market.openOrderIds.sorted() {
-            var order = market.orders[orderId]!
-            guard order.type != .market else { continue }
+            // An OCO leg earlier in this loop may have expired this one.
+            guard var order = market.orders[orderId], order.isOpen, order.type != .market else { continue }
             if order.isWaitingForTrigger {
                 guard Self.isTriggered(type: order.type, side: order.side, stop: order.stopPrice, low: low, high: high) else { continue }
                 // Triggered: from now on a limit order at its price, which may fill in this very move.
                 order.workingTime = now
                 order.updateTime = now
                 market.orders[orderId] = order
+                settleList(of: orderId, keeping: orderId, othersAs: .expired, in: &market, now: now, events: &events)
             }
             let reached = order.side == .buy ? order.price >= low : order.price <= high
             let quantity = min(market.spec.levelQuantity, order.remainingQty)
-            guard reached, quantity.isPositive else { continue }
+            guard reached, quantity.isPositive else {
+                appendBalanceChanges(to: &events, now: now)
+                continue
+            }
+            // An OCO's limit leg that starts filling expires its stop leg first.
+            settleList(of: orderId, keeping: orderId, othersAs: .expired, in: &market, now: now, events: &events)
             let (updated, fill) = applyFill(in: &market, orderId: orderId, price: order.price, quantity: quantity,
                                             isMaker: true, now: now)
             events.append(.execution(order: updated, executionType: .trade, lastFill: fill, time: now))

@@ -54,21 +54,26 @@ extension SimExchangeCore {
         return (order, fill)
     }
 
-    /// Ends an open order (CANCELED or EXPIRED), releasing what its remainder still locks.
+    /// Ends an open order (CANCELED or EXPIRED), releasing what its remainder still locks. A
+    /// leg of an order list that still shares its lock releases nothing: `settleList` does.
     mutating func close(in market: inout SymbolMarket, orderId: Int64, as status: OrderStatus, now: Int64) -> SimOrder {
         var order = market.orders[orderId]!
-        let spec = market.spec
-        if order.type != .market {
-            switch order.side {
-            case .buy: ledger.release(order.price * order.remainingQty, of: spec.quote)
-            case .sell: ledger.release(order.remainingQty, of: spec.base)
-            }
+        let sharesListLock = orderLists[order.orderListId].map { !$0.isDone } ?? false
+        if order.type != .market, !sharesListLock {
+            let (amount, asset) = reservation(of: order, in: market.spec)
+            ledger.release(amount, of: asset)
         }
         order.status = status
         order.updateTime = now
         market.openOrderIds.remove(orderId)
         market.orders[orderId] = order
         return order
+    }
+
+    /// What a working limit order's remainder holds: quote at its limit price for a BUY, the
+    /// base itself for a SELL.
+    func reservation(of order: SimOrder, in spec: SimSymbolSpec) -> (amount: ExactDecimal, asset: Asset) {
+        order.side == .buy ? (order.price * order.remainingQty, spec.quote) : (order.remainingQty, spec.base)
     }
 
     /// Appends one outboundAccountPosition with the balances changed since the last one, if any.

@@ -43,20 +43,8 @@ extension SimExchangeCore {
         try checkPercentPriceBySide(checked, in: market)
         var plan = try checked.stopPrice == nil ? plan(checked, in: market) : stopPlan(checked, in: market)
         let prevention = selfTradePrevention(checked, plan: &plan, in: market)
-        let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
-
-        let orderId = market.nextOrderId
-        market.nextOrderId += 1
-        let order = SimOrder(
-            orderId: orderId, clientOrderId: clientOrderId, symbol: params.symbol, side: checked.side,
-            type: checked.type, timeInForce: checked.timeInForce, price: checked.price ?? .zero,
-            stopPrice: checked.stopPrice ?? .zero, origQty: plan.origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
-            origQuoteOrderQty: { if case .quote(let amount) = checked.size { amount } else { .zero } }(),
-            status: .new, time: now, updateTime: now, workingTime: checked.stopPrice == nil ? now : -1,
-            selfTradePreventionMode: checked.selfTradePreventionMode, fills: [])
-        market.orders[orderId] = order
-        market.openOrderIds.insert(orderId)
-        market.orderIdByClientId[clientOrderId] = orderId
+        let order = insertOrder(checked, origQty: plan.origQty, in: &market, now: now)
+        let orderId = order.orderId
         if plan.lock.isPositive {
             ledger.lock(plan.lock, of: checked.side == .buy ? market.spec.quote : market.spec.base)
         }
@@ -73,6 +61,7 @@ extension SimExchangeCore {
             expired.preventedMatchId = matchId
             market.orders[makerId] = expired
             events.append(.execution(order: expired, executionType: .tradePrevention, lastFill: nil, time: now))
+            settleList(of: makerId, keeping: nil, othersAs: .expired, in: &market, now: now, events: &events)
         }
         for planned in plan.fills {
             let (updated, fill) = applyFill(in: &market, orderId: orderId, price: planned.price, quantity: planned.quantity,
@@ -91,6 +80,25 @@ extension SimExchangeCore {
         }
         appendBalanceChanges(to: &events, now: now)
         return (latest, events)
+    }
+
+    /// Puts a new order on the market's tables, NEW, with the sent client id or a generated one.
+    mutating func insertOrder(_ checked: CheckedOrder, origQty: ExactDecimal, in market: inout SymbolMarket, now: Int64,
+                              orderListId: Int64 = -1) -> SimOrder {
+        let clientOrderId = checked.clientOrderId ?? generateClientOrderId(in: market)
+        let orderId = market.nextOrderId
+        market.nextOrderId += 1
+        let order = SimOrder(
+            orderId: orderId, clientOrderId: clientOrderId, symbol: market.spec.symbol, side: checked.side,
+            type: checked.type, timeInForce: checked.timeInForce, price: checked.price ?? .zero,
+            stopPrice: checked.stopPrice ?? .zero, origQty: origQty, executedQty: .zero, cummulativeQuoteQty: .zero,
+            origQuoteOrderQty: { if case .quote(let amount) = checked.size { amount } else { .zero } }(),
+            status: .new, time: now, updateTime: now, workingTime: checked.stopPrice == nil ? now : -1,
+            selfTradePreventionMode: checked.selfTradePreventionMode, fills: [], orderListId: orderListId)
+        market.orders[orderId] = order
+        market.openOrderIds.insert(orderId)
+        market.orderIdByClientId[clientOrderId] = orderId
+        return order
     }
 
     /// Self-trade prevention, decided by the taker's mode (faqs/stp_faq.md): the account's
@@ -140,7 +148,7 @@ extension SimExchangeCore {
 
     /// PERCENT_PRICE_BY_SIDE, which Binance checks in the matching engine: a limit price
     /// outside the side's band around the reference price is refused.
-    private func checkPercentPriceBySide(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) {
+    func checkPercentPriceBySide(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) {
         guard let filter = market.spec.percentPriceBySide, let limit = order.price, let last = market.lastPrice,
               let price = try? Price(limit), let reference = try? Price(last) else { return }
         do {
@@ -152,7 +160,7 @@ extension SimExchangeCore {
 
     /// A stop-limit order waits off the book, its funds locked as for the limit order it
     /// becomes. Its trigger must not already be reached by the last price: Binance refuses
-    /// such an order ("Stop price would trigger immediately.").
+    /// such an order ("Order would trigger immediately.").
     private func stopPlan(_ order: CheckedOrder, in market: SymbolMarket) throws(SimRejection) -> PlacementPlan {
         guard let stop = order.stopPrice, let limit = order.price, case .base(let quantity) = order.size else {
             preconditionFailure("OrderChecks gives a stop-limit order a stop, a limit and a base quantity")
@@ -177,7 +185,7 @@ extension SimExchangeCore {
         }
     }
 
-    private func isOpen(clientOrderId: String, in market: SymbolMarket) -> Bool {
+    func isOpen(clientOrderId: String, in market: SymbolMarket) -> Bool {
         // Only the newest order with an id can be open: a reuse is accepted only once it closed.
         market.orderIdByClientId[clientOrderId].flatMap { market.orders[$0] }?.isOpen ?? false
     }

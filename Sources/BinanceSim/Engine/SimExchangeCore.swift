@@ -15,6 +15,11 @@ public struct SimExchangeCore: Sendable {
     let fees: FeeModel
     /// Counter behind generated client order ids.
     var generatedClientIds: UInt64 = 0
+    /// Every OCO placed, by orderListId.
+    var orderLists: [Int64: SimOrderList] = [:]
+    var nextOrderListId: Int64 = 1
+    /// List client order id → the newest list that used it.
+    var orderListIdByClientId: [String: Int64] = [:]
 
     /// `balances` are the account's starting free amounts; every asset of every symbol is
     /// listed in `balances()`, at zero when not given. A symbol given twice keeps the last spec.

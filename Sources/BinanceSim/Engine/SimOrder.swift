@@ -70,6 +70,8 @@ public struct SimOrder: Sendable, Hashable {
     public internal(set) var preventedMatchId: Int64?
     /// Every fill of the order so far, oldest first.
     public internal(set) var fills: [SimFill]
+    /// The order list (OCO) the order is a leg of; -1 for a stand-alone order.
+    public internal(set) var orderListId: Int64 = -1
 
     public var isOpen: Bool { !status.isTerminal }
 

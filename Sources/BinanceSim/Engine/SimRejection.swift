@@ -70,7 +70,7 @@ extension SimRejection {
     static let insufficientBalance = SimRejection(code: -2010, message: "Account has insufficient balance for requested action.")
     static let duplicateOrder = SimRejection(code: -2010, message: "Duplicate order sent.")
     static let wouldMatchAndTake = SimRejection(code: -2010, message: "Order would immediately match and take.")
-    static let wouldTriggerImmediately = SimRejection(code: -2010, message: "Stop price would trigger immediately.")
+    static let wouldTriggerImmediately = SimRejection(code: -2010, message: "Order would trigger immediately.")
     static let selfTradePreventionModeNotAllowed = SimRejection(
         code: -1013, message: "This order type is not allowed with the selected self-trade prevention mode.")
 
@@ -91,5 +91,21 @@ extension SimRejection {
     }
 
     static let unknownOrderToCancel = SimRejection(code: -2011, message: "Unknown order sent.")
+
+    // MARK: Order lists (OCO): errors.md's -11xx OCO codes and the matching engine's message
+
+    static let ocoOrderTypeRejected = SimRejection(code: -1158, message: "Order type not supported in OCO.")
+    static let buyOCOLimitMustBeBelow = SimRejection(code: -1165, message: "A limit order in a buy OCO must be below.")
+    static let sellOCOLimitMustBeAbove = SimRejection(code: -1166, message: "A limit order in a sell OCO must be above.")
+    static let bothOCOOrdersLimit = SimRejection(code: -1168, message: "At least one OCO order must be contingent.")
+    static let buyOCOStopLossMustBeAbove = SimRejection(code: -1196, message: "A stop loss order in a buy OCO must be above.")
+    static let sellOCOStopLossMustBeBelow = SimRejection(code: -1197, message: "A stop loss order in a sell OCO must be below.")
+    static let buyOCOTakeProfitMustBeBelow = SimRejection(code: -1198, message: "A take profit order in a buy OCO must be below.")
+    static let sellOCOTakeProfitMustBeAbove = SimRejection(code: -1199, message: "A take profit order in a sell OCO must be above.")
+    static let ocoPriceRelationship = SimRejection(code: -2010, message: "The relationship of the prices for the orders is not correct.")
+    /// errors.md gives no message for an order list that cannot be found; the order's
+    /// -2011/-2013 codes with "Order list" in place of "Order" are the nearest.
+    static let orderListToCancelDoesNotExist = SimRejection(code: -2011, message: "Order list does not exist.")
+    static let orderListDoesNotExist = SimRejection(code: -2013, message: "Order list does not exist.")
     static let orderDoesNotExist = SimRejection(code: -2013, message: "Order does not exist.")
 }

@@ -43,6 +43,18 @@ public final class BinanceSimulator: Sendable {
         var placements: [String: Int] = [:]  // client order id → orders placed under it
         var nextListenKey = 0
         var nextAggregateTradeId: Int64 = 1
+        /// Per symbol, oldest first; at least the newest `publicTradeMemory` kept.
+        var publicTrades: [Symbol: [PublicTrade]] = [:]
+
+        /// Binance serves `trades` up to 1,000 back; the tape keeps a few times that.
+        static let publicTradeMemory = 5_000
+
+        mutating func recordPublicTrade(_ trade: PublicTrade, symbol: Symbol) {
+            publicTrades[symbol, default: []].append(trade)
+            if publicTrades[symbol]!.count > 2 * Self.publicTradeMemory {
+                publicTrades[symbol]!.removeFirst(Self.publicTradeMemory)
+            }
+        }
         var nextBookUpdateId: Int64 = 1
     }
 
@@ -102,6 +114,9 @@ public final class BinanceSimulator: Sendable {
                         state.nextBookUpdateId += 1
                     }
                     tradeIds.append(state.nextAggregateTradeId)
+                    state.recordPublicTrade(PublicTrade(id: state.nextAggregateTradeId, price: kline.close.value,
+                                                        quantity: kline.volume.value, time: kline.closeTime.milliseconds),
+                                            symbol: kline.symbol)
                     state.nextAggregateTradeId += 1
                 }
                 return (klines, events, tickers, tradeIds)
@@ -153,9 +168,7 @@ public final class BinanceSimulator: Sendable {
 
     private func route(method: String, path: String, query: String?, body: String?, apiKey: String?, now: Int64) async -> SimHTTPResponse {
         if path.hasPrefix("/sim/") { return control(method: method, path: path, parameters: SimParameters(query: query, body: nil), body: body) }
-        guard let endpoint = SimEndpoint.find(method: method, path: path) else {
-            return error(404, -1000, "Unknown endpoint \(method) \(path).")
-        }
+        guard let endpoint = SimEndpoint.find(method: method, path: path) else { return Self.notFound }
         let parameters = SimParameters(query: query, body: body)
 
         switch state.withLock({ $0.faults.verdict(now: now) }) {
@@ -219,6 +232,14 @@ public final class BinanceSimulator: Sendable {
         return nil
     }
 
+    /// A path Binance does not serve is answered by its front web server, not the API: HTTP
+    /// 404 with an HTML page and no Binance error code (what clients report seeing from
+    /// api.binance.com for a mistyped path or API version), before any rate limit counts it.
+    static let notFound = SimHTTPResponse(
+        status: 404, headers: [],
+        body: Array("<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n</body>\r\n</html>\r\n".utf8),
+        contentType: "text/html")
+
     func error(_ status: Int, _ code: Int, _ message: String) -> SimHTTPResponse {
         SimHTTPResponse(status: status, headers: [], body: json(BinanceErrorBody(code: code, msg: message)))
     }
@@ -229,11 +250,7 @@ public final class BinanceSimulator: Sendable {
         return reply
     }
 
-    func json(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
-    }
+    func json(_ value: some Encodable) -> [UInt8] { SimJSON.encode(value) }
 
     func ok(_ value: some Encodable) -> SimHTTPResponse {
         SimHTTPResponse(status: 200, headers: [], body: json(value))
@@ -334,19 +351,23 @@ public final class BinanceSimulator: Sendable {
             return ok(orders.map { SimWire.orderResponse($0, form: .query, places: places) })
         case .cancelOpenOrders:
             let symbol = try knownSymbol(p)
-            let (orders, events) = try state.withLock { state throws(SimRejection) in try state.core.cancelAll(symbol: symbol, now: now) }
+            let (orders, events, lists) = try state.withLock { state throws(SimRejection) in
+                let (orders, events) = try state.core.cancelAll(symbol: symbol, now: now)
+                let lists = Set(orders.map(\.orderListId)).filter { $0 >= 0 }.compactMap { try? state.core.orderList(orderListId: $0, listClientOrderId: nil) }
+                return (orders, events, lists)
+            }
             broadcast(events)
-            return ok(orders.map { order in
-                var response = SimWire.orderResponse(order, form: .cancel, places: places)
-                response.origClientOrderId = order.clientOrderId
-                return response
-            })
+            return SimHTTPResponse(status: 200, headers: [], body: SimWire.canceledOpenOrders(orders, lists: lists, places: places))
         case .commission:
             return ok(commission(try knownSymbol(p)))
         case .orderRateLimit:
             let counts = state.withLock { $0.limits.counts(now: now) }.filter { $0.rule.rateLimitType == "ORDERS" }
             return ok(counts.map { OrderRateLimitEntry(rateLimitType: $0.rule.rateLimitType, interval: $0.rule.interval,
                                                        intervalNum: $0.rule.intervalNum, limit: $0.rule.limit, count: $0.count) })
+        case .trades, .aggTrades:
+            return try publicTrades(endpoint, p)
+        case .newOCO, .cancelOrderList, .queryOrderList, .allOrderLists, .openOrderLists:
+            return try orderLists(endpoint, p, now: now)
         case .myTrades:
             let symbol = try knownSymbol(p)
             let limit = try integer(p, "limit", default: 500, range: 1...1000)
@@ -460,7 +481,7 @@ public final class BinanceSimulator: Sendable {
 
     // MARK: Parameters
 
-    private func knownSymbol(_ p: SimParameters) throws(SimRejection) -> Symbol {
+    func knownSymbol(_ p: SimParameters) throws(SimRejection) -> Symbol {
         guard let text = p["symbol"] else { throw missing("symbol") }
         guard let symbol = try? Symbol(text), configuration.symbols.contains(where: { $0.symbol == symbol }) else {
             throw SimRejection(code: -1121, message: "Invalid symbol.")
@@ -468,11 +489,11 @@ public final class BinanceSimulator: Sendable {
         return symbol
     }
 
-    private func missing(_ name: String) -> SimRejection {
+    func missing(_ name: String) -> SimRejection {
         SimRejection(code: -1102, message: "Mandatory parameter '\(name)' was not sent, was empty/null, or malformed.")
     }
 
-    private func integer(_ p: SimParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws(SimRejection) -> Int {
+    func integer(_ p: SimParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws(SimRejection) -> Int {
         guard let text = p[name] else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw SimRejection(code: -1100, message: "Illegal characters found in parameter '\(name)'; legal range is '\(range.lowerBound)..\(range.upperBound)'.")
@@ -480,7 +501,7 @@ public final class BinanceSimulator: Sendable {
         return number
     }
 
-    private func decimal(_ p: SimParameters, _ name: String) throws(SimRejection) -> ExactDecimal? {
+    func decimal(_ p: SimParameters, _ name: String) throws(SimRejection) -> ExactDecimal? {
         guard let text = p[name] else { return nil }
         guard let value = try? ExactDecimal(parsing: text), !value.isNegative else {
             throw SimRejection(code: -1100, message: "Illegal characters found in parameter '\(name)'; legal range is '^([0-9]{1,20})(\\.[0-9]{1,20})?$'.")
@@ -564,7 +585,7 @@ public final class BinanceSimulator: Sendable {
     }
 
     /// Engine events as user data messages, in the order the engine produced them.
-    private func broadcast(_ events: [SimEvent]) {
+    func broadcast(_ events: [SimEvent]) {
         guard !events.isEmpty else { return }
         let places = configuration.decimals
         for event in events {

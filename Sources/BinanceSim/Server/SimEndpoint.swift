@@ -4,6 +4,8 @@ enum SimEndpoint: Equatable {
     case ping, time, exchangeInfo, klines, tickerPrice, depth, bookTicker, avgPrice, ticker24hr
     case account, openOrders, newOrder, testOrder, queryOrder, cancelOrder, myTrades
     case allOrders, cancelOpenOrders, commission, orderRateLimit
+    case trades, aggTrades
+    case newOCO, cancelOrderList, queryOrderList, allOrderLists, openOrderLists
     case createListenKey, keepAliveListenKey, closeListenKey
 
     enum Security { case none, apiKey, signed }
@@ -19,6 +21,13 @@ enum SimEndpoint: Equatable {
         case ("GET", "/api/v3/ticker/bookTicker"): .bookTicker
         case ("GET", "/api/v3/avgPrice"): .avgPrice
         case ("GET", "/api/v3/ticker/24hr"): .ticker24hr
+        case ("GET", "/api/v3/trades"): .trades
+        case ("GET", "/api/v3/aggTrades"): .aggTrades
+        case ("POST", "/api/v3/orderList/oco"): .newOCO
+        case ("DELETE", "/api/v3/orderList"): .cancelOrderList
+        case ("GET", "/api/v3/orderList"): .queryOrderList
+        case ("GET", "/api/v3/allOrderList"): .allOrderLists
+        case ("GET", "/api/v3/openOrderList"): .openOrderLists
         case ("GET", "/api/v3/allOrders"): .allOrders
         case ("DELETE", "/api/v3/openOrders"): .cancelOpenOrders
         case ("GET", "/api/v3/account/commission"): .commission
@@ -39,19 +48,24 @@ enum SimEndpoint: Equatable {
 
     var security: Security {
         switch self {
-        case .ping, .time, .exchangeInfo, .klines, .tickerPrice, .depth, .bookTicker, .avgPrice, .ticker24hr: .none
+        case .ping, .time, .exchangeInfo, .klines, .tickerPrice, .depth, .bookTicker, .avgPrice, .ticker24hr, .trades, .aggTrades: .none
         case .createListenKey, .keepAliveListenKey, .closeListenKey: .apiKey
         case .account, .openOrders, .newOrder, .testOrder, .queryOrder, .cancelOrder, .myTrades,
-             .allOrders, .cancelOpenOrders, .commission, .orderRateLimit: .signed
+             .allOrders, .cancelOpenOrders, .commission, .orderRateLimit, .newOCO, .cancelOrderList, .queryOrderList,
+             .allOrderLists, .openOrderLists: .signed
         }
     }
 
-    /// Counts toward the ORDERS limits.
-    var isOrder: Bool { self == .newOrder }
+    /// Counts toward the ORDERS limits (an OCO counts once here; Binance counts its two orders).
+    var isOrder: Bool { self == .newOrder || self == .newOCO }
 
     func weight(_ p: SimParameters) -> Int {
         switch self {
-        case .ping, .time, .newOrder, .testOrder, .cancelOrder, .cancelOpenOrders: 1
+        case .ping, .time, .newOrder, .testOrder, .cancelOrder, .cancelOpenOrders, .newOCO, .cancelOrderList: 1
+        case .aggTrades, .queryOrderList: 4
+        case .trades: 25
+        case .allOrderLists: 20
+        case .openOrderLists: 6
         case .avgPrice: 2
         case .bookTicker: p["symbol"] == nil ? 4 : 2
         case .ticker24hr: p["symbol"] == nil ? 80 : 2

@@ -1,5 +1,10 @@
 import GordonDomain
 import GordonExchange
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Bodies of the market and account endpoints trading tools call besides Gordon's own, with
 /// Binance's field names and its decimals-as-strings (rest-api.md).
@@ -125,5 +130,106 @@ extension BinanceSimulator {
             specialCommission: .init(maker: zero, taker: zero, buyer: zero, seller: zero),
             taxCommission: .init(maker: zero, taker: zero, buyer: zero, seller: zero),
             discount: .init(enabledForAccount: false, enabledForSymbol: false, discountAsset: "BNB", discount: zero))
+    }
+}
+
+/// An order list (OCO) in rest-api.md's shape; `orderReports` only on placement and cancel.
+struct OrderListResponse: Encodable {
+    struct Member: Encodable {
+        let symbol: String
+        let orderId: Int64
+        let clientOrderId: String
+    }
+    let orderListId: Int64
+    var contingencyType = "OCO"
+    let listStatusType: String
+    let listOrderStatus: String
+    let listClientOrderId: String
+    let transactionTime: Int64
+    let symbol: String
+    let orders: [Member]
+    let orderReports: [OrderResponse]?
+
+    init(orderListId: Int64, listStatusType: String, listOrderStatus: String, listClientOrderId: String,
+         transactionTime: Int64, symbol: String, orders: [Member], orderReports: [OrderResponse]?) {
+        self.orderListId = orderListId
+        self.listStatusType = listStatusType
+        self.listOrderStatus = listOrderStatus
+        self.listClientOrderId = listClientOrderId
+        self.transactionTime = transactionTime
+        self.symbol = symbol
+        self.orders = orders
+        self.orderReports = orderReports
+    }
+}
+
+/// The user data stream's `listStatus` event (user-data-stream.md), Binance's one-letter keys.
+struct ListStatusEvent: Encodable {
+    struct Member: Encodable {
+        let s: String
+        let i: Int64
+        let c: String
+    }
+    var e = "listStatus"
+    let E: Int64
+    let s: String
+    let g: Int64
+    var c = "OCO"
+    let l: String
+    let L: String
+    var r = "NONE"
+    let C: String
+    let T: Int64
+    let O: [Member]
+
+    init(E: Int64, s: String, g: Int64, l: String, L: String, C: String, T: Int64, O: [Member]) {
+        self.E = E
+        self.s = s
+        self.g = g
+        self.l = l
+        self.L = L
+        self.C = C
+        self.T = T
+        self.O = O
+    }
+}
+
+/// One trade of the public tape: each published kline is one trade at its close, for its
+/// volume, with the id its aggTrade stream event carried.
+struct PublicTrade: Sendable {
+    let id: Int64
+    let price: ExactDecimal
+    let quantity: ExactDecimal
+    let time: Int64
+}
+
+/// `GET /api/v3/trades`.
+struct TradeResponse: Encodable {
+    let id: Int64
+    let price: String
+    let qty: String
+    let quoteQty: String
+    let time: Int64
+    let isBuyerMaker: Bool
+    let isBestMatch: Bool
+}
+
+/// `GET /api/v3/aggTrades`, Binance's one-letter keys.
+struct AggTradeResponse: Encodable {
+    let a: Int64
+    let p: String
+    let q: String
+    let f: Int64
+    let l: Int64
+    let T: Int64
+    let m: Bool
+    let M: Bool
+}
+
+enum SimJSON {
+    static func encode(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
     }
 }

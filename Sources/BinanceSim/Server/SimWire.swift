@@ -9,8 +9,8 @@ enum SimWire {
 
     static func orderResponse(_ order: SimOrder, form: OrderForm, places: Int) -> OrderResponse {
         func text(_ value: ExactDecimal) -> String { BinanceDecimal.format(value, places: places) }
-        var response = OrderResponse(symbol: order.symbol.rawValue, orderId: order.orderId, clientOrderId: order.clientOrderId,
-                                     transactTime: form == .query ? nil : order.updateTime)
+        var response = OrderResponse(symbol: order.symbol.rawValue, orderId: order.orderId, orderListId: order.orderListId,
+                                     clientOrderId: order.clientOrderId, transactTime: form == .query ? nil : order.updateTime)
         guard form != .ack else { return response }
         response.price = text(order.price)
         response.origQty = text(order.origQty)
@@ -119,7 +119,23 @@ enum SimWire {
                 eventTime: Timestamp(milliseconds: time), lastUpdateTime: Timestamp(milliseconds: time),
                 balances: balances.map { AssetBalanceUpdate(asset: $0.asset, free: $0.free, locked: $0.locked) })
             return BinanceStreamEncoder.accountPosition(position, decimals: places)
+        case .listStatus(let list, let time):
+            let event = ListStatusEvent(
+                E: time, s: list.symbol.rawValue, g: list.orderListId, l: list.listStatusType, L: list.listOrderStatus,
+                C: list.listClientOrderId, T: list.updateTime,
+                O: list.legs.map { .init(s: list.symbol.rawValue, i: $0.orderId, c: $0.clientOrderId) })
+            return String(decoding: SimJSON.encode(event), as: UTF8.self)
         }
+    }
+
+    /// An order list as `orderList`, `allOrderList` and `openOrderList` print it, and with
+    /// `reports` as the placement and cancel responses print it.
+    static func orderList(_ list: SimOrderList, reports: [OrderResponse]? = nil) -> OrderListResponse {
+        OrderListResponse(
+            orderListId: list.orderListId, listStatusType: list.listStatusType, listOrderStatus: list.listOrderStatus,
+            listClientOrderId: list.listClientOrderId, transactionTime: list.updateTime, symbol: list.symbol.rawValue,
+            orders: list.legs.map { .init(symbol: list.symbol.rawValue, orderId: $0.orderId, clientOrderId: $0.clientOrderId) },
+            orderReports: reports)
     }
 
     /// Binance's execution id `I` is unique per event; order id and trade id make one here.

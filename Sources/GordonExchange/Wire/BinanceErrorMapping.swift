@@ -36,6 +36,9 @@ public enum BinanceErrorMapping {
             break
         }
         guard let binance else {
+            if httpStatus == 404 {
+                return make(.invalidExchangeRequest, "Binance has no endpoint \(path) (HTTP 404): check the base URL and the API version")
+            }
             if httpStatus == 403 {
                 return make(.exchangeRejected, "Binance's web application firewall refused \(path) (HTTP 403)")
             }
