@@ -203,7 +203,7 @@ public final class OutboxRelay: Sendable {
             result.duplicates += drained.duplicates
             do {
                 try await markSent(session.unmarked, on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(hashtext(\(leaseScope) || ':' || current_user))", logger: logger)
+                try await connection.query(leaseQuery("pg_advisory_unlock"), logger: logger)
             } catch {
                 throw PostgresFailure.map(error, context: ["operation": "outbox relay"])
             }
@@ -220,6 +220,13 @@ public final class OutboxRelay: Sendable {
     /// stream still stores every key's rows in id order.
     private var leaseScope: String { "gordon_outbox_relay:" + configuration.subjectPrefixes.sorted().joined(separator: ",") }
 
+    /// `SELECT function(lease key)`, the key per producer: the scope and the connecting role.
+    private func leaseQuery(_ function: String, _ extra: String = "") -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(leaseScope)
+        return PostgresQuery(unsafeSQL: "SELECT \(function)(hashtext($1 || ':' || current_user))\(extra)", binds: binds)
+    }
+
     /// One step: read the oldest pending rows (marking the rows acknowledged before), publish
     /// them (pipelined, in id order), then walk the previous step's acknowledgements
     /// (`walkInFlight`).
@@ -230,9 +237,10 @@ public final class OutboxRelay: Sendable {
                 // Marking rows sent needs no fsync: a mark lost in a crash means the rows are
                 // published again and the stream's duplicate window (GordonStream) drops
                 // them. Waiting for the flush would hold every batch for an fsync.
-                for try await (held, _) in try await connection.query("""
-                    SELECT pg_try_advisory_lock(hashtext(\(leaseScope) || ':' || current_user)), set_config('synchronous_commit', 'off', false)
-                    """, logger: logger).decode((Bool, String).self) { session.leased = held }
+                let lock = leaseQuery("pg_try_advisory_lock", ", set_config('synchronous_commit', 'off', false)")
+                for try await (held, _) in try await connection.query(lock, logger: logger).decode((Bool, String).self) {
+                    session.leased = held
+                }
                 guard session.leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), session) }
             }
             let lowerBound = session.lowerBound(start)
@@ -311,10 +319,14 @@ public final class OutboxRelay: Sendable {
                           context: ["outbox_id": "\(row.id)"], underlying: error)
     }
 
+    /// Marks acknowledged rows (`$1`) sent; on its own, and as the CTE of `publishPending`.
+    private static let markSentSQL = "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1) AND sent_at IS NULL"
+
     private func markSent(_ ids: [Int64], on connection: PostgresConnection) async throws {
         guard !ids.isEmpty else { return }
-        try await connection.query(
-            "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(ids)) AND sent_at IS NULL", logger: logger)
+        var binds = PostgresBindings()
+        binds.append(ids)
+        try await connection.query(PostgresQuery(unsafeSQL: Self.markSentSQL, binds: binds), logger: logger)
     }
 
     /// One statement marks the acknowledged rows and reads the next rows (skipping those and
@@ -323,15 +335,19 @@ public final class OutboxRelay: Sendable {
     private func publishPending(on connection: PostgresConnection, after lowerBound: Int64, marking marked: [Int64],
                                 skipping skipped: [Int64]) async throws -> [PublishedRow] {
         let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
-        let rows = try await connection.query("""
-            WITH marked AS (
-                UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(\(marked)) AND sent_at IS NULL
-            )
+        var binds = PostgresBindings()
+        binds.append(marked)
+        binds.append(lowerBound)
+        binds.append(skipped)
+        binds.append(patterns)
+        binds.append(configuration.batchSize)
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            WITH marked AS (\(Self.markSentSQL))
             SELECT id, subject, payload, ordering_key, attempts FROM trading.outbox
-            WHERE sent_at IS NULL AND id > \(lowerBound) AND NOT (id = ANY(\(skipped)))
-              AND (cardinality(\(patterns)::text[]) = 0 OR subject LIKE ANY(\(patterns)::text[]))
-            ORDER BY id LIMIT \(configuration.batchSize)
-            """, logger: logger)
+            WHERE sent_at IS NULL AND id > $2 AND NOT (id = ANY($3))
+              AND (cardinality($4::text[]) = 0 OR subject LIKE ANY($4::text[]))
+            ORDER BY id LIMIT $5
+            """, binds: binds), logger: logger)
         var published: [PublishedRow] = []
         for try await (id, subject, payload, orderingKey, attempts) in rows.decode((Int64, String, ByteBuffer, String, Int32).self) {
             let row = PendingRow(id: id, subject: subject, payload: payload, orderingKey: orderingKey, attempts: Int(attempts))

@@ -74,6 +74,9 @@ public actor RateLimiter {
                         now: @Sendable () -> Int64) async throws(GordonError) {
         while true {
             let current = now()
+            // Read on every request, not cached: a ban the other process saw a moment ago must
+            // stop this request. That costs an open, a shared flock and a read of a few hundred
+            // bytes, against a network round trip of milliseconds.
             adoptShared(now: current)
             switch state.admit(weight: weight, isOrder: isOrder, priority: priority, now: current) {
             case .proceed:
