@@ -244,7 +244,9 @@ public final class OutboxRelay: Sendable {
                 guard session.leased else { return (BatchResult(published: 0, duplicates: 0, standby: true), session) }
             }
             let lowerBound = session.lowerBound(start)
-            let skip = session.unmarked + session.inFlight.map(\.row.id)
+            // Only rows above the bound could be read twice; reading on from the cursor (the
+            // steady state) that is none, and the query tests no row against the list.
+            let skip = (session.unmarked + session.inFlight.map(\.row.id)).filter { $0 > lowerBound }
             let published = try await publishPending(on: connection, after: lowerBound, marking: session.unmarked, skipping: skip)
             session.unmarked = []
             // A full batch may have stopped short of rows it would otherwise have read: go on
