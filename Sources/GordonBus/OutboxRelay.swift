@@ -280,15 +280,8 @@ public final class OutboxRelay: Sendable {
         var deadLettered = 0
         var retry: (row: PendingRow, error: GordonError)?
         var streamIsUp: Bool?  // asked at most once per walk
-        for (row, ack) in session.inFlight {
-            let outcome: Result<PubAck, GordonError>
-            switch ack {
-            case .failure(let error): outcome = .failure(error)
-            case .success(let future):
-                do { outcome = .success(try await future.get()) } catch {
-                    outcome = .failure((error as? GordonError) ?? GordonError(.outboxRelayFailed, "publish failed", underlying: error))
-                }
-            }
+        let outcomes = await Self.acknowledgements(of: session.inFlight)
+        for ((row, _), outcome) in zip(session.inFlight, outcomes) {
             // Past the first retryable failure the walk only drains the acknowledgements.
             guard retry == nil else { continue }
             switch outcome {
@@ -321,8 +314,43 @@ public final class OutboxRelay: Sendable {
                           context: ["outbox_id": "\(row.id)"], underlying: error)
     }
 
+    /// The outcome of each in-flight publish, in order. Awaited as one future: awaiting a
+    /// thousand futures one by one costs a thread hop each, longer than the stream takes to
+    /// acknowledge them.
+    static func acknowledgements(of rows: [PublishedRow]) async -> [Result<PubAck, GordonError>] {
+        let futures = rows.compactMap { try? $0.ack.get() }
+        var acknowledged: [Result<PubAck, any Error>] = []
+        if let loop = futures.first?.eventLoop {
+            acknowledged = (try? await EventLoopFuture.whenAllComplete(futures, on: loop).get()) ?? []
+        }
+        var next = acknowledged.makeIterator()
+        return rows.map { row in
+            switch row.ack {
+            case .failure(let error):
+                return .failure(error)
+            case .success:
+                switch next.next() {
+                case .success(let pubAck)?: return .success(pubAck)
+                case .failure(let error)?:
+                    return .failure((error as? GordonError) ?? GordonError(.outboxRelayFailed, "publish failed", underlying: error))
+                case nil:
+                    return .failure(GordonError(.outboxRelayFailed, "publish outcome lost"))
+                }
+            }
+        }
+    }
+
     /// Marks acknowledged rows (`$1`) sent; on its own, and as the CTE of `publishPending`.
-    private static let markSentSQL = "UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1) AND sent_at IS NULL"
+    ///
+    /// The id range is stated beside the list because the planner, with the list a
+    /// parameter, reaches the rows through the pending-rows index, and without bounds that
+    /// scan visits every pending row of the producer: with a backlog of 50,000 rows, a
+    /// quarter of a second per batch instead of a few milliseconds.
+    static let markSentSQL = """
+        UPDATE trading.outbox SET sent_at = now(), attempts = attempts + 1
+        WHERE id = ANY($1) AND id BETWEEN (SELECT min(i) FROM unnest($1::bigint[]) i) AND (SELECT max(i) FROM unnest($1::bigint[]) i)
+          AND sent_at IS NULL
+        """
 
     private func markSent(_ ids: [Int64], on connection: PostgresConnection) async throws {
         guard !ids.isEmpty else { return }
