@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "GordonStrategy", targets: ["GordonStrategy"]),
         .library(name: "GordonKlineFiles", targets: ["GordonKlineFiles"]),
         .library(name: "GordonExchange", targets: ["GordonExchange"]),
+        .library(name: "GordonData", targets: ["GordonData"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -32,6 +33,7 @@ let package = Package(
         .executable(name: "gordonctl", targets: ["gordonctl"]),
         .executable(name: "gordon-binance-sim", targets: ["gordon-binance-sim"]),
         .executable(name: "gordon-watchdog", targets: ["gordon-watchdog"]),
+        .executable(name: "gordon-data", targets: ["gordon-data"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -163,6 +165,28 @@ let package = Package(
             swiftSettings: strict
         ),
         // JSON-lines logs with secret redaction, for every process.
+        // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
+        .target(
+            name: "GordonData",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonPostgres", "GordonBus", "GordonPlatform",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-data",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonData", "GordonExchange", "GordonBus", "GordonPlatform", "GordonPostgres", "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "GordonLogging",
             dependencies: ["GordonKernel", "GordonDomain", .product(name: "Logging", package: "swift-log")],
@@ -262,6 +286,16 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],  // read through #filePath
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonDataTests",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonData", "GordonBus", "GordonNATS",
+                "GordonPostgres", "GordonMigrations", "GordonPlatform", "GordonStrategy", "GordonTestDB", "BinanceSim",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "BinanceSimTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim"], swiftSettings: strict),

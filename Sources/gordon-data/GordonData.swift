@@ -1,0 +1,107 @@
+import ArgumentParser
+import GordonBus
+import GordonCommandLine
+import GordonData
+import GordonDomain
+import GordonExchange
+import GordonKernel
+import GordonPlatform
+import GordonPostgres
+import Logging
+import ServiceLifecycle
+
+/// gordon-data: the sole writer of `market_data`. Ingests closed Binance klines for each
+/// `--kline SYMBOL@interval` into `market_data.klines` and publishes each as a `KlineEvent`
+/// on `gordon.market.kline.<SYMBOL>.<interval>`; serves `/klines`, `/api/v3/klines` and
+/// `/warmup` besides `/healthz`, `/readyz` and `/metrics`. It uses Binance's public
+/// endpoints only and holds no exchange key.
+@main
+struct GordonDataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gordon-data",
+        abstract: "Ingest market data into market_data and the GORDON stream, and serve it over HTTP."
+    )
+
+    static func main() async {
+        await CommandLineEntry.main(GordonDataCommand.self, failureStatus: 1)
+    }
+
+    @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_data_writer@127.0.0.1:5432/gordon")
+    var databaseURL: String
+
+    @Option(help: "NATS server URL (repeat for a cluster)")
+    var natsURL: [String] = ["nats://127.0.0.1:4222"]
+
+    @Option(help: "NATS user (default: none, for a server without authorization)")
+    var natsUser: String?
+
+    @Option(help: "Keyfile with postgres_password and, with --nats-user, nats_password (mode 0400)")
+    var keyfile: String
+
+    @Option(help: "Address of the HTTP server")
+    var httpHost = "127.0.0.1"
+
+    @Option(help: "Port of the HTTP server (0 takes a free one and prints it)")
+    var httpPort = 8081
+
+    @Option(help: "Binance: live, testnet, or http://HOST:PORT of a simulator")
+    var binance = "live"
+
+    @Option(name: .customLong("kline"), help: "A kline series to ingest, SYMBOL@interval, e.g. BTCUSDT@1m (repeatable)")
+    var klines: [String] = []
+
+    @Flag(help: "Create or update the GORDON stream before ingesting")
+    var ensureStream = false
+
+    func validate() throws {
+        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
+        guard !klines.isEmpty else { throw ValidationError("give at least one --kline SYMBOL@interval") }
+        _ = try series()
+        do { _ = try BinanceEndpoint(parsing: binance) } catch { throw ValidationError("--binance: \(error.message)") }
+    }
+
+    func series() throws -> [KlineSeriesKey] {
+        try klines.map { text in
+            let parts = text.split(separator: "@")
+            guard parts.count == 2, let symbol = try? Symbol(String(parts[0])), let interval = Interval(rawValue: String(parts[1])) else {
+                throw ValidationError("--kline \(text): expected SYMBOL@interval, e.g. BTCUSDT@1m")
+            }
+            return KlineSeriesKey(symbol: symbol, interval: interval)
+        }
+    }
+
+    func run() async throws {
+        let identity = ServiceIdentity(name: "gordon-data", databaseRole: "gordon_data_writer", httpPort: 8081)
+        let series = try series()
+        let endpoint = try BinanceEndpoint(parsing: binance)
+        let ensureStream = ensureStream
+        await GordonService.main(identity, configuration: configuration(identity)) { context in
+            if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
+            let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: endpoint), logger: context.logger)
+            let store = KlineStore(database: context.database, logger: context.logger)
+            let ingest = KlineIngest(series: series, rest: rest, store: store,
+                                     publisher: JetStreamEventPublisher(jetStream: context.jetStream), logger: context.logger)
+            DataRoutes.register(on: context.router, store: store)
+            DataMetrics.export(ingest, to: context.metrics)
+            return [IngestService(ingest: ingest)]
+        }
+    }
+
+    private func configuration(_ identity: ServiceIdentity) -> () throws -> ServiceConfiguration {
+        { [self] in
+            let url = try DatabaseURL(parsing: databaseURL)
+            var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
+                                                     httpHost: httpHost, httpPort: httpPort)
+            configuration.natsUser = natsUser
+            return configuration
+        }
+    }
+}
+
+struct IngestService: Service {
+    let ingest: KlineIngest
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await ingest.run() }
+    }
+}

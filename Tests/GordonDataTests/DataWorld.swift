@@ -1,0 +1,81 @@
+import BinanceSim
+import GordonBus
+import GordonData
+import GordonDomain
+import GordonExchange
+import GordonKernel
+import GordonMigrations
+import GordonNATS
+import GordonPostgres
+import GordonProtocol
+import GordonStrategy
+import GordonTestDB
+import Logging
+import PostgresNIO
+
+let testLogger: Logger = {
+    var logger = Logger(label: "test.data")
+    logger.logLevel = .warning
+    return logger
+}()
+
+let btcusdt = try! Symbol("BTCUSDT")
+
+/// A BinanceSim serving one BTCUSDT 1m series, nats-server with the GORDON stream, a test
+/// database and gordon-data's pool logged in as `gordon_data_writer`.
+struct DataWorld {
+    let simulator: BinanceSimulator
+    let endpoint: BinanceEndpoint
+    let nats: NATSClient
+    let jetStream: JetStream
+    let database: TestDatabase
+    let pool: PostgresClient
+
+    static func with(preload: Int = 100, _ body: (DataWorld) async throws -> Void) async throws {
+        let series = SyntheticMarket(seed: 11, startPrice: 30_000, priceDecimals: 2)
+            .generate(count: 400, symbol: btcusdt, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
+        let simulator = BinanceSimulator(configuration: SimConfiguration(symbols: [try SimConfiguration.spotSymbol(btcusdt)], balances: [:], apiKeys: []),
+                                         feed: try SimMarketFeed(series: [series], preloaded: preload))
+        let (port, server) = try await SimHTTPServer(simulator: simulator, port: 0, logger: testLogger).start()
+        defer { server.cancel() }
+        let natsServer = try await TestNATSServer()
+        let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsServer.url], name: "data-test"), logger: testLogger)
+        let jetStream = JetStream(client: nats)
+        try await GordonStream.ensure(jetStream)
+        try await withTestDatabase { database in
+            let pool = Database.makePool(try await database.url(as: .dataWriter), logger: testLogger)
+            let running = Task { await pool.run() }
+            defer { running.cancel() }
+            try await body(DataWorld(simulator: simulator, endpoint: try BinanceEndpoint(parsing: "http://127.0.0.1:\(port)"),
+                                     nats: nats, jetStream: jetStream, database: database, pool: pool))
+        }
+        await nats.close()
+        await natsServer.stop()
+    }
+
+    var store: KlineStore { KlineStore(database: pool, logger: testLogger) }
+
+    func ingest() throws -> KlineIngest {
+        let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: endpoint), logger: testLogger)
+        return KlineIngest(series: [KlineSeriesKey(symbol: btcusdt, interval: .oneMinute)], rest: rest, store: store,
+                           publisher: JetStreamEventPublisher(jetStream: jetStream), logger: testLogger)
+    }
+
+    /// Every kline event in the stream, in stream order.
+    func streamedOpenTimes(expected: Int) async throws -> [Int64] {
+        let consumer = OrderedConsumer(jetStream: jetStream, stream: GordonStream.name, filterSubject: "gordon.market.kline.>")
+        var messages: [JetStreamMessage] = []
+        _ = try await eventually(timeout: .seconds(60)) {
+            messages += try await consumer.next(batch: 512, expires: .seconds(1))
+            return messages.count >= expected
+        }
+        messages += try await consumer.next(batch: 512, expires: .seconds(1))  // anything more would be a duplicate
+        let codec = EventCodec()
+        return try messages.map { try codec.decode(KlineEvent.self, from: $0.message.payload.readableBytesView).payload.kline.openTime.milliseconds }
+    }
+
+    /// Open times stored for the series, oldest first.
+    func storedOpenTimes() async throws -> [Int64] {
+        try await store.read(symbol: btcusdt, interval: .oneMinute, from: 0, to: nil, limit: 1000).map(\.openTime.milliseconds)
+    }
+}
