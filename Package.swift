@@ -292,7 +292,7 @@ let package = Package(
             name: "GordonDataTests",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonData", "GordonBus", "GordonNATS",
-                "GordonPostgres", "GordonMigrations", "GordonPlatform", "GordonStrategy", "GordonTestDB", "BinanceSim",
+                "GordonPostgres", "GordonMigrations", "GordonPlatform", "GordonStrategy", "GordonTestDB", "BinanceSim", "gordon-data",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -27,6 +27,7 @@ struct DataWorld {
     let simulator: BinanceSimulator
     let endpoint: BinanceEndpoint
     let nats: NATSClient
+    let natsURL: String
     let jetStream: JetStream
     let database: TestDatabase
     let pool: PostgresClient
@@ -47,7 +48,7 @@ struct DataWorld {
             let running = Task { await pool.run() }
             defer { running.cancel() }
             try await body(DataWorld(simulator: simulator, endpoint: try BinanceEndpoint(parsing: "http://127.0.0.1:\(port)"),
-                                     nats: nats, jetStream: jetStream, database: database, pool: pool))
+                                     nats: nats, natsURL: natsServer.url, jetStream: jetStream, database: database, pool: pool))
         }
         await nats.close()
         await natsServer.stop()
