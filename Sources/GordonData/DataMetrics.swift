@@ -19,11 +19,19 @@ public enum DataMetrics {
         for (name, help, read) in counters {
             metrics.sampledGauge(name: name, help: help) { Double(read(ingest.statistics)) }
         }
-        // Seconds since the newest handled kline closed: a stalled stream shows as a growing lag.
+        // Lag: now − the newest kline's close time (on Binance, how far behind the market
+        // ingest is). Idle: since a kline was last handled at all (also meaningful on a
+        // simulator replaying old klines). Either growing means a stalled stream.
         metrics.sampledGauges(name: "gordon_data_kline_lag_seconds", help: "Seconds since the newest stored and published kline of the series closed") {
             let now = Date().timeIntervalSince1970
-            return ingest.newestCloseTimes.sorted { $0.key < $1.key }.map { key, close in
-                ([("series", key)], max(0, now - Double(close) / 1000))
+            return ingest.newestKlines.sorted { $0.key < $1.key }.map { key, newest in
+                ([("series", key)], max(0, now - Double(newest.close) / 1000))
+            }
+        }
+        metrics.sampledGauges(name: "gordon_data_kline_idle_seconds", help: "Seconds since a kline of the series was last stored and published") {
+            let now = Date().timeIntervalSince1970
+            return ingest.newestKlines.sorted { $0.key < $1.key }.map { key, newest in
+                ([("series", key)], max(0, now - Double(newest.handledAt) / 1000))
             }
         }
     }

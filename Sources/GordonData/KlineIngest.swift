@@ -5,6 +5,11 @@ import GordonKernel
 import GordonProtocol
 public import Logging
 import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Binance klines into `market_data.klines` and the stream, for every configured series.
 ///
@@ -30,8 +35,9 @@ public final class KlineIngest: Sendable {
     let publisher: any EventPublisher
     let logger: Logger
     private let counters = Mutex(Counters())
-    /// Close time of the newest kline handled, per series key (`KlineStore.key`).
-    private let newestClose = Mutex<[String: Int64]>([:])
+    /// Close time of the newest kline handled, and when it was handled (wall clock, ms), per
+    /// series key (`KlineStore.key`).
+    private let newest = Mutex<[String: (close: Int64, handledAt: Int64)]>([:])
 
     public init(series: [KlineSeriesKey], rest: BinanceRESTClient, store: KlineStore, publisher: any EventPublisher, logger: Logger) {
         self.series = series
@@ -43,8 +49,9 @@ public final class KlineIngest: Sendable {
 
     public var statistics: Counters { counters.withLock { $0 } }
 
-    /// Close time (ms) of the newest kline stored and published, per "SYMBOL@interval".
-    public var newestCloseTimes: [String: Int64] { newestClose.withLock { $0 } }
+    /// Per "SYMBOL@interval": the close time (ms) of the newest kline stored and published,
+    /// and the wall-clock time (ms) it was.
+    public var newestKlines: [String: (close: Int64, handledAt: Int64)] { newest.withLock { $0 } }
 
     /// Runs until cancelled.
     public func run() async {
@@ -104,7 +111,8 @@ public final class KlineIngest: Sendable {
             if ack.duplicate { self.counters.withLock { $0.duplicates += 1 } }
         }) else { return }
         counters.withLock { $0.published += 1 }
-        newestClose.withLock { $0[key] = max($0[key] ?? .min, kline.closeTime.milliseconds) }
+        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        newest.withLock { $0[key] = (max($0[key]?.close ?? .min, kline.closeTime.milliseconds), now) }
     }
 
     /// Runs `attempt` until it succeeds (true) or the task is cancelled (false).

@@ -75,6 +75,14 @@ struct GordonDataProcessTests {
                 ours = Spot(base_url=sys.argv[1]).klines("BTCUSDT", "1m", startTime=start, limit=20)
                 theirs = Spot(base_url=sys.argv[2]).klines("BTCUSDT", "1m", startTime=start, limit=20)
                 assert len(ours) == 20 and ours == theirs, (ours[:2], theirs[:2])
+                import json, urllib.request, urllib.error
+                metrics = urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode()
+                assert 'gordon_data_kline_idle_seconds{series="BTCUSDT@1m"}' in metrics, metrics
+                try:
+                    urllib.request.urlopen(sys.argv[1] + "/klines?interval=1m")
+                    raise AssertionError("a request without a symbol was answered")
+                except urllib.error.HTTPError as refused:
+                    assert refused.code == 400 and json.load(refused)["code"] == -1102
                 print("same")
                 """, base, world.endpoint.restBaseURL])
             #expect(compare.stdout == "same\n", "\(compare.stdout)\(compare.stderr)")
