@@ -9,6 +9,11 @@ import GordonPlatform
 import GordonPostgres
 import Logging
 import ServiceLifecycle
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// gordon-data: the sole writer of `market_data`. Ingests closed Binance klines for each
 /// `--kline SYMBOL@interval` into `market_data.klines` and publishes each as a `KlineEvent`
@@ -19,12 +24,19 @@ import ServiceLifecycle
 struct GordonDataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-data",
-        abstract: "Ingest market data into market_data and the GORDON stream, and serve it over HTTP."
+        abstract: "Ingest market data into market_data and the GORDON stream, and serve it over HTTP.",
+        subcommands: [Serve.self, Backfill.self],
+        defaultSubcommand: Serve.self
     )
 
     static func main() async {
         await CommandLineEntry.main(GordonDataCommand.self, failureStatus: 1)
     }
+}
+
+/// The service (the default).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the service (the default).")
 
     @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_data_writer@127.0.0.1:5432/gordon")
     var databaseURL: String
@@ -57,23 +69,21 @@ struct GordonDataCommand: AsyncParsableCommand {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
         guard !klines.isEmpty else { throw ValidationError("give at least one --kline SYMBOL@interval") }
         _ = try series()
-        do { _ = try BinanceEndpoint(parsing: binance) } catch { throw ValidationError("--binance: \(error.message)") }
+        _ = try exchange(binance)
     }
 
     func series() throws -> [KlineSeriesKey] {
         try klines.map { text in
             let parts = text.split(separator: "@")
-            guard parts.count == 2, let symbol = try? Symbol(String(parts[0])), let interval = Interval(rawValue: String(parts[1])) else {
-                throw ValidationError("--kline \(text): expected SYMBOL@interval, e.g. BTCUSDT@1m")
-            }
-            return KlineSeriesKey(symbol: symbol, interval: interval)
+            guard parts.count == 2 else { throw ValidationError("--kline \(text): expected SYMBOL@interval, e.g. BTCUSDT@1m") }
+            return try seriesKey(String(parts[0]), String(parts[1]), what: "--kline \(text)")
         }
     }
 
     func run() async throws {
         let identity = ServiceIdentity(name: "gordon-data", databaseRole: "gordon_data_writer", httpPort: 8081)
         let series = try series()
-        let endpoint = try BinanceEndpoint(parsing: binance)
+        let endpoint = try exchange(binance)
         let ensureStream = ensureStream
         await GordonService.main(identity, configuration: configuration(identity)) { context in
             if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
@@ -104,4 +114,64 @@ struct IngestService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown { await ingest.run() }
     }
+}
+
+/// A one-shot historical backfill of one series into market_data.klines, as gordon-data's
+/// role: rows already stored are skipped, so it can be repeated or run beside the service.
+struct Backfill: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Backfill one kline series over Binance's REST API into market_data.klines, printing progress.")
+
+    @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_data_writer@127.0.0.1:5432/gordon")
+    var databaseURL: String
+
+    @Option(help: "Keyfile with postgres_password (mode 0400)")
+    var keyfile: String
+
+    @Option(help: "Binance: live, testnet, or http://HOST:PORT of a simulator")
+    var binance = "live"
+
+    @Option(help: "Symbol, e.g. BTCUSDT")
+    var symbol: String
+
+    @Option(help: "Kline interval, e.g. 1m")
+    var interval: String
+
+    @Option(help: "First open time: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or epoch milliseconds")
+    var from: String
+
+    @Option(help: "Last open time, in the same forms (default: now)")
+    var to: String?
+
+    func run() async throws {
+        let series = try seriesKey(symbol, interval, what: "--symbol/--interval")
+        let lower = try CommandLineTime.milliseconds(from, what: "--from")
+        let upper = try to.map { try CommandLineTime.milliseconds($0, what: "--to") } ?? Int64(Date().timeIntervalSince1970 * 1000)
+        let backfill = try KlineBackfill(series: series, from: lower, to: upper)
+        var logger = Logger(label: "gordon.gordon-data.backfill")
+        logger.logLevel = .warning
+        let key = try Keyfile.load(path: keyfile)
+        let url = try DatabaseURL(parsing: databaseURL)
+        let pool = Database.makePool(url.with(username: url.username, password: try key.secret(Keyfile.postgresPassword)), logger: logger)
+        let running = Task { await pool.run() }
+        defer { running.cancel() }
+        let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: try exchange(binance)), logger: logger)
+        print("backfilling \(series) from \(Timestamp(milliseconds: lower)) to \(Timestamp(milliseconds: upper))")
+        let done = try await backfill.run(rest: rest, store: KlineStore(database: pool, logger: logger)) { progress in
+            print(progress.line)
+        }
+        print("done: \(done.line)")
+    }
+}
+
+func seriesKey(_ symbol: String, _ interval: String, what: String) throws -> KlineSeriesKey {
+    guard let parsedSymbol = try? Symbol(symbol) else { throw ValidationError("\(what): '\(symbol)' is not a Binance symbol") }
+    guard let parsedInterval = Interval(rawValue: interval) else {
+        throw ValidationError("\(what): '\(interval)' is not a Binance interval (1m, 5m, 1h, 1d, ...)")
+    }
+    return KlineSeriesKey(symbol: parsedSymbol, interval: parsedInterval)
+}
+
+func exchange(_ text: String) throws -> BinanceEndpoint {
+    do { return try BinanceEndpoint(parsing: text) } catch { throw ValidationError("--binance: \(error.message)") }
 }

@@ -34,7 +34,7 @@ struct DataWorld {
 
     static func with(preload: Int = 100, _ body: (DataWorld) async throws -> Void) async throws {
         let series = SyntheticMarket(seed: 11, startPrice: 30_000, priceDecimals: 2)
-            .generate(count: 400, symbol: btcusdt, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
+            .generate(count: preload + 300, symbol: btcusdt, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
         let simulator = BinanceSimulator(configuration: SimConfiguration(symbols: [try SimConfiguration.spotSymbol(btcusdt)], balances: [:], apiKeys: []),
                                          feed: try SimMarketFeed(series: [series], preloaded: preload))
         let (port, server) = try await SimHTTPServer(simulator: simulator, port: 0, logger: testLogger).start()
@@ -73,6 +73,17 @@ struct DataWorld {
         messages += try await consumer.next(batch: 512, expires: .seconds(1))  // anything more would be a duplicate
         let codec = EventCodec()
         return try messages.map { try codec.decode(KlineEvent.self, from: $0.message.payload.readableBytesView).payload.kline.openTime.milliseconds }
+    }
+
+    /// Rows stored for the series, counted through the reader view.
+    func storedCount() async throws -> Int {
+        let connection = try await database.connect(as: .dataWriter)
+        defer { Task { try? await connection.close() } }
+        for try await count in try await connection.query(
+            "SELECT count(*)::int FROM market_data.v_klines_reader WHERE symbol = 'BTCUSDT' AND interval = '1m'", logger: testLogger).decode(Int.self) {
+            return count
+        }
+        return -1
     }
 
     /// Open times stored for the series, oldest first.
