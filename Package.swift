@@ -294,6 +294,7 @@ let package = Package(
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonData", "GordonBus", "GordonNATS",
                 "GordonPostgres", "GordonMigrations", "GordonPlatform", "GordonStrategy", "GordonTestDB", "BinanceSim", "gordon-data",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
