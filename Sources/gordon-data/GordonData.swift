@@ -38,23 +38,7 @@ struct GordonDataCommand: AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the service (the default).")
 
-    @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_data_writer@127.0.0.1:5432/gordon")
-    var databaseURL: String
-
-    @Option(help: "NATS server URL (repeat for a cluster)")
-    var natsURL: [String] = ["nats://127.0.0.1:4222"]
-
-    @Option(help: "NATS user (default: none, for a server without authorization)")
-    var natsUser: String?
-
-    @Option(help: "Keyfile with postgres_password and, with --nats-user, nats_password (mode 0400)")
-    var keyfile: String
-
-    @Option(help: "Address of the HTTP server")
-    var httpHost = "127.0.0.1"
-
-    @Option(help: "Port of the HTTP server (0 takes a free one and prints it)")
-    var httpPort = 8081
+    @OptionGroup var service: ServiceOptions
 
     @Option(help: "Binance: live, testnet, or http://HOST:PORT of a simulator")
     var binance = "live"
@@ -66,7 +50,6 @@ struct Serve: AsyncParsableCommand {
     var ensureStream = false
 
     func validate() throws {
-        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
         guard !klines.isEmpty else { throw ValidationError("give at least one --kline SYMBOL@interval") }
         _ = try series()
         _ = try exchange(binance)
@@ -85,7 +68,7 @@ struct Serve: AsyncParsableCommand {
         let series = try series()
         let endpoint = try exchange(binance)
         let ensureStream = ensureStream
-        await GordonService.main(identity, configuration: configuration(identity)) { context in
+        await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8081) }) { context in
             if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
             let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: endpoint), logger: context.logger)
             let store = KlineStore(database: context.database, logger: context.logger)
@@ -94,16 +77,6 @@ struct Serve: AsyncParsableCommand {
             DataRoutes.register(on: context.router, store: store)
             DataMetrics.export(ingest, to: context.metrics)
             return [IngestService(ingest: ingest)]
-        }
-    }
-
-    private func configuration(_ identity: ServiceIdentity) -> () throws -> ServiceConfiguration {
-        { [self] in
-            let url = try DatabaseURL(parsing: databaseURL)
-            var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
-                                                     httpHost: httpHost, httpPort: httpPort)
-            configuration.natsUser = natsUser
-            return configuration
         }
     }
 }

@@ -26,23 +26,7 @@ struct GordonOutboxRelay: AsyncParsableCommand {
         await CommandLineEntry.main(GordonOutboxRelay.self, failureStatus: 1)
     }
 
-    @Option(help: "PostgreSQL URL without a password, e.g. postgres://gordon_executor@127.0.0.1:5432/gordon")
-    var databaseURL: String
-
-    @Option(help: "NATS server URL (repeat for a cluster)")
-    var natsURL: [String] = ["nats://127.0.0.1:4222"]
-
-    @Option(help: "NATS user (default: none, for a server without authorization)")
-    var natsUser: String?
-
-    @Option(help: "Keyfile with postgres_password and, with --nats-user, nats_password (mode 0400)")
-    var keyfile: String
-
-    @Option(help: "Address of /healthz, /readyz and /metrics")
-    var httpHost = "127.0.0.1"
-
-    @Option(help: "Port of /healthz, /readyz and /metrics (0 takes a free one and prints it)")
-    var httpPort = 0
+    @OptionGroup var service: ServiceOptions
 
     @Option(name: .customLong("subject-prefix"), help: "Relay only rows whose subject starts with this (repeatable)")
     var subjectPrefixes: [String] = []
@@ -59,7 +43,6 @@ struct GordonOutboxRelay: AsyncParsableCommand {
     func validate() throws {
         guard batchSize > 0 && batchSize <= 10_000 else { throw ValidationError("--batch-size must be between 1 and 10000") }
         guard pollMilliseconds >= 10 else { throw ValidationError("--poll-milliseconds must be at least 10") }
-        guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
     }
 
     func run() async throws {
@@ -70,7 +53,7 @@ struct GordonOutboxRelay: AsyncParsableCommand {
         relayConfiguration.subjectPrefixes = subjectPrefixes
         let ensureStream = ensureStream
         let prefixes = subjectPrefixes
-        await GordonService.main(identity, configuration: configuration(identity)) { context in
+        await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 0) }) { context in
             if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
             let url = context.databaseURL
             let logger = context.logger
@@ -80,16 +63,6 @@ struct GordonOutboxRelay: AsyncParsableCommand {
             context.metrics.export(relay: relay, producer: url.username)
             logger.info("relaying outbox", metadata: ["database": "\(url)", "prefixes": "\(prefixes)"])
             return [RelayService(relay: relay, logger: logger)]
-        }
-    }
-
-    private func configuration(_ identity: ServiceIdentity) -> () throws -> ServiceConfiguration {
-        { [self] in
-            let url = try DatabaseURL(parsing: databaseURL)
-            var configuration = ServiceConfiguration(identity: identity, keyfilePath: keyfile, databaseURL: url, natsURLs: natsURL,
-                                                     httpHost: httpHost, httpPort: httpPort)
-            configuration.natsUser = natsUser
-            return configuration
         }
     }
 }
