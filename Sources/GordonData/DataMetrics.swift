@@ -35,4 +35,22 @@ public enum DataMetrics {
             }
         }
     }
+
+    public static func export(_ poller: MetricPoller, to metrics: MetricsRegistry) {
+        let labels = [("source", poller.source.name)]
+        let counters: [(String, String, @Sendable (MetricPoller.Counters) -> Int)] = [
+            ("gordon_data_source_polls", "Polls of the alternative-data source", \.polls),
+            ("gordon_data_source_failures", "Polls that failed (unreachable, 5xx, unreadable body); nothing was stored", \.failures),
+            ("gordon_data_source_values_stored", "Values the source reported, offered to market_data.metrics", \.stored),
+        ]
+        for (name, help, read) in counters {
+            metrics.sampledGauge(name: name, help: help, labels: labels) { Double(read(poller.statistics)) }
+        }
+        // Staleness: seconds since the last successful poll (-1 before the first).
+        metrics.sampledGauge(name: "gordon_data_source_age_seconds", help: "Seconds since the source was last polled successfully; -1 before the first",
+                             labels: labels) {
+            guard let last = poller.statistics.lastSuccess else { return -1 }
+            return max(0, Date().timeIntervalSince1970 - Double(last) / 1000)
+        }
+    }
 }

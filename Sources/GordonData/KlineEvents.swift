@@ -8,18 +8,30 @@ public import GordonProtocol
 public enum KlineEvents {
     /// Throws only for an open time outside a UUIDv7's 48-bit millisecond range.
     public static func envelope(_ kline: Kline) throws(GordonError) -> EventEnvelope<KlineEvent> {
-        let series = seriesHash(kline.symbol, kline.interval)
-        // A UUIDv7 whose time is the open time and whose random bits are the series' hash.
-        let eventId = try EventId(timestampMilliseconds: kline.openTime.milliseconds,
-                                  randA: UInt16(truncatingIfNeeded: series >> 52) & EventId.maxRandA, randB: series & EventId.maxRandB)
-        let traceId = TraceId(high: series | 1, low: UInt64(bitPattern: kline.openTime.milliseconds)) ?? TraceId.random()
-        return EventEnvelope(eventId: eventId, traceId: traceId, source: .data, occurredAt: kline.closeTime, payload: KlineEvent(kline))
+        let key = "\(kline.symbol.rawValue)@\(kline.interval.rawValue)"
+        let time = kline.openTime.milliseconds
+        return EventEnvelope(eventId: try DeterministicIds.eventId(time: time, key: key), traceId: DeterministicIds.traceId(time: time, key: key),
+                             source: .data, occurredAt: kline.closeTime, payload: KlineEvent(kline))
+    }
+}
+
+/// Ids that are the same every time an event is made from the same data: a UUIDv7 whose
+/// time is the data's time and whose random bits are a hash of its key.
+enum DeterministicIds {
+    static func eventId(time: Int64, key: String) throws(GordonError) -> EventId {
+        let hash = fnv1a(key)
+        return try EventId(timestampMilliseconds: time, randA: UInt16(truncatingIfNeeded: hash >> 52) & EventId.maxRandA,
+                           randB: hash & EventId.maxRandB)
     }
 
-    /// FNV-1a of "SYMBOL@interval": stable across processes and versions, unlike `Hasher`.
-    static func seriesHash(_ symbol: Symbol, _ interval: Interval) -> UInt64 {
+    static func traceId(time: Int64, key: String) -> TraceId {
+        TraceId(high: fnv1a(key) | 1, low: UInt64(bitPattern: time)) ?? TraceId.random()
+    }
+
+    /// FNV-1a: stable across processes and versions, unlike `Hasher`.
+    static func fnv1a(_ key: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in "\(symbol.rawValue)@\(interval.rawValue)".utf8 {
+        for byte in key.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }

@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("kline"), help: "A kline series to ingest, SYMBOL@interval, e.g. BTCUSDT@1m (repeatable)")
     var klines: [String] = []
 
+    @Option(help: "Base URL of alternative.me's Fear & Greed API (https://api.alternative.me, or a simulator's URL); none: not polled")
+    var fearGreed: String?
+
     @Flag(help: "Create or update the GORDON stream before ingesting")
     var ensureStream = false
 
@@ -68,6 +71,7 @@ struct Serve: AsyncParsableCommand {
         let series = try series()
         let endpoint = try exchange(binance)
         let ensureStream = ensureStream
+        let fearGreed = fearGreed
         await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8081) }) { context in
             if ensureStream { try await GordonStream.ensure(context.jetStream, logger: context.logger) }
             let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: endpoint), logger: context.logger)
@@ -76,8 +80,23 @@ struct Serve: AsyncParsableCommand {
                                      publisher: JetStreamEventPublisher(jetStream: context.jetStream), logger: context.logger)
             DataRoutes.register(on: context.router, store: store)
             DataMetrics.export(ingest, to: context.metrics)
-            return [IngestService(ingest: ingest)]
+            var services: [any Service] = [IngestService(ingest: ingest)]
+            if let fearGreed {
+                let poller = MetricPoller(source: FearAndGreedSource(), baseURL: fearGreed, database: context.database,
+                                          publisher: JetStreamEventPublisher(jetStream: context.jetStream), logger: context.logger)
+                DataMetrics.export(poller, to: context.metrics)
+                services.append(PollerService(poller: poller))
+            }
+            return services
         }
+    }
+}
+
+struct PollerService: Service {
+    let poller: MetricPoller
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await poller.run() }
     }
 }
 

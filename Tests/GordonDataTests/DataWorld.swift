@@ -86,6 +86,26 @@ struct DataWorld {
         return -1
     }
 
+    func metricCount() async throws -> Int {
+        let connection = try await database.connect(as: .dataWriter)
+        defer { Task { try? await connection.close() } }
+        for try await count in try await connection.query("SELECT count(*)::int FROM market_data.v_metrics_reader", logger: testLogger).decode(Int.self) {
+            return count
+        }
+        return -1
+    }
+
+    /// Metric events in the stream.
+    func streamedMetrics(expected: Int) async throws -> Int {
+        let consumer = OrderedConsumer(jetStream: jetStream, stream: GordonStream.name, filterSubject: "gordon.market.metric.>")
+        var count = 0
+        _ = try await eventually(timeout: .seconds(60)) {
+            count += try await consumer.next(batch: 512, expires: .seconds(1)).count
+            return count >= expected
+        }
+        return count + (try await consumer.next(batch: 512, expires: .seconds(1)).count)
+    }
+
     /// Open times stored for the series, oldest first.
     func storedOpenTimes() async throws -> [Int64] {
         try await store.read(symbol: btcusdt, interval: .oneMinute, from: 0, to: nil, limit: 1000).map(\.openTime.milliseconds)

@@ -42,6 +42,9 @@ public struct SimFaults: Sendable, Codable, Equatable {
     /// that hangs mid-handshake.
     public var stalledStreamUpgrades: Int = 0
     public var upgradeStallMilliseconds: Int = 60_000
+    /// The next N answers of the alternative data sources (`/fng/`) are 200 with a body that
+    /// is not the provider's JSON.
+    public var malformedSourceReplies: Int = 0
 
     public init() {}
 
@@ -64,6 +67,7 @@ public struct SimFaults: Sendable, Codable, Equatable {
         truncatedOrderReplies = update.truncatedOrderReplies ?? truncatedOrderReplies
         stalledStreamUpgrades = update.stalledStreamUpgrades ?? stalledStreamUpgrades
         upgradeStallMilliseconds = update.upgradeStallMilliseconds ?? upgradeStallMilliseconds
+        malformedSourceReplies = update.malformedSourceReplies ?? malformedSourceReplies
     }
 }
 
@@ -86,6 +90,7 @@ public struct SimFaultsUpdate: Sendable, Codable, Equatable {
     public var truncatedOrderReplies: Int?
     public var stalledStreamUpgrades: Int?
     public var upgradeStallMilliseconds: Int?
+    public var malformedSourceReplies: Int?
 
     public init() {}
 }
@@ -129,6 +134,9 @@ struct SimFaultState {
     mutating func streamUpgradeStall() -> Int? {
         Self.takeOne(&faults.stalledStreamUpgrades) ? faults.upgradeStallMilliseconds : nil
     }
+
+    /// Consumes the malformed-reply fault for one alternative-data answer.
+    mutating func malformedSourceReply() -> Bool { Self.takeOne(&faults.malformedSourceReplies) }
 
     mutating func orderFate() -> OrderFate {
         if Self.takeOne(&faults.lostOrders) { return .lost }
