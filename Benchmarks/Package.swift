@@ -66,6 +66,11 @@ let package = Package(
             name: "gordon-data-bench",
             dependencies: [
                 .product(name: "GordonData", package: "gordon"),
+                .product(name: "GordonBus", package: "gordon"),
+                .product(name: "GordonExchange", package: "gordon"),
+                .product(name: "GordonNATS", package: "gordon"),
+                .product(name: "GordonProtocol", package: "gordon"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "BinanceSim", package: "gordon"),
                 .product(name: "GordonStrategy", package: "gordon"),
                 .product(name: "GordonDomain", package: "gordon"),
