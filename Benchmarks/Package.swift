@@ -15,6 +15,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "GordonKernel", package: "gordon"),
+                .product(name: "GordonMigrations", package: "gordon"),
+                .product(name: "GordonPostgres", package: "gordon"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "gordon-nats-bench",
             dependencies: [
@@ -27,6 +37,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-outbox-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "GordonBus", package: "gordon"),
                 .product(name: "GordonNATS", package: "gordon"),
                 .product(name: "GordonProtocol", package: "gordon"),
@@ -65,6 +76,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-data-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "GordonData", package: "gordon"),
                 .product(name: "GordonBus", package: "gordon"),
                 .product(name: "GordonExchange", package: "gordon"),

@@ -7,6 +7,7 @@
 //             a subscriber on the stream's subject receiving the event (the row's commit and
 //             the stream's ack in between).
 import ArgumentParser
+import BenchSupport
 import BinanceSim
 import GordonBus
 import GordonData
@@ -34,17 +35,7 @@ struct DataBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let admin = try DatabaseURL(parsing: adminURL)
-        let database = "bench_\(UInt32.random(in: 0...UInt32.max))"
-        try await Database.withConnection(admin, logger: logger) { connection in
-            try await connection.query("CREATE DATABASE \(unescaped: database)", logger: logger)
-        }
-        let password = Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench")
-        try await Database.withConnection(admin.with(database: database), logger: logger) { connection in
-            _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
-            try await RolePassword.set(role: .dataWriter, password: password, on: connection)
-        }
-        let writer = admin.with(database: database).with(username: DatabaseRole.dataWriter.rawValue, password: password)
+        let writer = try await throwawayDatabase(adminURL: adminURL, migrations: migrations, role: .dataWriter, logger: logger)
         let symbol = try Symbol("BTCUSDT")
         let bars = SyntheticMarket(seed: 3, startPrice: 30_000, priceDecimals: 2)
             .generate(count: rows, symbol: symbol, interval: .oneMinute, startOpenTime: 1_577_836_800_000)

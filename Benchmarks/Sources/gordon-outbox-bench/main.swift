@@ -8,6 +8,7 @@
 //               subscriber on the stream's subject receives it (JetStream delivers to core
 //               subscribers after storing, so this bounds commit → ack from above).
 import ArgumentParser
+import BenchSupport
 import GordonBus
 import GordonDomain
 import GordonKernel
@@ -34,17 +35,7 @@ struct OutboxBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let admin = try DatabaseURL(parsing: adminURL)
-        let database = "bench_\(UInt32.random(in: 0...UInt32.max))"
-        try await Database.withConnection(admin, logger: logger) { connection in
-            try await connection.query("CREATE DATABASE \(unescaped: database)", logger: logger)
-        }
-        let password = Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench")
-        try await Database.withConnection(admin.with(database: database), logger: logger) { connection in
-            _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
-            try await RolePassword.set(role: .executor, password: password, on: connection)
-        }
-        let executor = admin.with(database: database).with(username: DatabaseRole.executor.rawValue, password: password)
+        let executor = try await throwawayDatabase(adminURL: adminURL, migrations: migrations, role: .executor, logger: logger)
         let client = try await NATSClient.connect(try NATSClientOptions(urls: [natsURL], name: "outbox-bench"))
         let js = JetStream(client: client)
         try await GordonStream.ensure(js, GordonStream.configuration(maxBytes: 4 << 30))
@@ -64,9 +55,6 @@ struct OutboxBench: AsyncParsableCommand {
         print("outbox commit→stream latency at \(rate) events/s for \(seconds) s (\(sorted.count) events): "
               + "p50 \(format(percentile(0.5))) ms, p99 \(format(percentile(0.99))) ms, max \(format(sorted.last ?? 0)) ms")
         await client.close()
-        try await Database.withConnection(admin, logger: logger) { connection in
-            try await connection.query("DROP DATABASE \(unescaped: database) WITH (FORCE)", logger: logger)
-        }
     }
 
     private func measureThroughput(executor: DatabaseURL, js: JetStream, logger: Logger) async throws -> (seconds: Double, Void) {

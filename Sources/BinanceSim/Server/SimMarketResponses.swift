@@ -149,18 +149,6 @@ struct OrderListResponse: Encodable {
     let symbol: String
     let orders: [Member]
     let orderReports: [OrderResponse]?
-
-    init(orderListId: Int64, listStatusType: String, listOrderStatus: String, listClientOrderId: String,
-         transactionTime: Int64, symbol: String, orders: [Member], orderReports: [OrderResponse]?) {
-        self.orderListId = orderListId
-        self.listStatusType = listStatusType
-        self.listOrderStatus = listOrderStatus
-        self.listClientOrderId = listClientOrderId
-        self.transactionTime = transactionTime
-        self.symbol = symbol
-        self.orders = orders
-        self.orderReports = orderReports
-    }
 }
 
 /// The user data stream's `listStatus` event (user-data-stream.md), Binance's one-letter keys.
@@ -181,17 +169,6 @@ struct ListStatusEvent: Encodable {
     let C: String
     let T: Int64
     let O: [Member]
-
-    init(E: Int64, s: String, g: Int64, l: String, L: String, C: String, T: Int64, O: [Member]) {
-        self.E = E
-        self.s = s
-        self.g = g
-        self.l = l
-        self.L = L
-        self.C = C
-        self.T = T
-        self.O = O
-    }
 }
 
 /// One trade of the public tape: each published kline is one trade at its close, for its
