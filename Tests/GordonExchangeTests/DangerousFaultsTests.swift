@@ -48,11 +48,13 @@ struct DangerousFaultsTests {
     @Test("executed late, after a query would have said -2013: the resolver waits out recvWindow, placed once")
     func lateExecution() async throws {
         try await withSim { sim in
-            let client = try sim.client(recvWindow: 2000, settle: .milliseconds(200))
+            let client = try sim.client(recvWindow: 4000, settle: .milliseconds(200))
             try await sim.synchronize(client)
             sim.simulator.updateFaults {
+                // Executes 2.5 s after arrival, within the 4 s recvWindow with room for a
+                // loaded machine's late timers; a resolver that does not wait queries first.
                 $0.lateExecutions = 1
-                $0.lateExecutionMilliseconds = 1200
+                $0.lateExecutionMilliseconds = 2500
             }
             let (order, id) = try await placeMarket(client, "xlate")
             #expect(order.status == "FILLED")
@@ -65,15 +67,20 @@ struct DangerousFaultsTests {
     @Test("after a -1021 resend, the wait runs from the resend, not the first send")
     func lateExecutionAfterClockResend() async throws {
         try await withSim { sim in
-            let client = try sim.client(recvWindow: 2000, timeout: .seconds(5), settle: .milliseconds(200))
+            let client = try sim.client(recvWindow: 4000, timeout: .seconds(8), settle: .milliseconds(200))
             try await sim.synchronize(client)
             sim.simulator.updateFaults {
-                // The first send is refused as too old (-1021); the resync and the resend each
-                // cost a slow round trip, so the resend leaves well after the first send.
+                // The first send (t0) is refused as too old (-1021); its answer and the resync
+                // each cost a 1.5 s round trip, so the resend leaves at t1 ≈ t0 + 3 s and
+                // executes at t1 + 2.5 s. A wait measured from t0 queries at t0 + 4.2 s, before
+                // that, and sends a second order; the right wait queries at t1 + 4.2 s. The
+                // late execution itself must happen within the resend's recvWindow (t1 + 4 s):
+                // 1.5 s to spare for a loaded machine's late timers (with 0.5 s, CI's parallel
+                // test run once woke it too late, and the order never executed).
                 $0.clockSkewMilliseconds = 10_000
-                $0.latencyMilliseconds = 800
+                $0.latencyMilliseconds = 1500
                 $0.lateExecutions = 1
-                $0.lateExecutionMilliseconds = 1500
+                $0.lateExecutionMilliseconds = 2500
             }
             let (order, id) = try await placeMarket(client, "xskew")
             #expect(order.status == "FILLED")
