@@ -169,7 +169,7 @@ let package = Package(
         .target(
             name: "GordonData",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonPostgres", "GordonBus", "GordonPlatform",
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExchange", "GordonPostgres", "GordonBus", "GordonPlatform", "GordonKlineFiles",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -195,7 +195,7 @@ let package = Package(
         // One `main` for every executable: parse, run, one error line, the exit status.
         .target(
             name: "GordonCommandLine",
-            dependencies: ["GordonKernel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["GordonKernel", "GordonDomain", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // Tests only: throwaway databases cloned from a migrated template.

@@ -37,11 +37,12 @@ public enum DataMetrics {
     }
 
     public static func export(_ poller: MetricPoller, to metrics: MetricsRegistry) {
-        let labels = [("source", poller.source.name)]
+        let labels = [("source", poller.source.id)]
         let counters: [(String, String, @Sendable (MetricPoller.Counters) -> Int)] = [
             ("gordon_data_source_polls", "Polls of the alternative-data source", \.polls),
             ("gordon_data_source_failures", "Polls that failed (unreachable, 5xx, unreadable body); nothing was stored", \.failures),
-            ("gordon_data_source_values_stored", "Values the source reported, offered to market_data.metrics", \.stored),
+            ("gordon_data_source_values_stored", "Values the source reported that were new and stored", \.stored),
+            ("gordon_data_source_values_published", "Metric events the stream acknowledged", \.published),
         ]
         for (name, help, read) in counters {
             metrics.sampledGauge(name: name, help: help, labels: labels) { Double(read(poller.statistics)) }
@@ -51,6 +52,12 @@ public enum DataMetrics {
                              labels: labels) {
             guard let last = poller.statistics.lastSuccess else { return -1 }
             return max(0, Date().timeIntervalSince1970 - Double(last) / 1000)
+        }
+        // Staleness of the data itself: a source can answer on time with an old value.
+        metrics.sampledGauge(name: "gordon_data_source_observation_age_seconds",
+                             help: "Seconds since the newest value the source reported was observed; -1 before the first", labels: labels) {
+            guard let newest = poller.statistics.newestObserved else { return -1 }
+            return max(0, Date().timeIntervalSince1970 - Double(newest) / 1000)
         }
     }
 }

@@ -1,4 +1,5 @@
 import GordonDomain
+import GordonProtocol
 import GordonExchange
 public import GordonKernel
 public import GordonPlatform
@@ -17,7 +18,10 @@ import Foundation
 ///   `/api/v3/klines?symbol&interval&startTime&endTime&limit`: open times in [from, to], at
 ///   most `limit` (default 500, at most 1000), from `from` on, else the newest;
 /// - `/warmup?symbol&interval&bars=N`: the newest N closed klines, oldest first, for a bot's
-///   indicator warm-up (N at most 5000).
+///   indicator warm-up (N at most 5000);
+/// - `/metrics/series?name&from&to&limit`: one alternative-data series (`fear_greed`,
+///   `dvol_btc`, `funding_btc_perpetual`, `fred_dff`…) as `[{"time":ms,"value":"…","source":"…"}]`,
+///   oldest first, chosen as for `/klines` (default 500, at most 5000).
 ///
 /// Bad input is HTTP 400 with Binance's error body (`{"code":-1100,"msg":…}`) naming the
 /// parameter; a database failure is 503.
@@ -25,7 +29,19 @@ public enum DataRoutes {
     /// Binance prints prices and volumes with 8 decimals.
     static let decimals = 8
 
-    public static func register(on router: Router<ServiceRequestContext>, store: KlineStore) {
+    public static func register(on router: Router<ServiceRequestContext>, store: KlineStore, metrics: MetricStore) {
+        router.get("/metrics/series") { request, _ in
+            await respondJSON {
+                let query = request.uri.queryParameters
+                guard let text = query.get("name") else { throw BadRequest(code: -1102, message: "Mandatory parameter 'name' was not sent.") }
+                guard let name = try? MetricName(text) else {
+                    throw BadRequest(code: -1100, message: "Parameter 'name' must be a metric name such as fear_greed or dvol_btc.")
+                }
+                let limit = try integer(query, "limit", default: 500, range: 1...5000)
+                return try await metrics.series(name: name, from: try time(query, "from", "startTime"), to: try time(query, "to", "endTime"),
+                                                limit: limit)
+            }
+        }
         for path in ["/klines", "/api/v3/klines"] {
             router.get(RouterPath(path)) { request, _ in
                 await respond {
@@ -55,9 +71,12 @@ public enum DataRoutes {
     }
 
     private static func respond(_ read: () async throws -> [Kline]) async -> Response {
+        await respondJSON { try await read().map { KlineRow($0, decimals: decimals) } }
+    }
+
+    private static func respondJSON(_ read: () async throws -> [some Encodable]) async -> Response {
         do {
-            let rows = try await read().map { KlineRow($0, decimals: decimals) }
-            return json(.ok, try JSONEncoder().encode(rows))
+            return json(.ok, try JSONEncoder().encode(try await read()))
         } catch let error as BadRequest {
             return json(.badRequest, Data(error.body.utf8))
         } catch {

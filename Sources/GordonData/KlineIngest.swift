@@ -2,6 +2,7 @@ public import GordonBus
 public import GordonDomain
 public import GordonExchange
 import GordonKernel
+import GordonPostgres
 import GordonProtocol
 public import Logging
 import Synchronization
@@ -28,6 +29,9 @@ public final class KlineIngest: Sendable {
         public var storeFailures = 0
         public var publishFailures = 0
     }
+
+    /// Far above a healthy insert (about a millisecond), short enough to count an outage.
+    static let storeDeadline: Duration = .seconds(5)
 
     public let series: [KlineSeriesKey]
     let rest: BinanceRESTClient
@@ -93,8 +97,17 @@ public final class KlineIngest: Sendable {
     func handle(_ kline: Kline, store shouldStore: Bool) async {
         let key = KlineStore.key(kline.symbol, kline.interval)
         if shouldStore {
+            // With a deadline: while PostgreSQL is down the pool waits for a connection without
+            // failing, and a wait that is never counted or logged hides the outage.
+            let store = store
             guard await retrying("store kline", key, failure: \.storeFailures, { () async throws(GordonError) in
-                try await store.insert([kline])
+                do {
+                    try await withDeadline(Self.storeDeadline, timeoutError: {
+                        GordonError(.databaseUnreachable, "storing a kline took longer than \(Self.storeDeadline)", context: ["series": key])
+                    }) { try await store.insert([kline]) }
+                } catch {
+                    throw PostgresFailure.map(error, context: ["operation": "insert klines", "series": key])
+                }
             }) else { return }
             counters.withLock { $0.stored += 1 }
         }

@@ -52,17 +52,6 @@ public struct KlineStore: Sendable {
         }
     }
 
-    /// The open time of the newest stored kline of each series that has one.
-    public func newestOpenTimes(_ series: [(Symbol, Interval)]) async throws(GordonError) -> [String: Int64] {
-        var newest: [String: Int64] = [:]
-        for (symbol, interval) in series {
-            if let kline = try await read(symbol: symbol, interval: interval, from: nil, to: nil, limit: 1).last {
-                newest[Self.key(symbol, interval)] = kline.openTime.milliseconds
-            }
-        }
-        return newest
-    }
-
     public static func key(_ symbol: Symbol, _ interval: Interval) -> String { "\(symbol.rawValue)@\(interval.rawValue)" }
 
     /// Stored klines of one series with open time in `[from, to]`, oldest first, at most

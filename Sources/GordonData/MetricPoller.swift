@@ -13,11 +13,17 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Polls one alternative-data source on its schedule: fetch, decode, store in
-/// `market_data.metrics` (a value already stored is skipped), publish each as a `MetricEvent`
-/// on `gordon.market.metric.<name>` (its id from (name, observed time), so the stream keeps
-/// one copy). A failure (the provider down, a 5xx, a body it cannot read) is logged and
-/// counted for this source alone, stores nothing, and is retried with backoff.
+/// Polls one alternative-data source on its schedule: fetch, decode, store (the series in
+/// `market_data.metrics`, the provider's detail in its typed table), then publish each value
+/// stored by this poll as a `MetricEvent` on `gordon.market.metric.<name>`, its id from
+/// (name, observed time) so the stream keeps one copy.
+///
+/// Exactly once across crashes: values already stored are not published again, except after
+/// a start or a failed poll, when values stored within the stream's duplicate window are
+/// published again (those already in the stream are dropped as duplicates; those stored just
+/// before a crash or a NATS outage get their event). A failure (the provider down, a 5xx, a
+/// body it cannot read) is logged and counted for this source alone, stores nothing, and is
+/// retried with backoff capped below that window.
 public final class MetricPoller: Sendable {
     public struct Counters: Sendable, Equatable {
         public var polls = 0
@@ -26,19 +32,25 @@ public final class MetricPoller: Sendable {
         public var published = 0
         /// Wall-clock ms of the last successful poll; nil before the first.
         public var lastSuccess: Int64?
+        /// The newest observation time stored or seen stored; nil before the first.
+        public var newestObserved: Int64?
     }
+
+    /// Shorter than the GORDON stream's duplicate window (10 minutes), with room for clocks.
+    public static let republishWindow: Duration = .seconds(8 * 60)
 
     public let source: any MetricSource
     let client: ServiceHTTPClient
-    let database: PostgresClient
+    let store: MetricStore
     let publisher: any EventPublisher
     let logger: Logger
     private let counters = Mutex(Counters())
+    private let recovering = Mutex(true)
 
     public init(source: any MetricSource, baseURL: String, database: PostgresClient, publisher: any EventPublisher, logger: Logger) {
         self.source = source
         self.client = ServiceHTTPClient(peer: source.name, baseURL: baseURL, timeout: .seconds(10))
-        self.database = database
+        self.store = MetricStore(database: database, logger: logger)
         self.publisher = publisher
         self.logger = logger
     }
@@ -54,59 +66,62 @@ public final class MetricPoller: Sendable {
                 try? await Task.sleep(for: source.pollInterval)
             } catch {
                 failures += 1
-                try? await Task.sleep(for: retryBackoff(afterFailures: failures, initial: .seconds(1), maximum: source.pollInterval))
+                let cap = min(source.pollInterval, Self.republishWindow / 2)
+                try? await Task.sleep(for: retryBackoff(afterFailures: failures, initial: .seconds(1), maximum: cap))
             }
         }
     }
 
-    /// One poll; throws (after logging and counting) when nothing could be stored.
+    /// One poll; throws (after logging and counting) when it failed.
     public func pollOnce() async throws(GordonError) {
         counters.withLock { $0.polls += 1 }
+        let request = source.request(now: Timestamp(milliseconds: Self.wallClock()))
         do throws(GordonError) {
-            let reply = try await client.send(.GET, source.path)
+            let reply: ServiceHTTPClient.Reply
+            do {
+                reply = try await client.send(.GET, request.path)
+            } catch {
+                // The client's error names the path, which may hold a key.
+                throw GordonError(error.code, "\(source.name) did not answer", context: ["source": source.id, "path": request.loggedPath])
+            }
             guard reply.status == 200 else {
-                throw GordonError(.serviceUnavailable, "\(source.name) answered HTTP \(reply.status)", context: ["source": source.name])
+                var context = ["source": source.id, "path": request.loggedPath]
+                if let message = source.errorMessage(reply.body) { context["error"] = message }
+                throw GordonError(.serviceUnavailable, "\(source.name) answered HTTP \(reply.status)", context: context)
             }
             let observations = try source.decode(reply.body)
-            try await store(observations)
-            counters.withLock { $0.stored += observations.count }
-            for observation in observations {
-                let event = try MetricEvent(name: observation.name, value: observation.value, observedAt: observation.observedAt,
-                                            source: observation.source, unit: observation.unit)
-                let name = "\(observation.name.rawValue)@\(observation.source)"
-                _ = try await publisher.publish(EventEnvelope(
-                    eventId: try DeterministicIds.eventId(time: observation.observedAt.milliseconds, key: name),
-                    traceId: DeterministicIds.traceId(time: observation.observedAt.milliseconds, key: name), source: .data,
-                    occurredAt: observation.observedAt, payload: event))
-                counters.withLock { $0.published += 1 }
+            let republish = recovering.withLock { $0 }
+            let stored = try await store.stored(observations, recent: Self.republishWindow)
+            let fresh = observations.filter { stored[MetricKey($0)] == nil }
+            try await store.insert(fresh)
+            counters.withLock {
+                $0.stored += fresh.count
+                if let newest = observations.map(\.observedAt.milliseconds).max() { $0.newestObserved = max($0.newestObserved ?? newest, newest) }
             }
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            counters.withLock { $0.lastSuccess = now }
+            let toPublish = republish ? observations.filter { stored[MetricKey($0)] ?? true } : fresh
+            for observation in toPublish { try await publish(observation) }
+            recovering.withLock { $0 = false }
+            counters.withLock { $0.lastSuccess = Self.wallClock() }
         } catch {
+            recovering.withLock { $0 = true }
             counters.withLock { $0.failures += 1 }
             logger.warning("metric source failed; keeping what was stored before", metadata: [
-                "source": "\(source.name)", "error": "\(error)",
+                "source": "\(source.id)", "error": "\(error)",
             ])
             throw error
         }
     }
 
-    private func store(_ observations: [MetricObservation]) async throws(GordonError) {
-        guard !observations.isEmpty else { return }
-        var binds = PostgresBindings()
-        binds.append(observations.map(\.name.rawValue))
-        binds.append(observations.map(\.observedAt.milliseconds))
-        binds.append(observations.map(\.value.description))
-        binds.append(observations.map(\.source))
-        do {
-            try await database.query(PostgresQuery(unsafeSQL: """
-                INSERT INTO market_data.metrics (name, observed_at, value, source)
-                SELECT n, 'epoch'::timestamptz + t * interval '1 millisecond', v::numeric, s
-                FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS m(n, t, v, s)
-                ON CONFLICT DO NOTHING
-                """, binds: binds), logger: logger)
-        } catch {
-            throw PostgresFailure.map(error, context: ["operation": "insert metrics", "source": source.name])
-        }
+    private func publish(_ observation: MetricObservation) async throws(GordonError) {
+        let event = try MetricEvent(name: observation.name, value: observation.value, observedAt: observation.observedAt,
+                                    source: observation.source, unit: observation.unit)
+        let key = "\(observation.name.rawValue)@\(observation.source)"
+        _ = try await publisher.publish(EventEnvelope(
+            eventId: try DeterministicIds.eventId(time: observation.observedAt.milliseconds, key: key),
+            traceId: DeterministicIds.traceId(time: observation.observedAt.milliseconds, key: key), source: .data,
+            occurredAt: observation.observedAt, payload: event))
+        counters.withLock { $0.published += 1 }
     }
+
+    static func wallClock() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -144,22 +144,54 @@ public enum Interval: String, Sendable, Hashable, Codable, CaseIterable, CustomS
 /// A proleptic Gregorian date in UTC, converted to and from days since 1970-01-01 with
 /// Howard Hinnant's `days_from_civil` / `civil_from_days`: exact for every Int64 day count
 /// Gordon meets, and free of Foundation's Calendar (absent on musl without ICU).
-struct CivilDate: Hashable {
-    static let millisecondsPerDay: Int64 = 86_400_000
+public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
+    public static let millisecondsPerDay: Int64 = 86_400_000
     /// 1970-01-01 was a Thursday; 1970-01-05 the first Monday.
     static let firstMondayAfterEpoch: Int64 = 4
 
-    var year: Int64
-    var month: Int64
-    var day: Int64
+    public var year: Int64
+    public var month: Int64
+    public var day: Int64
 
-    init(year: Int64, month: Int64, day: Int64) {
+    public init(year: Int64, month: Int64, day: Int64) {
         self.year = year
         self.month = month
         self.day = day
     }
 
-    init(daysSinceEpoch days: Int64) {
+    /// Strictly `YYYY-MM-DD` naming a real day (FRED's dates, command lines); nil otherwise.
+    public init?(iso text: some StringProtocol) {
+        let bytes = Array(text.utf8)
+        let digitAt: (Int) -> Int64? = { index in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) ? Int64(bytes[index] - UInt8(ascii: "0")) : nil
+        }
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        var fields: [Int64] = []
+        for range in [0..<4, 5..<7, 8..<10] {
+            var value: Int64 = 0
+            for index in range {
+                guard let digit = digitAt(index) else { return nil }
+                value = value * 10 + digit
+            }
+            fields.append(value)
+        }
+        self.init(year: fields[0], month: fields[1], day: fields[2])
+        // A day past the month's end (2024-02-30) comes back as another date: refused.
+        guard (1...12).contains(month), (1...31).contains(day), CivilDate(daysSinceEpoch: daysSinceEpoch) == self else { return nil }
+    }
+
+    public var description: String {
+        func padded(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
+    }
+
+    /// Midnight UTC at the start of the day.
+    public var startMilliseconds: Int64 { daysSinceEpoch * Self.millisecondsPerDay }
+
+    public init(daysSinceEpoch days: Int64) {
         let shifted = days + 719_468  // days from 0000-03-01, the start of a 400-year era
         let era = CivilDate.floorDivide(shifted, 146_097)
         let dayOfEra = shifted - era * 146_097
@@ -171,7 +203,7 @@ struct CivilDate: Hashable {
         year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     }
 
-    var daysSinceEpoch: Int64 {
+    public var daysSinceEpoch: Int64 {
         let marchYear = month <= 2 ? year - 1 : year
         let era = CivilDate.floorDivide(marchYear, 400)
         let yearOfEra = marchYear - era * 400

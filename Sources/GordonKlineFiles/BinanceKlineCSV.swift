@@ -152,7 +152,7 @@ public enum BinanceKlineCSV {
 
 // MARK: - The parser
 
-private let microsecondThreshold: Int64 = 100_000_000_000_000  // 10^14
+let microsecondThreshold: Int64 = 100_000_000_000_000  // 10^14
 
 private struct Parser {
     let bytes: UnsafePointer<UInt8>

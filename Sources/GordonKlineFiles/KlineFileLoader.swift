@@ -14,32 +14,10 @@ public import GordonStrategy
 public enum KlineFileLoader {
     public static func load(paths: [String], symbol: Symbol, interval: Interval) throws(GordonError) -> BarSeries {
         var files: [(name: String, bars: [Bar], decimals: Int)] = []
-        for path in paths {
-            let data = try read(path)
-            let name = fileName(path)
-            if path.lowercased().hasSuffix(".zip") {
-                let archive = try ZipArchive([UInt8](data), name: name)
-                let tables = archive.entries.filter { !$0.isDirectory && $0.name.lowercased().hasSuffix(".csv") }
-                guard !tables.isEmpty else {
-                    throw GordonError(.invalidMarketData, "\(name): the archive holds no .csv file", context: ["path": path])
-                }
-                for entry in tables {
-                    let label = "\(name):\(entry.name)"
-                    var bars: [Bar] = []
-                    let decimals = try BinanceKlineCSV.parse(try entry.contents(), name: label, interval: interval, into: &bars)
-                    files.append((label, bars, decimals))
-                }
-            } else {
-                // Parsed where it was read: a kline file is large, and a copy costs as much as the parse.
-                var bars: [Bar] = []
-                var outcome: Result<Int, GordonError> = .success(0)
-                data.withUnsafeBytes { raw in
-                    outcome = Result { () throws(GordonError) -> Int in
-                        try BinanceKlineCSV.parse(raw.bindMemory(to: UInt8.self), name: name, interval: interval, into: &bars)
-                    }
-                }
-                files.append((name, bars, try outcome.get()))
-            }
+        try forEachTable(paths: paths) { (name, bytes) throws(GordonError) in
+            var bars: [Bar] = []
+            let decimals = try BinanceKlineCSV.parse(bytes, name: name, interval: interval, into: &bars)
+            files.append((name, bars, decimals))
         }
         // Stable: files with equal first times (or empty ones) keep the order given.
         let ordered = files.enumerated().sorted {
@@ -70,6 +48,35 @@ public enum KlineFileLoader {
             previousFile = file.name
         }
         return series
+    }
+
+    /// Each path's kline tables, in the order given, with a name for messages: a `.csv` file
+    /// itself, or every `.csv` entry of a `.zip` (`BTCUSDT-1m-2024-01.zip:BTCUSDT-1m-2024-01.csv`).
+    public static func forEachTable(paths: [String], _ body: (String, UnsafeBufferPointer<UInt8>) throws(GordonError) -> Void) throws(GordonError) {
+        for path in paths {
+            let data = try read(path)
+            let name = fileName(path)
+            if path.lowercased().hasSuffix(".zip") {
+                let archive = try ZipArchive([UInt8](data), name: name)
+                let tables = archive.entries.filter { !$0.isDirectory && $0.name.lowercased().hasSuffix(".csv") }
+                guard !tables.isEmpty else {
+                    throw GordonError(.invalidMarketData, "\(name): the archive holds no .csv file", context: ["path": path])
+                }
+                for entry in tables {
+                    let contents = try entry.contents()
+                    try contents.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(GordonError) in
+                        try body("\(name):\(entry.name)", buffer)
+                    }
+                }
+            } else {
+                // Read where it lies: a kline file is large, and a copy costs as much as the parse.
+                var outcome: Result<Void, GordonError> = .success(())
+                data.withUnsafeBytes { raw in
+                    outcome = Result { () throws(GordonError) in try body(name, raw.bindMemory(to: UInt8.self)) }
+                }
+                try outcome.get()
+            }
+        }
     }
 
     /// The whole file. Missing or unreadable is `marketDataUnreadable` naming the path.

@@ -29,10 +29,13 @@ struct DataWorld {
     let nats: NATSClient
     let natsURL: String
     let jetStream: JetStream
-    let database: TestDatabase
+    /// gordon_data_writer's login, password included.
+    let writerURL: DatabaseURL
     let pool: PostgresClient
+    /// The private cluster, for tests that stop PostgreSQL; nil on the shared test server.
+    let postgres: TestPostgresServer?
 
-    static func with(preload: Int = 100, _ body: (DataWorld) async throws -> Void) async throws {
+    static func with(preload: Int = 100, privatePostgres: Bool = false, _ body: (DataWorld) async throws -> Void) async throws {
         let series = SyntheticMarket(seed: 11, startPrice: 30_000, priceDecimals: 2)
             .generate(count: preload + 300, symbol: btcusdt, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
         let simulator = BinanceSimulator(configuration: SimConfiguration(symbols: [try SimConfiguration.spotSymbol(btcusdt)], balances: [:], apiKeys: []),
@@ -43,12 +46,20 @@ struct DataWorld {
         let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsServer.url], name: "data-test"), logger: testLogger)
         let jetStream = JetStream(client: nats)
         try await GordonStream.ensure(jetStream)
-        try await withTestDatabase { database in
-            let pool = Database.makePool(try await database.url(as: .dataWriter), logger: testLogger)
+        func run(_ writerURL: DatabaseURL, _ postgres: TestPostgresServer?) async throws {
+            let pool = Database.makePool(writerURL, logger: testLogger)
             let running = Task { await pool.run() }
             defer { running.cancel() }
             try await body(DataWorld(simulator: simulator, endpoint: try BinanceEndpoint(parsing: "http://127.0.0.1:\(port)"),
-                                     nats: nats, natsURL: natsServer.url, jetStream: jetStream, database: database, pool: pool))
+                                     nats: nats, natsURL: natsServer.url, jetStream: jetStream, writerURL: writerURL, pool: pool,
+                                     postgres: postgres))
+        }
+        if privatePostgres {
+            let postgres = try await TestPostgresServer()
+            let (url, passwords) = try await postgres.migratedDatabase()
+            try await run(url.with(username: DatabaseRole.dataWriter.rawValue, password: passwords[.dataWriter]), postgres)
+        } else {
+            try await withTestDatabase { database in try await run(try await database.url(as: .dataWriter), nil) }
         }
         await nats.close()
         await natsServer.stop()
@@ -77,7 +88,7 @@ struct DataWorld {
 
     /// Rows stored for the series, counted through the reader view.
     func storedCount() async throws -> Int {
-        let connection = try await database.connect(as: .dataWriter)
+        let connection = try await Database.connect(writerURL, logger: testLogger)
         defer { Task { try? await connection.close() } }
         for try await count in try await connection.query(
             "SELECT count(*)::int FROM market_data.v_klines_reader WHERE symbol = 'BTCUSDT' AND interval = '1m'", logger: testLogger).decode(Int.self) {
@@ -87,7 +98,7 @@ struct DataWorld {
     }
 
     func metricCount() async throws -> Int {
-        let connection = try await database.connect(as: .dataWriter)
+        let connection = try await Database.connect(writerURL, logger: testLogger)
         defer { Task { try? await connection.close() } }
         for try await count in try await connection.query("SELECT count(*)::int FROM market_data.v_metrics_reader", logger: testLogger).decode(Int.self) {
             return count

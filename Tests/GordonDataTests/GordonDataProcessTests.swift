@@ -14,10 +14,12 @@ import Testing
 struct GordonDataProcessTests {
     /// Starts gordon-data against `world`; returns it and its HTTP base URL.
     func start(_ world: DataWorld, keyfile: String) async throws -> (TestCommand, String) {
-        let url = try await world.database.url(as: .dataWriter)
+        let url = world.writerURL
         let command = try TestCommand("gordon-data", [
             "--database-url", url.with(username: url.username, password: nil).description, "--keyfile", keyfile,
             "--nats-url", world.natsURL, "--binance", world.endpoint.restBaseURL, "--kline", "BTCUSDT@1m", "--http-port", "0",
+            "--deribit", world.endpoint.restBaseURL, "--deribit-currencies", "BTC", "--deribit-perpetuals", "ETH-PERPETUAL",
+            "--fred", world.endpoint.restBaseURL, "--fred-series", "DFF,CPIAUCSL",
         ])
         var base: String?
         _ = try await eventually(timeout: .seconds(60)) {
@@ -36,8 +38,10 @@ struct GordonDataProcessTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let keyfile = directory + "/gordon-data.key"
-            let password = try await world.database.url(as: .dataWriter).password!
-            try password.withPlainText { "postgres_password = \($0)\n" }.write(toFile: keyfile, atomically: true, encoding: .utf8)
+            let password = world.writerURL.password!
+            let fredKey = "fedcba9876543210fedcba9876543210"
+            try password.withPlainText { "postgres_password = \($0)\nfred_api_key = \(fredKey)\n" }
+                .write(toFile: keyfile, atomically: true, encoding: .utf8)
             chmod(keyfile, 0o400)
 
             // A fresh install ingests from its first connection on (history is a backfill's
@@ -65,6 +69,11 @@ struct GordonDataProcessTests {
             #expect(zip(stored, stored.dropFirst()).allSatisfy { $1 - $0 == 60_000 }, "gap or disorder in \(stored)")
             #expect(try await world.streamedOpenTimes(expected: 65) == stored)
 
+            // Every alternative source polled (each at its start): five series.
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await world.count("SELECT count(DISTINCT name) FROM market_data.v_metrics_reader") == 5
+            })
+
             // Binance's SDK reads gordon-data's history as it reads Binance's.
             let python = try #require(TestEnvironment.variable("GORDON_PYTHON_CLIENTS"),
                                       "GORDON_PYTHON_CLIENTS is unset: scripts/test prepares the Python clients' venv")
@@ -78,6 +87,11 @@ struct GordonDataProcessTests {
                 import json, urllib.request, urllib.error
                 metrics = urllib.request.urlopen(sys.argv[1] + "/metrics").read().decode()
                 assert 'gordon_data_kline_idle_seconds{series="BTCUSDT@1m"}' in metrics, metrics
+                assert 'gordon_data_source_age_seconds{source="fred_cpiaucsl"}' in metrics, metrics
+                for name in ["dvol_btc", "funding_eth_perpetual", "open_interest_eth_perpetual", "fred_dff", "fred_cpiaucsl"]:
+                    points = json.load(urllib.request.urlopen(sys.argv[1] + "/metrics/series?name=" + name))
+                    assert points and all(set(p) == {"time", "value", "source"} for p in points), (name, points)
+                    assert [p["time"] for p in points] == sorted(p["time"] for p in points), name
                 try:
                     urllib.request.urlopen(sys.argv[1] + "/klines?interval=1m")
                     raise AssertionError("a request without a symbol was answered")
@@ -86,6 +100,7 @@ struct GordonDataProcessTests {
                 print("same")
                 """, base, world.endpoint.restBaseURL])
             #expect(compare.stdout == "same\n", "\(compare.stdout)\(compare.stderr)")
+            #expect(!(second.stdout + second.stderr + first.stdout + first.stderr).contains(fredKey), "the FRED key was printed")
             #expect(try await second.stop() != nil)
         }
     }

@@ -45,7 +45,7 @@ struct KlineBackfillTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let keyfile = directory + "/gordon-data.key"
-            let url = try await world.database.url(as: .dataWriter)
+            let url = world.writerURL
             try url.password!.withPlainText { "postgres_password = \($0)\n" }.write(toFile: keyfile, atomically: true, encoding: .utf8)
             chmod(keyfile, 0o400)
             let arguments = ["backfill", "--database-url", url.with(username: url.username, password: nil).description, "--keyfile", keyfile,

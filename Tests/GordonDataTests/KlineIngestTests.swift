@@ -57,6 +57,32 @@ struct KlineIngestTests {
         }
     }
 
+    @Test("PostgreSQL stopped while klines close, then started again: every kline stored once, in order, no gap, streamed once")
+    func survivesAPostgresStop() async throws {
+        try await DataWorld.with(privatePostgres: true) { world in
+            let postgres = try #require(world.postgres)
+            let ingest = try world.ingest()
+            let running = Task { await ingest.run() }
+            _ = try await eventually(timeout: .seconds(30)) { world.simulator.streamConnectionCount > 0 }
+            world.simulator.advance(steps: 5)
+            #expect(try await eventually(timeout: .seconds(60)) { try await world.storedOpenTimes().count == 5 })
+
+            try await postgres.stop()
+            world.simulator.advance(steps: 6)  // closed while the database is down
+            #expect(try await eventually(timeout: .seconds(30)) { ingest.statistics.storeFailures > 0 })
+            try await postgres.start()
+            world.simulator.advance(steps: 4)
+            #expect(try await eventually(timeout: .seconds(90)) { (try? await world.storedOpenTimes().count) == 15 })
+            running.cancel()
+            await running.value
+
+            let stored = try await world.storedOpenTimes()
+            #expect(stored.count == 15)
+            #expect(zip(stored, stored.dropFirst()).allSatisfy { $1 - $0 == Self.minute }, "gap or disorder in \(stored)")
+            #expect(try await world.streamedOpenTimes(expected: 15) == stored)
+        }
+    }
+
     @Test("the same kline stored twice is one row, and its event has the same message id both times")
     func replaysAreHarmless() async throws {
         try await DataWorld.with { world in

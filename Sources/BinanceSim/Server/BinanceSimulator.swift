@@ -168,7 +168,7 @@ public final class BinanceSimulator: Sendable {
 
     private func route(method: String, path: String, query: String?, body: String?, apiKey: String?, now: Int64) async -> SimHTTPResponse {
         if path.hasPrefix("/sim/") { return control(method: method, path: path, parameters: SimParameters(query: query, body: nil), body: body) }
-        let isSource = method == "GET" && (path == "/fng/" || path == "/fng")
+        let isSource = method == "GET" && Self.sourcePaths.contains(path)
         guard isSource || SimEndpoint.find(method: method, path: path) != nil else { return Self.notFound }
         let parameters = SimParameters(query: query, body: body)
 
@@ -184,7 +184,7 @@ public final class BinanceSimulator: Sendable {
             return SimHTTPResponse(status: 503, headers: [], body: Array("Service Unavailable".utf8), contentType: "text/plain")
         }
 
-        if isSource { return fearAndGreed(parameters, now: now) }
+        if isSource { return source(path: path, parameters, now: now) }
         let endpoint = SimEndpoint.find(method: method, path: path)!
         let weight = endpoint.weight(parameters)
         switch state.withLock({ $0.limits.admit(weight: weight, isOrder: endpoint.isOrder, now: now) }) {
