@@ -84,6 +84,7 @@ let package = Package(
                 .product(name: "GordonProtocol", package: "gordon"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "BinanceSim", package: "gordon"),
+                .product(name: "GordonKlineFiles", package: "gordon"),
                 .product(name: "GordonStrategy", package: "gordon"),
                 .product(name: "GordonDomain", package: "gordon"),
                 .product(name: "GordonKernel", package: "gordon"),

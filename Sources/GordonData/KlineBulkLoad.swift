@@ -75,25 +75,69 @@ extension KlineStore {
 
     /// `ExactDecimal.description`'s plain form, without the intermediate strings.
     static func appendDecimal(_ value: ExactDecimal, to buffer: inout ByteBuffer) {
-        var magnitude = value.significand.magnitude
-        var digits: [UInt8] = []
-        digits.reserveCapacity(40)
-        repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        while digits.count <= value.scale { digits.append(UInt8(ascii: "0")) }  // at least "0." before the fraction
-        if value.significand < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
-        for index in stride(from: digits.count - 1, through: 0, by: -1) {
-            if index == value.scale - 1 { buffer.writeInteger(UInt8(ascii: ".")) }
-            buffer.writeInteger(digits[index])
+        let magnitude = value.significand.magnitude
+        // At most 38 digits, or scale + 1 with the leading "0". Digits come out last first;
+        // 64-bit division where the value fits (it nearly always does): 128-bit division per
+        // digit was most of a backfill's own time.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { digits in
+            var count = 0
+            if let small = UInt64(exactly: magnitude) {
+                var rest = small
+                repeat {
+                    digits[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+            } else {
+                var rest = magnitude
+                repeat {
+                    digits[count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    count += 1
+                } while rest > 0
+            }
+            while count <= value.scale {  // at least "0." before the fraction
+                digits[count] = UInt8(ascii: "0")
+                count += 1
+            }
+            if value.significand < 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+            for index in stride(from: count - 1, through: 0, by: -1) {
+                if index == value.scale - 1 { buffer.writeInteger(UInt8(ascii: ".")) }
+                buffer.writeInteger(digits[index])
+            }
         }
     }
 
-    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `Timestamp.description` prints it.
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as `Timestamp.description` prints it, written in place.
     static func appendTime(_ milliseconds: Int64, to buffer: inout ByteBuffer) {
-        let text = Timestamp(milliseconds: milliseconds).description
-        buffer.writeString(text)
+        let day = CivilDate.millisecondsPerDay
+        let days = milliseconds >= 0 ? milliseconds / day : (milliseconds - day + 1) / day
+        let date = CivilDate(daysSinceEpoch: days)
+        let inDay = milliseconds - days * day
+        func write(_ value: Int64, width: Int) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        write(date.year, width: 4)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        write(date.month, width: 2)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        write(date.day, width: 2)
+        buffer.writeInteger(UInt8(ascii: "T"))
+        write(inDay / 3_600_000, width: 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        write(inDay / 60_000 % 60, width: 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        write(inDay / 1000 % 60, width: 2)
+        buffer.writeInteger(UInt8(ascii: "."))
+        write(inDay % 1000, width: 3)
+        buffer.writeInteger(UInt8(ascii: "Z"))
     }
 
     /// Open times stored for the series in `[from, to]`, through the reader view.

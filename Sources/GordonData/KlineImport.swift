@@ -23,33 +23,51 @@ public struct KlineImport: Sendable {
     }
 
     /// Imports every file in turn; `report` gets the progress after every batch, its share
-    /// counted in files.
+    /// counted in files. The next batch is read while the current one is written.
     public func run(store: KlineStore, report: (Progress) -> Void = { _ in }) async throws(GordonError) -> Progress {
         let started = ContinuousClock.now
         var progress = Progress(of: "the files")
         for (index, path) in paths.enumerated() {
-            var tables: [[Kline]] = []
+            var readers: [BinanceKlineCSV.KlineReader] = []
             try KlineFileLoader.forEachTable(paths: [path]) { (name, bytes) throws(GordonError) in
-                tables.append(try BinanceKlineCSV.parseKlines(bytes, name: name, symbol: series.symbol, interval: series.interval))
+                readers.append(try BinanceKlineCSV.KlineReader(Array(bytes), name: name, symbol: series.symbol, interval: series.interval))
             }
-            let rows = tables.reduce(0) { $0 + $1.count }
+            let rows = readers.reduce(0) { $0 + $1.count }
             var done = 0
-            for klines in tables {
-                var start = klines.startIndex
-                while start < klines.endIndex {
-                    let end = min(start + batchSize, klines.endIndex)
-                    progress.written += try await store.bulkInsert(Array(klines[start..<end]))
-                    progress.fetched += end - start
-                    done += end - start
+            for var reader in readers {
+                var batch = try reader.next(upTo: batchSize)
+                while !batch.isEmpty {
+                    let position = reader
+                    async let following = Self.read(position, batchSize)
+                    let written: Int
+                    do {
+                        written = try await store.bulkInsert(batch)
+                    } catch {
+                        _ = try? await following
+                        throw error
+                    }
+                    progress.written += written
+                    progress.fetched += batch.count
+                    done += batch.count
                     progress.done = (Double(index) + Double(done) / Double(max(1, rows))) / Double(paths.count)
                     progress.elapsed(since: started)
                     report(progress)
-                    start = end
+                    do {
+                        (batch, reader) = try await following
+                    } catch {
+                        // `async let` forgets the typed throw; the reader throws only GordonError.
+                        throw error as? GordonError ?? GordonError(.invalidMarketData, "\(error)")
+                    }
                 }
             }
         }
         progress.done = 1
         progress.elapsed(since: started)
         return progress
+    }
+
+    private static func read(_ reader: BinanceKlineCSV.KlineReader, _ count: Int) async throws(GordonError) -> ([Kline], BinanceKlineCSV.KlineReader) {
+        var reader = reader
+        return (try reader.next(upTo: count), reader)
     }
 }
