@@ -83,6 +83,22 @@ struct KlineIngestTests {
         }
     }
 
+    @Test("gordon-data's role commits without waiting for the WAL flush; no other role has a setting of its own")
+    func asynchronousCommitForMarketDataOnly() async throws {
+        try await withTestDatabase { database in
+            let connection = try await database.connect()
+            defer { Task { try? await connection.close() } }
+            var settings: [String: String] = [:]
+            for try await (role, setting) in try await connection.query("""
+                SELECT r.rolname::text, s.setconfig::text FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                WHERE r.rolname LIKE 'gordon%'
+                """, logger: testLogger).decode((String, String).self) {
+                settings[role] = setting
+            }
+            #expect(settings == ["gordon_data_writer": "{synchronous_commit=off}"])
+        }
+    }
+
     @Test("the same kline stored twice is one row, and its event has the same message id both times")
     func replaysAreHarmless() async throws {
         try await DataWorld.with { world in
