@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "GordonKlineFiles", targets: ["GordonKlineFiles"]),
         .library(name: "GordonExchange", targets: ["GordonExchange"]),
         .library(name: "GordonData", targets: ["GordonData"]),
+        .library(name: "GordonBot", targets: ["GordonBot"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -166,6 +167,16 @@ let package = Package(
         ),
         // JSON-lines logs with secret redaction, for every process.
         // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
+        // gordon-bot's logic: the one-active-instance lease (more to come with the bot itself).
+        .target(
+            name: "GordonBot",
+            dependencies: [
+                "GordonKernel", "GordonPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "GordonData",
             dependencies: [
@@ -286,6 +297,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],  // read through #filePath
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonBotTests",
+            dependencies: [
+                "GordonBot", "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonTestDB",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
