@@ -110,10 +110,11 @@ public enum DataRoutes {
     /// Milliseconds since the epoch, under either of two names.
     private static func time(_ query: Parameters, _ name: String, _ binanceName: String) throws -> Int64? {
         guard let text = query.get(name) ?? query.get(binanceName) else { return nil }
+        // Up to 9999-12-31: PostgreSQL's interval arithmetic overflows long before Int64 does.
         guard let value = Int64(text), value >= 0 else {
             throw BadRequest(code: -1100, message: "Parameter '\(query.get(name) != nil ? name : binanceName)' must be milliseconds since the epoch.")
         }
-        return value
+        return min(value, 253_402_300_799_999)
     }
 }
 

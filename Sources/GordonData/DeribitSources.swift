@@ -71,12 +71,17 @@ public struct DeribitVolatilitySource: MetricSource {
     }
 
     public var id: String { "deribit_\(metric.rawValue)" }
+    public var unit: String? { "volatility" }
 
+    /// Up to the last finished row: the row under way has a provisional close, and a stored
+    /// point is final.
     public func request(now: Timestamp) -> SourceRequest {
-        let start = now.milliseconds - window.nanoseconds / 1_000_000
+        let step = Int64(resolutionSeconds) * 1000
+        let end = now.milliseconds / step * step - 1
+        let start = end - window.nanoseconds / 1_000_000
         let resolution = resolutionSeconds == 86_400 ? "1D" : "\(resolutionSeconds)"
         return SourceRequest(path: "/api/v2/public/get_volatility_index_data?currency=\(currency)&start_timestamp=\(start)"
-                                 + "&end_timestamp=\(now.milliseconds)&resolution=\(resolution)")
+                                 + "&end_timestamp=\(end)&resolution=\(resolution)")
     }
 
     struct Result: Decodable {
@@ -90,8 +95,7 @@ public struct DeribitVolatilitySource: MetricSource {
                 throw outOfRange("a DVOL row that is not [timestamp, open, high, low, close] with a positive close",
                                  ["row": row.map(\.value.description).joined(separator: ",")])
             }
-            return MetricObservation(name: metric, observedAt: Timestamp(milliseconds: time), value: row[4].value, source: name,
-                                     unit: "volatility")
+            return MetricObservation(name: metric, observedAt: Timestamp(milliseconds: time), value: row[4].value, source: name, unit: unit)
         }
     }
 
@@ -122,6 +126,7 @@ public struct DeribitFundingSource: MetricSource {
     }
 
     public var id: String { "deribit_\(metric.rawValue)" }
+    public var unit: String? { "rate_8h" }
 
     public func request(now: Timestamp) -> SourceRequest {
         SourceRequest(path: "/api/v2/public/get_funding_rate_history?instrument_name=\(instrument)"
@@ -137,7 +142,7 @@ public struct DeribitFundingSource: MetricSource {
         try Deribit.result([Row].self, body, source: self, what: "funding rate history").map { row throws(GordonError) in
             guard row.timestamp > 0 else { throw outOfRange("a funding row without a time", ["timestamp": "\(row.timestamp)"]) }
             return MetricObservation(name: metric, observedAt: Timestamp(milliseconds: row.timestamp), value: row.interest_8h.value,
-                                     source: name, unit: "rate_8h", record: .funding(venue: name, instrument: instrument))
+                                     source: name, unit: unit, record: .funding(venue: name, instrument: instrument))
         }
     }
 
@@ -162,6 +167,9 @@ public struct DeribitOpenInterestSource: MetricSource {
     }
 
     public var id: String { "deribit_\(metric.rawValue)" }
+    /// Perpetuals and inverse futures count open interest in USD; anything else in contracts.
+    public var unit: String? { isUSD ? "usd" : "contracts" }
+    var isUSD: Bool { instrument.hasSuffix("-PERPETUAL") && !instrument.contains("_") }
 
     public func request(now: Timestamp) -> SourceRequest {
         SourceRequest(path: "/api/v2/public/get_book_summary_by_instrument?instrument_name=\(instrument)")
@@ -181,9 +189,9 @@ public struct DeribitOpenInterestSource: MetricSource {
         guard summary.creation_timestamp > 0, !summary.open_interest.value.isNegative else {
             throw outOfRange("an open interest out of range", ["open_interest": summary.open_interest.value.description])
         }
-        let usd: ExactDecimal? = instrument.hasSuffix("-PERPETUAL") && !instrument.contains("_") ? summary.open_interest.value : nil
+        let usd: ExactDecimal? = isUSD ? summary.open_interest.value : nil
         return [MetricObservation(name: metric, observedAt: Timestamp(milliseconds: summary.creation_timestamp), value: summary.open_interest.value,
-                                  source: name, unit: usd == nil ? "contracts" : "usd",
+                                  source: name, unit: unit,
                                   record: .openInterest(venue: name, instrument: instrument, usd: usd))]
     }
 

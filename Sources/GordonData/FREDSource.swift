@@ -39,6 +39,7 @@ public struct FREDSource: MetricSource {
     }
 
     public var id: String { metric.rawValue }
+    public var unit: String? { nil }  // FRED's units are per series (percent, index…): not guessed
 
     public func request(now: Timestamp) -> SourceRequest {
         let start = CivilDate(daysSinceEpoch: now.milliseconds / CivilDate.millisecondsPerDay - lookbackDays)

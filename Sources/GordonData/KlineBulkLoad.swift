@@ -81,21 +81,15 @@ extension KlineStore {
         // digit was most of a backfill's own time.
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 48) { digits in
             var count = 0
-            if let small = UInt64(exactly: magnitude) {
-                var rest = small
-                repeat {
-                    digits[count] = UInt8(ascii: "0") + UInt8(rest % 10)
-                    rest /= 10
-                    count += 1
-                } while rest > 0
-            } else {
-                var rest = magnitude
+            func emit<Magnitude: BinaryInteger>(_ value: Magnitude) {
+                var rest = value
                 repeat {
                     digits[count] = UInt8(ascii: "0") + UInt8(rest % 10)
                     rest /= 10
                     count += 1
                 } while rest > 0
             }
+            if let small = UInt64(exactly: magnitude) { emit(small) } else { emit(magnitude) }
             while count <= value.scale {  // at least "0." before the fraction
                 digits[count] = UInt8(ascii: "0")
                 count += 1
@@ -113,6 +107,10 @@ extension KlineStore {
         let day = CivilDate.millisecondsPerDay
         let days = milliseconds >= 0 ? milliseconds / day : (milliseconds - day + 1) / day
         let date = CivilDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else {  // four digits below; any other year as Timestamp prints it
+            buffer.writeString(Timestamp(milliseconds: milliseconds).description)
+            return
+        }
         let inDay = milliseconds - days * day
         func write(_ value: Int64, width: Int) {
             var divisor: Int64 = 1

@@ -4,9 +4,10 @@ public import GordonExchange
 import GordonKlineFiles
 
 /// Imports Binance public-data kline files (data.binance.vision: `.zip` as downloaded, or the
-/// `.csv` inside) into `market_data.klines`, exactly as the files print them: each table is
-/// checked whole first (a bad row refuses its file before anything of it is written), then
-/// written with COPY in batches, rows already stored skipped, so an import can be repeated or
+/// `.csv` inside) into `market_data.klines`, exactly as the files print them: each table's
+/// structure is checked whole first (a malformed row, a time off the grid or out of order
+/// refuses its file before anything of it is written), then written with COPY in batches,
+/// rows already stored skipped, so an import can be repeated, resumed after a failure, or
 /// overlap the live ingest.
 public struct KlineImport: Sendable {
     public typealias Progress = BulkWriteProgress

@@ -18,12 +18,13 @@ import Foundation
 /// stored by this poll as a `MetricEvent` on `gordon.market.metric.<name>`, its id from
 /// (name, observed time) so the stream keeps one copy.
 ///
-/// Exactly once across crashes: values already stored are not published again, except after
-/// a start or a failed poll, when values stored within the stream's duplicate window are
-/// published again (those already in the stream are dropped as duplicates; those stored just
-/// before a crash or a NATS outage get their event). A failure (the provider down, a 5xx, a
-/// body it cannot read) is logged and counted for this source alone, stores nothing, and is
-/// retried with backoff capped below that window.
+/// Exactly once across crashes: a value is published when it is first stored; one the stream
+/// did not acknowledge stays owed, whatever its age, until it does (a NATS outage); and after
+/// a start or a failed poll, the values stored within the stream's duplicate window are
+/// published again, so those stored just before a crash get their event (those already in the
+/// stream are dropped as duplicates). A failure (the provider down, a 5xx, a body it cannot
+/// read) is logged and counted for this source alone, stores nothing, and is retried with
+/// backoff capped below that window.
 public final class MetricPoller: Sendable {
     public struct Counters: Sendable, Equatable {
         public var polls = 0
@@ -46,6 +47,8 @@ public final class MetricPoller: Sendable {
     let logger: Logger
     private let counters = Mutex(Counters())
     private let recovering = Mutex(true)
+    /// Stored, not yet acknowledged by the stream.
+    private let pending = Mutex<[MetricObservation]>([])
 
     public init(source: any MetricSource, baseURL: String, database: PostgresClient, publisher: any EventPublisher, logger: Logger) {
         self.source = source
@@ -90,7 +93,6 @@ public final class MetricPoller: Sendable {
                 throw GordonError(.serviceUnavailable, "\(source.name) answered HTTP \(reply.status)", context: context)
             }
             let observations = try source.decode(reply.body)
-            let republish = recovering.withLock { $0 }
             let stored = try await store.stored(observations, recent: Self.republishWindow)
             let fresh = observations.filter { stored[MetricKey($0)] == nil }
             try await store.insert(fresh)
@@ -98,8 +100,24 @@ public final class MetricPoller: Sendable {
                 $0.stored += fresh.count
                 if let newest = observations.map(\.observedAt.milliseconds).max() { $0.newestObserved = max($0.newestObserved ?? newest, newest) }
             }
-            let toPublish = republish ? observations.filter { stored[MetricKey($0)] ?? true } : fresh
-            for observation in toPublish { try await publish(observation) }
+            // What to publish: values this process stored and the stream has not acknowledged
+            // (whatever their age), the fresh ones, and after a start or a failure the values
+            // stored within the duplicate window (what a crash may have left unpublished; the
+            // stream drops those it has).
+            var owed = pending.withLock { $0 } + fresh
+            if recovering.withLock({ $0 }) {
+                owed += try await store.recent(name: source.metric, within: Self.republishWindow).map {
+                    MetricObservation(name: source.metric, observedAt: Timestamp(milliseconds: $0.time), value: $0.value, source: $0.source,
+                                      unit: source.unit)
+                }
+            }
+            var seen = Set<MetricKey>()
+            owed = owed.filter { seen.insert(MetricKey($0)).inserted }.sorted { $0.observedAt < $1.observedAt }
+            pending.withLock { $0 = owed }
+            for observation in owed {
+                try await publish(observation)
+                pending.withLock { $0.removeAll { MetricKey($0) == MetricKey(observation) } }
+            }
             recovering.withLock { $0 = false }
             counters.withLock { $0.lastSuccess = Self.wallClock() }
         } catch {

@@ -41,9 +41,12 @@ public struct MetricObservation: Sendable, Hashable {
 
 /// What to ask a provider: the path and query below its base URL, and the same with any
 /// secret in it masked, which is all that logs and errors ever show.
-public struct SourceRequest: Sendable, Equatable {
+public struct SourceRequest: Sendable, Equatable, CustomStringConvertible {
     public let path: String
     public let loggedPath: String
+
+    /// The masked path: a request interpolated into a message shows no secret.
+    public var description: String { loggedPath }
 
     public init(path: String, secrets: [String] = []) {
         self.path = path
@@ -59,6 +62,9 @@ public protocol MetricSource: Sendable {
     var id: String { get }
     /// The provider, for the `source` column and events (`deribit`).
     var name: String { get }
+    /// The one series this source fills, and its unit.
+    var metric: MetricName { get }
+    var unit: String? { get }
     var pollInterval: Duration { get }
     /// The request for a poll at `now` (windows of time are relative to it).
     func request(now: Timestamp) -> SourceRequest
@@ -102,6 +108,8 @@ public struct FearAndGreedSource: MetricSource {
     public static let metric = try! MetricName("fear_greed")
     public let id = "fear_greed"
     public let name = "alternative.me"
+    public var metric: MetricName { Self.metric }
+    public let unit: String? = "index"
     public let pollInterval: Duration
     /// Days asked for each time: a few, so a missed poll leaves no gap.
     public let days: Int
@@ -129,12 +137,12 @@ public struct FearAndGreedSource: MetricSource {
             throw GordonError(.invalidMarketData, "alternative.me reported an error", context: ["source": id, "error": String(error.prefix(120))])
         }
         return try parsed.data.map { entry throws(GordonError) in
-            guard let value = Int(entry.value), (0...100).contains(value), let seconds = Int64(entry.timestamp), seconds > 0 else {
+            guard let value = Int(entry.value), (0...100).contains(value), let seconds = Int64(entry.timestamp), seconds > 0, seconds < 100_000_000_000 else {
                 throw outOfRange("a Fear & Greed entry out of range",
                                  ["value": String(entry.value.prefix(32)), "timestamp": String(entry.timestamp.prefix(32))])
             }
             return MetricObservation(name: Self.metric, observedAt: Timestamp(milliseconds: seconds * 1000), value: ExactDecimal(value),
-                                     source: name, unit: "index")
+                                     source: name, unit: unit)
         }
     }
 }

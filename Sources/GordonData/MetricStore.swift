@@ -106,6 +106,27 @@ public struct MetricStore: Sendable {
         }
     }
 
+    /// Points of one series stored within `within` of now, oldest first.
+    public func recent(name: MetricName, within: Duration) async throws(GordonError) -> [MetricPoint] {
+        var binds = PostgresBindings()
+        binds.append(name.rawValue)
+        binds.append(within.nanoseconds / 1_000_000)
+        var points: [MetricPoint] = []
+        do {
+            let rows = try await database.query(PostgresQuery(unsafeSQL: """
+                SELECT (extract(epoch FROM observed_at) * 1000)::bigint, value::text, source FROM market_data.v_metrics_reader
+                WHERE name = $1 AND ingested_at > now() - $2 * interval '1 millisecond'
+                ORDER BY observed_at
+                """, binds: binds), logger: logger)
+            for try await (time, value, source) in rows.decode((Int64, String, String).self) {
+                points.append(MetricPoint(time: time, value: try ExactDecimal(parsing: value), source: source))
+            }
+        } catch {
+            throw PostgresFailure.map(error, context: ["operation": "read recent metrics", "name": name.rawValue])
+        }
+        return points
+    }
+
     /// Points of one series with observation times in `[from, to]`, oldest first: the first
     /// `limit` from `from` on, or the newest `limit` when `from` is nil.
     public func series(name: MetricName, from: Int64?, to: Int64?, limit: Int) async throws(GordonError) -> [MetricPoint] {

@@ -13,10 +13,12 @@ extension BinanceKlineCSV {
     /// Reads a 12-column kline file as exact `Kline`s a batch at a time, so an import can
     /// write one batch while the next is read.
     ///
-    /// The whole file is checked by the `Bar` parse when the reader is made, so it meets every
-    /// rule of the type's note (with the same one-line errors) before the first kline is
-    /// handed out; batches then read the same fields' digits exactly. A 6-column file is
-    /// refused: it lacks what a stored kline needs.
+    /// The whole file is checked by the `Bar` parse when the reader is made, so its structure
+    /// meets every rule of the type's note (with the same one-line errors) before the first
+    /// kline is handed out; batches then read the same fields' digits exactly, and a row a
+    /// `Kline` refuses (a taker volume above the volume, a close time before the open, a
+    /// field past 38 digits) fails its batch with the line named. A 6-column file is refused:
+    /// it lacks what a stored kline needs.
     public struct KlineReader: Sendable {
         let bytes: [UInt8]
         let name: String
@@ -72,6 +74,10 @@ extension BinanceKlineCSV {
         private func kline(_ fields: [Range<Int>], _ buffer: UnsafeBufferPointer<UInt8>) throws(GordonError) -> Kline {
             guard fields.count == 12 else { throw failure("importing needs Binance's 12 columns, found \(fields.count)") }
             let field = { (column: Int) in fields[column] }
+            // The `Bar` parse lets any unsigned decimal through in columns 7–12.
+            for column in [6, 8] where !fields[column].allSatisfy({ buffer[$0] &- 48 < 10 }) || fields[column].count > 18 {
+                throw failure("\(columnNames[column]) is not a whole number")
+            }
             var openTime = Self.integer(field(0), buffer)
             var closeTime = Self.integer(field(6), buffer)
             if inMicroseconds {

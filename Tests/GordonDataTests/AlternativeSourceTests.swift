@@ -104,11 +104,19 @@ struct AlternativeSourceTests {
         #expect(throws: GordonError.self) { _ = try source.decode(Array(body.utf8)) }
     }
 
+    @Test("DVOL is asked for up to its last finished row, never the one under way")
+    func dvolWindowEndsAtAFinishedRow() throws {
+        let request = try DeribitVolatilitySource(currency: "btc", window: .seconds(3600)).request(now: Timestamp(milliseconds: 1_704_067_230_000))
+        #expect(request.path == "/api/v2/public/get_volatility_index_data?currency=BTC&start_timestamp=1704063599999"
+                + "&end_timestamp=1704067199999&resolution=60")
+    }
+
     @Test("the FRED key is in the request only: what logs and errors show has it masked")
     func masksTheKey() throws {
         let request = try FREDSource(seriesId: "DFF", apiKey: Secret(Self.fredKey)).request(now: Timestamp(milliseconds: 1_704_240_000_000))
         #expect(request.path.contains("api_key=\(Self.fredKey)") && request.path.contains("observation_start=2023-09-05"))
         #expect(!request.loggedPath.contains(Self.fredKey) && request.loggedPath.contains("api_key=[redacted]"))
+        #expect(!"\(request)".contains(Self.fredKey), "interpolating the request shows the masked path")
     }
 
     // MARK: Polled from the simulator

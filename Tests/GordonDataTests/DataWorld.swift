@@ -1,4 +1,5 @@
 import BinanceSim
+import Foundation
 import GordonBus
 import GordonData
 import GordonDomain
@@ -120,5 +121,24 @@ struct DataWorld {
     /// Open times stored for the series, oldest first.
     func storedOpenTimes() async throws -> [Int64] {
         try await store.read(symbol: btcusdt, interval: .oneMinute, from: 0, to: nil, limit: 1000).map(\.openTime.milliseconds)
+    }
+}
+
+/// A scratch directory for one test, removed afterwards.
+func withScratchDirectory(_ body: (String) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-data-test-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try await body(directory)
+}
+
+extension DataWorld {
+    /// gordon-data's keyfile in `directory` (mode 0400): its database password and `extra`
+    /// lines; with the database URL as its command line takes it (no password).
+    func writeKeyfile(in directory: String, extra: String = "") throws -> (keyfile: String, databaseURL: String) {
+        let keyfile = directory + "/gordon-data.key"
+        try writerURL.password!.withPlainText { "postgres_password = \($0)\n" + extra }.write(toFile: keyfile, atomically: true, encoding: .utf8)
+        chmod(keyfile, 0o400)
+        return (keyfile, writerURL.with(username: writerURL.username, password: nil).description)
     }
 }

@@ -13,10 +13,9 @@ import Testing
 @Suite("gordon-data: the process", .serialized)
 struct GordonDataProcessTests {
     /// Starts gordon-data against `world`; returns it and its HTTP base URL.
-    func start(_ world: DataWorld, keyfile: String) async throws -> (TestCommand, String) {
-        let url = world.writerURL
+    func start(_ world: DataWorld, keyfile: (keyfile: String, databaseURL: String)) async throws -> (TestCommand, String) {
         let command = try TestCommand("gordon-data", [
-            "--database-url", url.with(username: url.username, password: nil).description, "--keyfile", keyfile,
+            "--database-url", keyfile.databaseURL, "--keyfile", keyfile.keyfile,
             "--nats-url", world.natsURL, "--binance", world.endpoint.restBaseURL, "--kline", "BTCUSDT@1m", "--http-port", "0",
             "--deribit", world.endpoint.restBaseURL, "--deribit-currencies", "BTC", "--deribit-perpetuals", "ETH-PERPETUAL",
             "--fred", world.endpoint.restBaseURL, "--fred-series", "DFF,CPIAUCSL",
@@ -33,16 +32,9 @@ struct GordonDataProcessTests {
 
     @Test("killed with SIGKILL mid-stream and restarted, its streams dropped: every kline stored once, in order, streamed once; /api/v3/klines reads as Binance's")
     func killAndRestart() async throws {
-        try await DataWorld.with { world in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-data-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let keyfile = directory + "/gordon-data.key"
-            let password = world.writerURL.password!
+        try await DataWorld.with { world in try await withScratchDirectory { directory in
             let fredKey = "fedcba9876543210fedcba9876543210"
-            try password.withPlainText { "postgres_password = \($0)\nfred_api_key = \(fredKey)\n" }
-                .write(toFile: keyfile, atomically: true, encoding: .utf8)
-            chmod(keyfile, 0o400)
+            let keyfile = try world.writeKeyfile(in: directory, extra: "fred_api_key = \(fredKey)\n")
 
             // A fresh install ingests from its first connection on (history is a backfill's
             // job), so the market starts moving once gordon-data listens to it.
@@ -92,6 +84,8 @@ struct GordonDataProcessTests {
                     points = json.load(urllib.request.urlopen(sys.argv[1] + "/metrics/series?name=" + name))
                     assert points and all(set(p) == {"time", "value", "source"} for p in points), (name, points)
                     assert [p["time"] for p in points] == sorted(p["time"] for p in points), name
+                wide = urllib.request.urlopen(sys.argv[1] + "/metrics/series?name=fred_dff&from=0&to=9223372036854775807")
+                assert wide.status == 200, wide.status
                 try:
                     urllib.request.urlopen(sys.argv[1] + "/klines?interval=1m")
                     raise AssertionError("a request without a symbol was answered")
@@ -102,6 +96,6 @@ struct GordonDataProcessTests {
             #expect(compare.stdout == "same\n", "\(compare.stdout)\(compare.stderr)")
             #expect(!(second.stdout + second.stderr + first.stdout + first.stderr).contains(fredKey), "the FRED key was printed")
             #expect(try await second.stop() != nil)
-        }
+        } }
     }
 }

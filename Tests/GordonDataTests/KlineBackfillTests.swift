@@ -41,22 +41,18 @@ struct KlineBackfillTests {
     @Test("gordon-data backfill runs as the service's role and prints progress; a bad --from is refused with what was wrong")
     func backfillCommand() async throws {
         try await DataWorld.with(preload: 300) { world in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-backfill-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let keyfile = directory + "/gordon-data.key"
-            let url = world.writerURL
-            try url.password!.withPlainText { "postgres_password = \($0)\n" }.write(toFile: keyfile, atomically: true, encoding: .utf8)
-            chmod(keyfile, 0o400)
-            let arguments = ["backfill", "--database-url", url.with(username: url.username, password: nil).description, "--keyfile", keyfile,
-                             "--binance", world.endpoint.restBaseURL, "--symbol", "BTCUSDT", "--interval", "1m"]
-            let result = try await TestCommand.run("gordon-data", arguments + ["--from", "2024-01-01", "--to", "2024-01-01T04:59"])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains("done: rows 300 (new 300)"), "\(result.stdout)")
-            #expect(try await world.storedCount() == 300)
-            let refused = try await TestCommand.run("gordon-data", arguments + ["--from", "yesterday"])
-            #expect(refused.status != 0)
-            #expect(refused.stderr.contains("--from must be YYYY-MM-DD"), "\(refused.stderr)")
+            try await withScratchDirectory { directory in
+                let (keyfile, databaseURL) = try world.writeKeyfile(in: directory)
+                let arguments = ["backfill", "--database-url", databaseURL, "--keyfile", keyfile,
+                                 "--binance", world.endpoint.restBaseURL, "--symbol", "BTCUSDT", "--interval", "1m"]
+                let result = try await TestCommand.run("gordon-data", arguments + ["--from", "2024-01-01", "--to", "2024-01-01T04:59"])
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(result.stdout.contains("done: rows 300 (new 300)"), "\(result.stdout)")
+                #expect(try await world.storedCount() == 300)
+                let refused = try await TestCommand.run("gordon-data", arguments + ["--from", "yesterday"])
+                #expect(refused.status != 0)
+                #expect(refused.stderr.contains("--from must be YYYY-MM-DD"), "\(refused.stderr)")
+            }
         }
     }
 }

@@ -46,6 +46,7 @@ struct KlineImportTests {
         ("1704067200000,1.0,1.0,1.0,1.0,1.0\n", "importing needs Binance's 12 columns"),
         (file(first: 1, count: 1) + file(first: 0, count: 1), "line 2"),
         (file(first: 0, count: 1).replacingOccurrences(of: "35.92724000", with: String(repeating: "9", count: 39) + ".5"), "line 1"),
+        (file(first: 0, count: 1).replacingOccurrences(of: ",1000,", with: ",1000.5,"), "count is not a whole number"),
     ])
     func refuses(_ text: String, _ message: String) {
         #expect {
@@ -57,10 +58,7 @@ struct KlineImportTests {
 
     @Test("files imported with COPY: overlaps and repeats skipped, a file with a bad row writes nothing, values read back as printed")
     func importsFiles() async throws {
-        try await DataWorld.with(preload: 1) { world in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-import-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await DataWorld.with(preload: 1) { world in try await withScratchDirectory { directory in
             try Self.file(first: 0, count: 3000, header: true).write(toFile: directory + "/a.csv", atomically: true, encoding: .utf8)
             try Self.file(first: 2500, count: 1500, microseconds: true).write(toFile: directory + "/b.csv", atomically: true, encoding: .utf8)
             try (Self.file(first: 4000, count: 100) + "1704307200000,oops\n").write(toFile: directory + "/c.csv", atomically: true, encoding: .utf8)
@@ -83,15 +81,12 @@ struct KlineImportTests {
             let expected = try BinanceKlineCSV.parseKlines(Array(Self.file(first: 3990, count: 10).utf8), name: "x", symbol: btcusdt, interval: .oneMinute)
             let stored = try await world.store.read(symbol: btcusdt, interval: .oneMinute, from: Self.firstOpen + 3990 * 60_000, to: nil, limit: 10)
             #expect(stored == expected)
-        }
+        } }
     }
 
     @Test("gordon-data import reads a data.binance.vision zip as the service's role and prints progress; a missing file is named")
     func importCommand() async throws {
-        try await DataWorld.with(preload: 1) { world in
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-import-\(UUID().uuidString)").path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await DataWorld.with(preload: 1) { world in try await withScratchDirectory { directory in
             try Self.file(first: 0, count: 1440).write(toFile: directory + "/BTCUSDT-1m-2024-01-01.csv", atomically: true, encoding: .utf8)
             let zipped = try await TestCommand.runProgram("/usr/bin/python3", ["-c", """
                 import sys, zipfile
@@ -99,18 +94,14 @@ struct KlineImportTests {
                     z.write(sys.argv[1] + "/BTCUSDT-1m-2024-01-01.csv", "BTCUSDT-1m-2024-01-01.csv")
                 """, directory])
             #expect(zipped.status == 0, "\(zipped.stderr)")
-            let keyfile = directory + "/gordon-data.key"
-            let url = world.writerURL
-            try url.password!.withPlainText { "postgres_password = \($0)\n" }.write(toFile: keyfile, atomically: true, encoding: .utf8)
-            chmod(keyfile, 0o400)
-            let arguments = ["import", "--database-url", url.with(username: url.username, password: nil).description, "--keyfile", keyfile,
-                             "--symbol", "BTCUSDT", "--interval", "1m"]
+            let (keyfile, databaseURL) = try world.writeKeyfile(in: directory)
+            let arguments = ["import", "--database-url", databaseURL, "--keyfile", keyfile, "--symbol", "BTCUSDT", "--interval", "1m"]
             let result = try await TestCommand.run("gordon-data", arguments + [directory + "/BTCUSDT-1m-2024-01-01.zip"])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("done: rows 1440 (new 1440)") && result.stdout.contains("rows/s"), "\(result.stdout)")
             #expect(try await world.storedCount() == 1440)
             let missing = try await TestCommand.run("gordon-data", arguments + [directory + "/BTCUSDT-1m-2024-01-02.zip"])
             #expect(missing.status != 0 && missing.stderr.contains("BTCUSDT-1m-2024-01-02.zip"), "\(missing.stderr)")
-        }
+        } }
     }
 }

@@ -36,7 +36,8 @@ struct MetricSourceTests {
 
     @Test("a body that is not the provider's JSON, an error it reports, or a value out of range is refused whole",
           arguments: [#"{"name":"Fear and Greed Index","data":[{"value":"#, #"{"data":[],"metadata":{"error":"rate limited"}}"#,
-                      #"{"data":[{"value":"40","timestamp":"1551157200"},{"value":"140","timestamp":"1551070800"}]}"#])
+                      #"{"data":[{"value":"40","timestamp":"1551157200"},{"value":"140","timestamp":"1551070800"}]}"#,
+                      #"{"data":[{"value":"40","timestamp":"9223372036854776"}]}"#])
     func refusesWhole(_ body: String) {
         #expect(throws: GordonError.self) { _ = try FearAndGreedSource().decode(Array(body.utf8)) }
     }

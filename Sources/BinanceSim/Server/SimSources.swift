@@ -166,10 +166,10 @@ extension BinanceSimulator {
         return Double(z >> 11) / Double(1 << 53)
     }
 
-    /// The multiples of `step` in `[from, through]`.
+    /// The multiples of `step` in `[from, through]`, at most the last 10,000.
     static func grid(from: Int64, through: Int64, step: Int64) -> [Int64] {
         var times: [Int64] = []
-        var time = (from + step - 1) / step * step
+        var time = (max(from, through - 10_000 * step) + step - 1) / step * step
         while time <= through {
             times.append(time)
             time += step
