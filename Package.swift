@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "GordonExchange", targets: ["GordonExchange"]),
         .library(name: "GordonData", targets: ["GordonData"]),
         .library(name: "GordonBot", targets: ["GordonBot"]),
+        .library(name: "GordonExecutor", targets: ["GordonExecutor"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -167,6 +168,8 @@ let package = Package(
         ),
         // JSON-lines logs with secret redaction, for every process.
         // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
+        // gordon-executor's logic, plain values first: reconciliation.
+        .target(name: "GordonExecutor", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
         // gordon-bot's logic: the one-active-instance lease (more to come with the bot itself).
         .target(
             name: "GordonBot",
@@ -299,6 +302,7 @@ let package = Package(
             exclude: ["Fixtures"],  // read through #filePath
             swiftSettings: strict
         ),
+        .testTarget(name: "GordonExecutorTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExecutor"], swiftSettings: strict),
         .testTarget(
             name: "GordonBotTests",
             dependencies: [
