@@ -174,7 +174,7 @@ let package = Package(
         .target(
             name: "GordonBot",
             dependencies: [
-                "GordonKernel", "GordonPostgres",
+                "GordonKernel", "GordonPostgres", "GordonProtocol", "GordonBus",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -306,7 +306,7 @@ let package = Package(
         .testTarget(
             name: "GordonBotTests",
             dependencies: [
-                "GordonBot", "GordonKernel", "GordonPostgres", "GordonMigrations", "GordonTestDB",
+                "GordonBot", "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -152,6 +152,10 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// A service's environment or command line cannot work (a bad port, a password in a URL).
     public static let serviceConfigInvalid = ErrorCode("GORDON-SVC-0002", .invalidInput)
 
+    // MARK: Bots (GordonBot)
+    /// This instance no longer holds the bot's lease: another took over; it must stop acting.
+    public static let botLeaseLost = ErrorCode("GORDON-BOT-0001", .conflict)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -175,5 +179,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         exchangeAuthFailed, exchangeClockSkew, duplicateOrder, exchangeMalformedResponse,
         exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid, orderOutcomeUnknown,
         serviceUnavailable, serviceConfigInvalid,
+        botLeaseLost,
     ]
 }
