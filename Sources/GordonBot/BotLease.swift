@@ -11,14 +11,20 @@ import Synchronization
 /// the session, and with it the lock). `trading.bot_leases` says who holds it, for operators.
 ///
 /// The lock is the session, so the holder proves it still holds the lease by using that
-/// session: every `renewEvery` it renews its row there, with a deadline; a renewal that
-/// fails or hangs means the session, and so the lease, may be gone, and the holder must stop
-/// acting at once (`HeldLease.watch` returns).
+/// session: every `renewEvery` it reads and renews its row there, with a deadline; a renewal
+/// that fails or hangs means the session, and so the lease, may be gone, and the holder must
+/// stop acting at once (`HeldLease.watch` returns). The session asks the server for TCP
+/// keepalives, so a holder whose host vanishes loses the lock in seconds, not hours.
+///
+/// Each acquisition writes a fresh token into the row (`instance_id`: the instance's name and
+/// a random suffix); writes for the bot are fenced on that token (`IntentRecorder`), so two
+/// processes given the same name still cannot both write.
 public final class BotLease: Sendable {
     public struct Configuration: Sendable {
         public var retry: Duration = .seconds(1)
         public var renewEvery: Duration = .seconds(2)
-        /// What the row's `expires_at` promises: beyond a few missed renewals.
+        /// What the row's `expires_at` promises: beyond a few missed renewals. Writes fenced on
+        /// the lease stop when it passes.
         public var ttl: Duration = .seconds(10)
 
         public init() {}
@@ -32,7 +38,8 @@ public final class BotLease: Sendable {
     let logger: Logger
     private let tries = Atomic<Int>(0)
 
-    /// `connect` opens a connection as the bot's database role; the lease keeps one for itself.
+    /// `connect` opens a direct connection (never through a pooler: the lock is the session)
+    /// as the bot's database role; the lease keeps one for itself.
     public init(botId: String, instanceId: String, host: String, configuration: Configuration = Configuration(), logger: Logger,
                 connect: @escaping @Sendable () async throws -> PostgresConnection) {
         self.botId = botId
@@ -67,7 +74,13 @@ public final class BotLease: Sendable {
             do {
                 while true {
                     try Task.checkCancellation()
-                    if let held = try await tryLock(on: connection) { return held }
+                    if let held = try await tryLock(on: connection) {
+                        if Task.isCancelled {  // nobody is left to act on it
+                            await held.release()
+                            throw CancellationError()
+                        }
+                        return held
+                    }
                     if tries.add(1, ordering: .relaxed).newValue == 1 {
                         logger.notice("bot lease held by another instance; standing by", metadata: ["bot": "\(botId)", "instance": "\(instanceId)"])
                     }
@@ -87,17 +100,34 @@ public final class BotLease: Sendable {
     }
 
     private func tryLock(on connection: PostgresConnection) async throws -> HeldLease? {
+        // A connection that died unnoticed must not hold the standby (or a fresh holder) forever.
+        let deadline = max(configuration.renewEvery * 2, .seconds(5))
+        return try await withDeadline(deadline, timeoutError: {
+            GordonError(.databaseTimeout, "asking for the bot lease took longer than \(deadline)")
+        }, onTimeout: { try? await connection.close() }) { [self] in
+            try await lockAndRecord(on: connection)
+        }
+    }
+
+    private func lockAndRecord(on connection: PostgresConnection) async throws -> HeldLease? {
         var binds = PostgresBindings()
         binds.append(botId)
         var locked = false
-        for try await (granted) in try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_try_advisory_lock(\(Self.key))", binds: binds),
-                                                             logger: logger).decode(Bool.self) {
+        for try await granted in try await connection.query(PostgresQuery(unsafeSQL: "SELECT pg_try_advisory_lock(\(Self.key))", binds: binds),
+                                                           logger: logger).decode(Bool.self) {
             locked = granted
         }
         guard locked else { return nil }
+        // Server-side keepalives: a vanished holder's session (and lock) ends within seconds.
+        // The lock timeout keeps a renewal from waiting behind the bot's own writes.
+        try await connection.query("""
+            SELECT set_config('tcp_keepalives_idle', '5', false), set_config('tcp_keepalives_interval', '2', false),
+                   set_config('tcp_keepalives_count', '3', false), set_config('lock_timeout', '500ms', false)
+            """, logger: logger)
+        let token = "\(instanceId.prefix(100))#\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         var row = PostgresBindings()
         row.append(botId)
-        row.append(instanceId)
+        row.append(token)
         row.append(host)
         row.append(configuration.ttl.nanoseconds / 1_000_000)
         try await connection.query(PostgresQuery(unsafeSQL: """
@@ -106,8 +136,8 @@ public final class BotLease: Sendable {
             ON CONFLICT (bot_id) DO UPDATE SET instance_id = EXCLUDED.instance_id, host = EXCLUDED.host,
                 acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at
             """, binds: row), logger: logger)
-        logger.notice("bot lease acquired", metadata: ["bot": "\(botId)", "instance": "\(instanceId)", "host": "\(host)"])
-        return HeldLease(lease: self, connection: connection)
+        logger.notice("bot lease acquired", metadata: ["bot": "\(botId)", "instance": "\(token)", "host": "\(host)"])
+        return HeldLease(lease: self, token: token, connection: connection)
     }
 }
 
@@ -120,11 +150,14 @@ public final class HeldLease: Sendable {
     }
 
     let lease: BotLease
+    /// What the lease row names while this instance holds it; writes are fenced on it.
+    public let token: String
     let connection: PostgresConnection
     private let ended = Mutex<End?>(nil)
 
-    init(lease: BotLease, connection: PostgresConnection) {
+    init(lease: BotLease, token: String, connection: PostgresConnection) {
         self.lease = lease
+        self.token = token
         self.connection = connection
     }
 
@@ -148,12 +181,22 @@ public final class HeldLease: Sendable {
         }
     }
 
-    /// Gives the lease up: the lock's session ends, and a standby takes over.
+    /// Gives the lease up: the row is marked expired (so this process's own late writes are
+    /// fenced off too), the lock's session ends, and a standby takes over.
     public func release() async {
+        guard isHeld else { return }
+        var binds = PostgresBindings()
+        binds.append(lease.botId)
+        binds.append(token)
+        _ = try? await connection.query(PostgresQuery(unsafeSQL: """
+            UPDATE trading.bot_leases SET expires_at = greatest(now(), acquired_at + interval '1 millisecond')
+            WHERE bot_id = $1 AND instance_id = $2
+            """, binds: binds), logger: lease.logger)
         _ = end(.released)
-        try? await connection.close()
     }
 
+    /// The first end wins; either way the lock's session is closed (a watcher cancelled
+    /// without `release` must not keep the standby waiting).
     private func end(_ reason: End) -> End {
         let first = ended.withLock { state -> End in
             if let state { return state }
@@ -161,28 +204,37 @@ public final class HeldLease: Sendable {
             return reason
         }
         if case .lost(let why) = first {
-            lease.logger.error("bot lease lost; stopping", metadata: ["bot": "\(lease.botId)", "instance": "\(lease.instanceId)", "reason": "\(why)"])
-            let connection = connection
-            Task { try? await connection.close() }
+            lease.logger.error("bot lease lost; stopping", metadata: ["bot": "\(lease.botId)", "instance": "\(token)", "reason": "\(why)"])
         }
+        let connection = connection
+        Task { try? await connection.close() }
         return first
     }
 
+    /// Whether the row still names this acquisition, read on the lock's session (a plain read,
+    /// never blocked by the bot's own writes holding the row FOR SHARE); then the row's times
+    /// move on, unless those writes hold it past the session's lock timeout.
     private func renew() async throws -> Bool {
         var binds = PostgresBindings()
         binds.append(lease.botId)
-        binds.append(lease.instanceId)
-        binds.append(lease.configuration.ttl.nanoseconds / 1_000_000)
-        var count = 0
-        for try await renewed in try await connection.query(PostgresQuery(unsafeSQL: """
-            WITH renewed AS (
-                UPDATE trading.bot_leases SET renewed_at = now(), expires_at = now() + $3 * interval '1 millisecond'
-                WHERE bot_id = $1 AND instance_id = $2 RETURNING 1
-            ) SELECT count(*)::int FROM renewed
-            """, binds: binds), logger: lease.logger).decode(Int.self) {
-            count = renewed
+        binds.append(token)
+        var ours = false
+        for try await named in try await connection.query(PostgresQuery(unsafeSQL: """
+            SELECT instance_id = $2 FROM trading.bot_leases WHERE bot_id = $1
+            """, binds: binds), logger: lease.logger).decode(Bool.self) {
+            ours = named
         }
-        return count == 1
+        guard ours else { return false }
+        binds.append(lease.configuration.ttl.nanoseconds / 1_000_000)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: """
+                UPDATE trading.bot_leases SET renewed_at = now(), expires_at = now() + $3 * interval '1 millisecond'
+                WHERE bot_id = $1 AND instance_id = $2
+                """, binds: binds), logger: lease.logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "55P03" {
+            // lock_not_available: one of the bot's intent transactions holds the row; the session lives.
+        }
+        return true
     }
 
     /// The PostgreSQL backend holding the lock (for operators and tests).

@@ -10,27 +10,28 @@ public import PostgresNIO
 /// transaction, marks it handled), as a row of `trading.order_intents` and its
 /// `OrderIntentEvent` in the outbox, fenced by the lease.
 ///
-/// The fence: the lease row is read `FOR SHARE` first and must name this instance. A standby
-/// taking over updates that row, so it waits for this transaction, and an instance that lost
-/// the lease writes nothing (`botLeaseLost`; the transaction rolls back, the kline is handled
-/// again by whoever holds the lease).
+/// The fence: the lease row is read `FOR SHARE` first and must name this acquisition
+/// (`HeldLease.token`) and not have expired. A standby taking over updates that row, so it
+/// waits for this transaction, and an instance that lost or released the lease writes nothing
+/// (`botLeaseLost`; the transaction rolls back, the kline is handled again by whoever holds
+/// the lease).
 public enum IntentRecorder {
-    public static func record(_ envelope: EventEnvelope<OrderIntentEvent>, instanceId: String, on connection: PostgresConnection,
+    public static func record(_ envelope: EventEnvelope<OrderIntentEvent>, lease token: String, on connection: PostgresConnection,
                               logger: Logger) async throws(GordonError) {
         let intent = envelope.payload
         var fence = PostgresBindings()
         fence.append(intent.botId.rawValue)
-        fence.append(instanceId)
+        fence.append(token)
         do {
             var holds = false
             for try await _ in try await connection.query(PostgresQuery(unsafeSQL: """
-                SELECT 1 FROM trading.bot_leases WHERE bot_id = $1 AND instance_id = $2 FOR SHARE
+                SELECT 1 FROM trading.bot_leases WHERE bot_id = $1 AND instance_id = $2 AND expires_at > now() FOR SHARE
                 """, binds: fence), logger: logger) {
                 holds = true
             }
             guard holds else {
                 throw GordonError(.botLeaseLost, "this instance no longer holds the bot's lease; the intent was not written",
-                                  context: ["bot": intent.botId.rawValue, "instance": instanceId, "intent": intent.intentId.rawValue])
+                                  context: ["bot": intent.botId.rawValue, "lease": token, "intent": intent.intentId.rawValue])
             }
             var row = PostgresBindings()
             row.append(intent.intentId.rawValue)
@@ -42,15 +43,16 @@ public enum IntentRecorder {
             row.append(intent.orderType.rawValue)
             row.append(intent.timeInForce?.rawValue)
             row.append(intent.price?.value.description)
+            row.append(intent.stopPrice?.value.description)
             row.append(intent.quantity?.value.description)
             row.append(intent.quoteOrderQuantity?.value.description)
             row.append(intent.reason)
             row.append(intent.createdAt.milliseconds)
             try await connection.query(PostgresQuery(unsafeSQL: """
                 INSERT INTO trading.order_intents (intent_id, event_id, trace_id, bot_id, symbol, side, order_type, time_in_force,
-                                                   price, quantity, quote_order_quantity, reason, created_at)
-                VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9::numeric, $10::numeric, $11::numeric, $12,
-                        'epoch'::timestamptz + $13 * interval '1 millisecond')
+                                                   price, stop_price, quantity, quote_order_quantity, reason, created_at)
+                VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, $8, $9::numeric, $10::numeric, $11::numeric, $12::numeric, $13,
+                        'epoch'::timestamptz + $14 * interval '1 millisecond')
                 """, binds: row), logger: logger)
         } catch {
             throw PostgresFailure.map(error, context: ["operation": "record order intent", "intent": intent.intentId.rawValue])

@@ -35,6 +35,10 @@ public struct PreTradeContext: Sendable, Equatable {
     public var openOrders: Int
     /// The bot's position in the order's symbol, in the base asset.
     public var position: ExactDecimal
+    /// The bot's open BUY orders in the symbol: what they would still spend, in quote.
+    public var openBuyNotional: ExactDecimal
+    /// The bot's open SELL orders in the symbol: what they would still sell, in base.
+    public var openSellQuantity: ExactDecimal
     /// The last price of the symbol, for MARKET orders.
     public var lastPrice: Price
     /// Every bot's positions valued in quote, together.
@@ -42,12 +46,14 @@ public struct PreTradeContext: Sendable, Equatable {
     /// Free balances on the exchange.
     public var free: [Asset: ExactDecimal]
 
-    public init(halted: Bool, desiredState: DesiredState, openOrders: Int, position: ExactDecimal, lastPrice: Price,
-                grossExposure: ExactDecimal, free: [Asset: ExactDecimal]) {
+    public init(halted: Bool, desiredState: DesiredState, openOrders: Int, position: ExactDecimal, openBuyNotional: ExactDecimal = .zero,
+                openSellQuantity: ExactDecimal = .zero, lastPrice: Price, grossExposure: ExactDecimal, free: [Asset: ExactDecimal]) {
         self.halted = halted
         self.desiredState = desiredState
         self.openOrders = openOrders
         self.position = position
+        self.openBuyNotional = openBuyNotional
+        self.openSellQuantity = openSellQuantity
         self.lastPrice = lastPrice
         self.grossExposure = grossExposure
         self.free = free
@@ -66,8 +72,16 @@ public struct PreTradeRefusal: Sendable, Equatable, Error {
 /// Whether an intent may be placed. A plain function of the request, the limits and the
 /// context: the executor records the answer, the tests call it directly.
 ///
+/// Amounts are valued at the highest of the limit price, the stop price and the last price
+/// (a stop order executes near its trigger, a market order near the last price, and a buy
+/// priced below the market must not make a position look smaller than it is); the bot's own
+/// open orders count as if they filled.
+///
 /// An emergency flatten is the one flow the halt latch allows: a SELL of what the bot holds,
 /// checked only against what it holds, never refused for being large.
+///
+/// Intents sized in quote (`quoteOrderQuantity`) are not `OrderRequest`s; they get their own
+/// check when the executor places them.
 public enum PreTradeCheck {
     public enum Purpose: Sendable { case strategy, flatten }
 
@@ -78,10 +92,12 @@ public enum PreTradeCheck {
             return refuse(.unknownAssets, "\(request.symbol) does not split into base and quote assets")
         }
         let quantity = request.quantity.value
+        // Spot: a bot sells only what it holds and has not already offered.
+        guard let offered = try? quantity.adding(context.openSellQuantity) else { return refuse(.wouldShort, "the sell size is out of range") }
         if purpose == .flatten {
             guard request.side == .sell else { return refuse(.wouldShort, "a flatten only sells") }
-            guard quantity <= context.position else {
-                return refuse(.wouldShort, "flatten sells \(quantity) \(base) but the bot holds \(context.position)")
+            guard offered <= context.position else {
+                return refuse(.wouldShort, "flatten sells \(offered) \(base) with open orders but the bot holds \(context.position)")
             }
             return nil
         }
@@ -90,7 +106,7 @@ public enum PreTradeCheck {
         guard context.openOrders < limits.maxOpenOrders else {
             return refuse(.openOrderLimit, "the bot has \(context.openOrders) open orders; the limit is \(limits.maxOpenOrders)")
         }
-        let price = request.price?.value ?? context.lastPrice.value
+        let price = [request.price?.value, request.stopPrice?.value, context.lastPrice.value].compactMap { $0 }.max() ?? context.lastPrice.value
         // Bots are not trusted with sizes: overflow is a refusal, never a trap.
         guard let notional = try? quantity.multiplied(by: price) else { return refuse(.orderTooLarge, "the order's notional is out of range") }
         guard notional <= limits.maxOrderNotional else {
@@ -98,20 +114,20 @@ public enum PreTradeCheck {
         }
         switch request.side {
         case .buy:
-            guard let after = try? context.position.adding(quantity), let afterNotional = try? after.multiplied(by: price),
+            guard let held = try? context.position.multiplied(by: price),
+                  let afterNotional = try? held.adding(context.openBuyNotional).adding(notional),
                   afterNotional <= limits.maxPositionNotional else {
-                return refuse(.positionLimit, "the position would be worth more than \(limits.maxPositionNotional) \(quote)")
+                return refuse(.positionLimit, "the position with open orders would be worth more than \(limits.maxPositionNotional) \(quote)")
             }
-            guard let exposure = try? context.grossExposure.adding(notional), exposure <= limits.maxGrossExposure else {
+            guard let exposure = try? context.grossExposure.adding(context.openBuyNotional).adding(notional), exposure <= limits.maxGrossExposure else {
                 return refuse(.exposureLimit, "gross exposure would pass \(limits.maxGrossExposure) \(quote)")
             }
             guard notional <= context.free[quote] ?? .zero else {
                 return refuse(.insufficientBalance, "needs \(notional) \(quote), \(context.free[quote] ?? .zero) free")
             }
         case .sell:
-            // Spot: a bot sells only what it holds.
-            guard quantity <= context.position else {
-                return refuse(.wouldShort, "sells \(quantity) \(base) but the bot holds \(context.position)")
+            guard offered <= context.position else {
+                return refuse(.wouldShort, "sells \(offered) \(base) with open orders but the bot holds \(context.position)")
             }
             guard quantity <= context.free[base] ?? .zero else {
                 return refuse(.insufficientBalance, "needs \(quantity) \(base), \(context.free[base] ?? .zero) free")

@@ -12,7 +12,13 @@ public import GordonKernel
 /// (`readGordonRecords`); the exchange's answer for each order Gordon holds open that the
 /// exchange did not list (`lookUp`); the balances (`readBalances`); then `report`.
 public struct Reconciliation: Sendable {
-    public enum Trigger: String, Sendable { case start, timer, streamReconnected, outcomeUnknown }
+    /// Why a run starts; while one runs, the most urgent reason waiting is kept.
+    public enum Trigger: String, Sendable, Comparable {
+        case timer, start, streamReconnected, outcomeUnknown
+
+        var urgency: Int { [.timer: 0, .start: 1, .streamReconnected: 2, .outcomeUnknown: 3][self] ?? 0 }
+        public static func < (lhs: Trigger, rhs: Trigger) -> Bool { lhs.urgency < rhs.urgency }
+    }
 
     public enum Action: Sendable, Equatable {
         case listOpenOrders
@@ -57,7 +63,7 @@ public struct Reconciliation: Sendable {
     /// run starts when this one reports (an order that went unknown mid-run is not missed).
     public mutating func start(_ trigger: Trigger) -> Action {
         guard phase == .idle else {
-            rerun = trigger
+            rerun = max(rerun ?? trigger, trigger)
             return .none
         }
         self.trigger = trigger
@@ -86,7 +92,9 @@ public struct Reconciliation: Sendable {
         guard phase == .readingGordonRecords else { return .none }
         let known = Dictionary(records.map { ($0.clientOrderId, $0) }, uniquingKeysWith: { first, _ in first })
         for (id, theirs) in exchangeOpen.sorted(by: { $0.key < $1.key }) where gordonOpen[id] == nil {
-            if let ours = known[id] {
+            if let ours = known[id], ours.isOpen {
+                compare(ours, with: theirs)  // placed between the two reads
+            } else if let ours = known[id] {
                 // Gordon closed it, the exchange still works it: the two disagree.
                 report.divergences.append(.init(clientOrderId: id, kind: .openOnlyAtExchange, gordon: ours.status, exchange: theirs.status))
             } else {
@@ -132,13 +140,28 @@ public struct Reconciliation: Sendable {
     }
 
     /// What Gordon's records imply each asset's total (free + locked) is, and the exchange's.
+    /// Skipped when this run advanced records: the expectation was read before those fills
+    /// were written, and the next run compares with them in.
     public mutating func balancesRead(expected: [Asset: ExactDecimal], exchange: [Balance]) -> Action {
         guard phase == .readingBalances else { return .none }
-        let held = Dictionary(exchange.map { ($0.asset, $0.free + $0.locked) }, uniquingKeysWith: +)
+        guard report.advanced.isEmpty else {
+            report.balancesDeferred = true
+            return finish()
+        }
+        var held: [Asset: ExactDecimal] = [:]
+        var unreadable: Set<Asset> = []
+        for balance in exchange {
+            guard let total = try? balance.free.adding(balance.locked).adding(held[balance.asset] ?? .zero) else {
+                unreadable.insert(balance.asset)
+                continue
+            }
+            held[balance.asset] = total
+        }
         for (asset, total) in expected.sorted(by: { $0.key < $1.key }) {
             let actual = held[asset] ?? .zero
-            if (actual - total).abs > configuration.balanceTolerance {
+            guard !unreadable.contains(asset), let difference = try? actual.subtracting(total), difference.abs <= configuration.balanceTolerance else {
                 report.balanceDivergences.append(.init(asset: asset, expected: total, exchange: actual))
+                continue
             }
         }
         return finish()
@@ -170,7 +193,7 @@ public struct Reconciliation: Sendable {
     /// FILLED, less executed) is a divergence, never written.
     private mutating func compare(_ ours: Order, with theirs: Order) {
         guard ours.status != theirs.status || ours.executedQuantity != theirs.executedQuantity
-                || ours.cumulativeQuoteQuantity != theirs.cumulativeQuoteQuantity || ours.exchangeOrderId == nil else { return }
+                || ours.cumulativeQuoteQuantity != theirs.cumulativeQuoteQuantity || ours.exchangeOrderId != theirs.exchangeOrderId else { return }
         var advanced = ours
         do {
             try advanced.apply(status: theirs.status, executedQuantity: theirs.executedQuantity, cumulativeQuote: theirs.cumulativeQuoteQuantity,
@@ -217,6 +240,8 @@ public struct ReconciliationReport: Sendable, Equatable {
     public var unknownToGordon: [Order] = []
     public var divergences: [Divergence] = []
     public var balanceDivergences: [BalanceDivergence] = []
+    /// Balances were not compared: this run advanced records (see `balancesRead`).
+    public var balancesDeferred = false
 
     public init(trigger: Reconciliation.Trigger = .start) {
         self.trigger = trigger

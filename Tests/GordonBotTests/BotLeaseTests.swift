@@ -56,7 +56,7 @@ struct BotLeaseTests {
             let waiting = Task { try await standby.acquire() }
             // The standby asked and was refused, three times: it is waiting, not holding.
             #expect(try await eventually(timeout: .seconds(30)) { standby.refusals >= 3 })
-            #expect(try await holder(database, bot: "alpha") == "first")
+            #expect(try await holder(database, bot: "alpha")?.hasPrefix("first#") == true)
             // Another bot's lease is its own.
             let other = try await lease(database, bot: "beta", instance: "third").acquire()
             #expect(other.isHeld)
@@ -66,7 +66,7 @@ struct BotLeaseTests {
             try await admin.query("SELECT pg_terminate_backend(\(pid))", logger: testLogger)
             let second = try await waiting.value
             #expect(second.isHeld)
-            #expect(try await holder(database, bot: "alpha") == "second")
+            #expect(try await holder(database, bot: "alpha") == second.token && second.token.hasPrefix("second#"))
             // The old holder finds out by itself and stops.
             guard case .lost = await watching.value else {
                 Issue.record("the killed holder did not see its lease lost")
@@ -77,9 +77,30 @@ struct BotLeaseTests {
             // Released on purpose: the next instance takes it at once.
             await second.release()
             let third = try await lease(database, bot: "alpha", instance: "fourth").acquire()
-            #expect(try await holder(database, bot: "alpha") == "fourth")
+            #expect(try await holder(database, bot: "alpha") == third.token)
+            // The same name twice is still two acquisitions: the fence tells them apart.
             await third.release()
+            let again = try await lease(database, bot: "alpha", instance: "fourth").acquire()
+            #expect(again.token != third.token && again.token.hasPrefix("fourth#"))
+            await again.release()
             await other.release()
+        }
+    }
+
+    @Test("a watcher cancelled without a release still lets the standby in")
+    func cancelledWatcherFreesTheLock() async throws {
+        try await withTestDatabase { database in
+            let admin = try await database.connect()
+            defer { Task { try? await admin.close() } }
+            try await admin.query("INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval) VALUES ('delta', 'sma_crossover', '{BTCUSDT}', '1m')",
+                                  logger: testLogger)
+            let held = try await lease(database, bot: "delta", instance: "first").acquire()
+            let watching = Task { await held.watch() }
+            watching.cancel()
+            #expect(await watching.value == .released && !held.isHeld)
+            let next = try await lease(database, bot: "delta", instance: "second").acquire()
+            #expect(next.isHeld)
+            await next.release()
         }
     }
 
