@@ -13,6 +13,17 @@ let testLogger: Logger = {
     return logger
 }()
 
+/// A superuser connection to `database` with a configuration row for each bot (leases and
+/// intents reference one).
+func adminWithBots(_ database: TestDatabase, _ bots: [String]) async throws -> PostgresConnection {
+    let admin = try await database.connect()
+    for bot in bots {
+        try await admin.query("INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval) VALUES (\(bot), 'sma_crossover', '{BTCUSDT}', '1m')",
+                              logger: testLogger)
+    }
+    return admin
+}
+
 /// One active instance per bot, held by a PostgreSQL advisory lock: a standby waits, and takes
 /// over within seconds of the holder's session ending.
 @Suite("gordon-bot: the bot lease", .serialized)
@@ -43,12 +54,8 @@ struct BotLeaseTests {
     @Test("a second instance stands by while the first holds the lease, and takes over when the first's session is killed")
     func standbyTakesOver() async throws {
         try await withTestDatabase { database in
-            let admin = try await database.connect()
+            let admin = try await adminWithBots(database, ["alpha", "beta"])
             defer { Task { try? await admin.close() } }
-            try await admin.query("""
-                INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval)
-                VALUES ('alpha', 'sma_crossover', '{BTCUSDT}', '1m'), ('beta', 'sma_crossover', '{ETHUSDT}', '1m')
-                """, logger: testLogger)
 
             let first = try await lease(database, bot: "alpha", instance: "first").acquire()
             let watching = Task { await first.watch() }
@@ -90,10 +97,8 @@ struct BotLeaseTests {
     @Test("a watcher cancelled without a release still lets the standby in")
     func cancelledWatcherFreesTheLock() async throws {
         try await withTestDatabase { database in
-            let admin = try await database.connect()
+            let admin = try await adminWithBots(database, ["delta"])
             defer { Task { try? await admin.close() } }
-            try await admin.query("INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval) VALUES ('delta', 'sma_crossover', '{BTCUSDT}', '1m')",
-                                  logger: testLogger)
             let held = try await lease(database, bot: "delta", instance: "first").acquire()
             let watching = Task { await held.watch() }
             watching.cancel()
@@ -107,10 +112,8 @@ struct BotLeaseTests {
     @Test("a holder whose row names another instance stops acting")
     func rowTakenOver() async throws {
         try await withTestDatabase { database in
-            let admin = try await database.connect()
+            let admin = try await adminWithBots(database, ["gamma"])
             defer { Task { try? await admin.close() } }
-            try await admin.query("INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval) VALUES ('gamma', 'sma_crossover', '{BTCUSDT}', '1m')",
-                                  logger: testLogger)
             let held = try await lease(database, bot: "gamma", instance: "first").acquire()
             let watching = Task { await held.watch() }
             try await admin.query("UPDATE trading.bot_leases SET instance_id = 'intruder' WHERE bot_id = 'gamma'", logger: testLogger)

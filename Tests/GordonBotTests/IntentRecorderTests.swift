@@ -36,10 +36,8 @@ struct IntentRecorderTests {
     @Test("the holder's intent lands with its event in one transaction; after a release or a takeover the old token writes nothing")
     func fencedByTheLease() async throws {
         try await withTestDatabase { database in
-            let admin = try await database.connect()
+            let admin = try await adminWithBots(database, ["alpha"])
             defer { Task { try? await admin.close() } }
-            try await admin.query("INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval) VALUES ('alpha', 'sma_crossover', '{BTCUSDT}', '1m')",
-                                  logger: testLogger)
             let held = try await BotLease(botId: "alpha", instanceId: "first", host: "test", logger: testLogger) {
                 try await database.connect(as: .bot)
             }.acquire()
