@@ -76,7 +76,9 @@ public enum DataRoutes {
 
     private static func respondJSON(_ read: () async throws -> [some Encodable]) async -> Response {
         do {
-            return json(.ok, try JSONEncoder().encode(try await read()))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys  // the same bytes for the same rows
+            return json(.ok, try encoder.encode(try await read()))
         } catch let error as BadRequest {
             return json(.badRequest, Data(error.body.utf8))
         } catch {
