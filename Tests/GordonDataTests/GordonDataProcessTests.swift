@@ -40,18 +40,18 @@ struct GordonDataProcessTests {
             // job), so the market starts moving once gordon-data listens to it.
             let (first, _) = try await start(world, keyfile: keyfile)
             _ = try await eventually(timeout: .seconds(30)) { world.simulator.streamConnectionCount > 0 }
-            let ticker = Task {  // the market keeps closing klines, one every 20 ms
-                for _ in 0..<60 {
-                    world.simulator.advance(steps: 1)
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+            // The market closes klines one at a time; then five at once, and gordon-data is
+            // killed while it handles them; forty more close while it is down.
+            for count in 1...15 {
+                world.simulator.advance(steps: 1)
+                #expect(try await eventually(timeout: .seconds(30)) { try await world.storedOpenTimes().count >= count })
             }
-            #expect(try await eventually(timeout: .seconds(60)) { try await world.storedOpenTimes().count >= 15 })
+            world.simulator.advance(steps: 5)
             first.process.signal(SIGKILL)
             await first.waitUntilExit()
+            world.simulator.advance(steps: 40)
 
             let (second, base) = try await start(world, keyfile: keyfile)
-            try await ticker.value
             _ = try await eventually(timeout: .seconds(30)) { world.simulator.streamConnectionCount > 0 }
             world.simulator.dropStreamConnections()
             world.simulator.advance(steps: 5)
