@@ -36,6 +36,8 @@ let package = Package(
         .executable(name: "gordon-binance-sim", targets: ["gordon-binance-sim"]),
         .executable(name: "gordon-watchdog", targets: ["gordon-watchdog"]),
         .executable(name: "gordon-data", targets: ["gordon-data"]),
+        .executable(name: "gordon-bot", targets: ["gordon-bot"]),
+        .executable(name: "gordon-executor", targets: ["gordon-executor"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -169,14 +171,50 @@ let package = Package(
         // JSON-lines logs with secret redaction, for every process.
         // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
         // gordon-executor's logic, plain values first: reconciliation.
-        .target(name: "GordonExecutor", dependencies: ["GordonKernel", "GordonDomain"], swiftSettings: strict),
-        // gordon-bot's logic: the one-active-instance lease (more to come with the bot itself).
+        .target(
+            name: "GordonExecutor",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonPostgres", "GordonBus", "GordonExchange",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-executor",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonExecutor", "GordonBus", "GordonExchange", "GordonNATS",
+                "GordonPlatform", "GordonPostgres", "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // gordon-bot's logic: the one-active-instance lease, the bot's reads of its own rows,
+        // and the engine that turns closed klines into intents through the backtester's plan.
         .target(
             name: "GordonBot",
             dependencies: [
-                "GordonKernel", "GordonPostgres", "GordonProtocol", "GordonBus",
+                "GordonKernel", "GordonDomain", "GordonPostgres", "GordonProtocol", "GordonBus", "GordonStrategy",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-bot",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBot", "GordonBus", "GordonExchange", "GordonNATS",
+                "GordonPlatform", "GordonPostgres", "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -307,7 +345,10 @@ let package = Package(
             name: "GordonBotTests",
             dependencies: [
                 "GordonBot", "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
+                "GordonStrategy", "GordonNATS", "BinanceSim", "gordon-bot", "gordon-data", "gordon-outbox-relay", "gordon-executor",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

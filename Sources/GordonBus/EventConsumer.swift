@@ -30,6 +30,9 @@ public final class EventConsumer: Sendable {
         /// Longest time one fetched batch may take to handle; past it the database
         /// connection is presumed hung, closed, and the unacknowledged events come back.
         public var batchTimeout: Duration = .seconds(120)
+        /// Where a new durable starts: `.all` for services that must see every event kept,
+        /// `.new` for a bot, whose warm-up reads the history from the database instead.
+        public var deliverPolicy: ConsumerConfig.DeliverPolicy = .all
 
         public init(durableName: String, filterSubject: String) {
             self.durableName = durableName
@@ -76,6 +79,7 @@ public final class EventConsumer: Sendable {
     public func ensureConsumer() async throws(GordonError) {
         var config = ConsumerConfig(durableName: configuration.durableName, filterSubject: configuration.filterSubject)
         config.ackPolicy = .explicit
+        config.deliverPolicy = configuration.deliverPolicy
         config.ackWait = configuration.ackWait.nanoseconds
         config.maxAckPending = max(configuration.batchSize * 4, 256)
         _ = try await jetStream.createConsumer(stream: GordonStream.name, config)

@@ -12,8 +12,14 @@ public enum RolePassword {
     public static func set(
         role: DatabaseRole, password: Secret, on connection: PostgresConnection
     ) async throws(GordonError) {
+        try await set(roleName: role.rawValue, password: password, on: connection)
+    }
+
+    /// `roleName` must already be checked to be a plain identifier (service roles come from a
+    /// closed enum, bot roles from `BotRole.roleName`): it is inlined, double-quoted.
+    static func set(roleName: String, password: Secret, on connection: PostgresConnection) async throws(GordonError) {
         guard !password.isEmpty else {
-            throw GordonError(.keyfileMalformed, "empty password for role \(role.rawValue)")
+            throw GordonError(.keyfileMalformed, "empty password for role \(roleName)")
         }
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
@@ -21,10 +27,10 @@ public enum RolePassword {
         let verifier = password.withPlainText { scramVerifier(password: $0, salt: salt, iterations: 4096) }
         do {
             // Utility statements take no bind parameters; both pieces are safe to inline:
-            // the role name comes from a closed enum and the verifier is base64 plus `$:`.
-            _ = try await connection.run("ALTER ROLE \(unescaped: role.rawValue) PASSWORD '\(unescaped: verifier)'")
+            // the role name is a checked identifier and the verifier is base64 plus `$:`.
+            _ = try await connection.run("ALTER ROLE \"\(unescaped: roleName)\" PASSWORD '\(unescaped: verifier)'")
         } catch {
-            throw PostgresFailure.map(error, context: ["role": role.rawValue])
+            throw PostgresFailure.map(error, context: ["role": roleName])
         }
     }
 

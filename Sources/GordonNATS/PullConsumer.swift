@@ -39,11 +39,17 @@ public struct PullConsumer: Sendable {
                 }
             }
             group.addTask {
-                // Ends the fetch at its deadline, or earlier when heartbeats stop.
-                let deadline = ContinuousClock.now + expires + .seconds(1)
+                // Ends the fetch when the server has been quiet for a second past the request's
+                // expiry (it ends every request itself, with a status, unless the connection is
+                // gone), or earlier when heartbeats stop. Quiet, not a fixed deadline: under
+                // load the last messages of a batch can arrive after `expires`, and a fetch cut
+                // off then would lose them (the server counts them delivered).
+                let expiry = ContinuousClock.now + expires
+                let grace = Duration.seconds(1)
+                func deadline() -> ContinuousClock.Instant { max(expiry, watch.withLockedValue { $0.lastActivity }) + grace }
                 let step = idleHeartbeat ?? .milliseconds(250)
-                while ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: min(step, max(deadline - ContinuousClock.now, .milliseconds(1))))
+                while ContinuousClock.now < deadline() {
+                    try? await Task.sleep(for: min(step, max(deadline() - ContinuousClock.now, .milliseconds(1))))
                     if Task.isCancelled { return nil }
                     if let idleHeartbeat, ContinuousClock.now - watch.withLockedValue({ $0.lastActivity }) > idleHeartbeat * 2 {
                         watch.withLockedValue { $0.heartbeatMissed = true }

@@ -10,6 +10,13 @@ public enum Signal: Sendable, Hashable {
 
     public var isEntry: Bool { if case .enterLong = self { true } else { false } }
     public var isExit: Bool { if case .exit = self { true } else { false } }
+
+    /// The signal a long-only account acts on: an entry while a position is open, or an exit
+    /// while flat, is `hold`. The backtester and the live bot both gate through this.
+    public func acted(whenOpen isOpen: Bool) -> Signal {
+        if isEntry && isOpen || isExit && !isOpen { return .hold }
+        return self
+    }
 }
 
 /// An entry strategy: sees one closed kline at a time and keeps O(1) state per indicator.

@@ -70,6 +70,23 @@ public struct TestDatabase: Sendable {
         return url.with(username: role.rawValue, password: password)
     }
 
+    /// The URL bot `botId` logs in with: its own role (`gordon-migrate add-bot`), created in
+    /// the cluster if missing and recorded in this database's `trading.bot_roles`.
+    ///
+    /// Roles belong to the cluster, so every test process derives the same password from
+    /// `GORDON_TEST_ROLE_PASSWORD`, and a bot's role is made or updated one at a time.
+    public func url(asBot botId: String) async throws -> DatabaseURL {
+        let template = try await Template.shared.ensure()
+        let password = Secret((TestEnvironment.variable("GORDON_TEST_ROLE_PASSWORD") ?? "\(template.name)") + "_bot_\(botId)")
+        let role = try await BotRoles.shared.ensure(botId: botId, password: password, in: self)
+        return url.with(username: role, password: password)
+    }
+
+    /// A connection as bot `botId`'s own role (see `url(asBot:)`).
+    public func connect(asBot botId: String) async throws -> PostgresConnection {
+        try await Database.connect(try await url(asBot: botId), logger: TestEnvironment.logger)
+    }
+
     public func drop() async throws {
         let admin = try TestEnvironment.adminURL()
         try await Database.withConnection(admin, logger: TestEnvironment.logger) { connection in
@@ -137,6 +154,17 @@ public enum TestEnvironment {
 
     public static func variable(_ name: String) -> String? {
         ProcessEnvironment.variable(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// Bot roles are made one at a time: two tests adding the same bot must not race on CREATE ROLE.
+actor BotRoles {
+    static let shared = BotRoles()
+
+    func ensure(botId: String, password: Secret, in database: TestDatabase) async throws -> String {
+        try await Database.withConnection(database.url, logger: TestEnvironment.logger) { connection in
+            try await BotRole.ensure(botId: botId, password: password, on: connection, logger: TestEnvironment.logger)
+        }
     }
 }
 

@@ -20,8 +20,8 @@ import Musl
 struct GordonMigrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-migrate",
-        abstract: "Apply Gordon's database migrations, show their status, or set role passwords.",
-        subcommands: [Up.self, Status.self, SetPassword.self, SetPasswords.self],
+        abstract: "Apply Gordon's database migrations, show their status, set role passwords, or add a bot's role.",
+        subcommands: [Up.self, Status.self, SetPassword.self, SetPasswords.self, AddBot.self],
         defaultSubcommand: Up.self
     )
 
@@ -180,5 +180,38 @@ struct SetPasswords: AsyncParsableCommand {
                 print("password set for \(assignment.role.rawValue) from \(assignment.path)")
             }
         }
+    }
+}
+
+/// A bot's own login role, so PostgreSQL keeps it to its own rows (migration 0011).
+struct AddBot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-bot",
+        abstract: "Create (or update) a bot's login role gordon_bot_<bot> with the password from its keyfile slot.",
+        discussion: """
+            The role is a member of gordon_bot and is recorded in trading.bot_roles, which the \
+            row-level policies read. Repeating the command only sets the password again.
+            """)
+
+    @OptionGroup var options: DatabaseOptions
+
+    @Option(help: "The bot's id, as in trading.bot_configs.")
+    var bot: String
+
+    @Option(help: "The bot's keyfile (mode 0400 or 0600) holding a postgres_password entry, e.g. gordon-bot-<bot>.key.")
+    var keyfile: String
+
+    func validate() throws {
+        do { _ = try BotRole.roleName(for: bot) } catch { throw ValidationError("--bot: \(error.message)") }
+    }
+
+    func run() async throws {
+        let password = try Keyfile.load(path: keyfile).secret(Keyfile.postgresPassword)
+        let url = try options.url()
+        let logger = Logger(label: "gordon-migrate")
+        let role = try await Database.withConnection(url, logger: logger) { connection in
+            try await BotRole.ensure(botId: bot, password: password, on: connection, logger: logger)
+        }
+        print("role \(role) ready for bot \(bot)")
     }
 }

@@ -37,7 +37,7 @@ struct BotLeaseTests {
 
     func lease(_ database: TestDatabase, bot: String, instance: String) -> BotLease {
         BotLease(botId: bot, instanceId: instance, host: "test", configuration: Self.quick, logger: testLogger) {
-            try await database.connect(as: .bot)
+            try await database.connect(asBot: bot)
         }
     }
 

@@ -39,10 +39,10 @@ struct IntentRecorderTests {
             let admin = try await adminWithBots(database, ["alpha"])
             defer { Task { try? await admin.close() } }
             let held = try await BotLease(botId: "alpha", instanceId: "first", host: "test", logger: testLogger) {
-                try await database.connect(as: .bot)
+                try await database.connect(asBot: "alpha")
             }.acquire()
 
-            let bot = try await database.connect(as: .bot)
+            let bot = try await database.connect(asBot: "alpha")
             defer { Task { try? await bot.close() } }
             let first = try Self.envelope("alpha-1", stop: "42100")
             try await bot.withTransaction(logger: testLogger) { connection in
@@ -69,7 +69,7 @@ struct IntentRecorderTests {
 
             // Another instance took over: the row names it, and the old token is refused.
             let next = try await BotLease(botId: "alpha", instanceId: "second", host: "test", logger: testLogger) {
-                try await database.connect(as: .bot)
+                try await database.connect(asBot: "alpha")
             }.acquire()
             await #expect(throws: GordonError.self) {
                 try await bot.withTransaction(logger: testLogger) { connection in

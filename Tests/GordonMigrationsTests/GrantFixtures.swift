@@ -62,12 +62,16 @@ enum Fixtures {
     static let botConfigs = Relation.table(
         "trading.bot_configs", key: ["bot_id"],
         seed: botRow("bot-a"), fresh: botRow("bot-c"))
+    static let botRoles = Relation.table(
+        "trading.bot_roles", key: ["bot_id"],
+        seed: [("bot_id", "'bot-x'"), ("role_name", "'gordon_bot_bot-x'"), ("created_at", now)],
+        fresh: [("bot_id", "'bot-y'"), ("role_name", "'gordon_bot_bot-y'"), ("created_at", later)])
     static let botLeases = Relation.table(
         "trading.bot_leases", key: ["bot_id"],
         seed: leaseRow("bot-a"), fresh: leaseRow("bot-b"))
     static let orderIntents = Relation.table(
         "trading.order_intents", key: ["intent_id"],
-        seed: intentRow("intent-a", event: 1), fresh: intentRow("intent-c", event: 3))
+        seed: intentRow("intent-a", event: 1), fresh: intentRow("intent-c", event: 3, bot: "bot-b"))
     static let orders = Relation.table(
         "trading.orders", key: ["client_order_id"],
         seed: orderRow("intent-a", exchangeId: 101), fresh: orderRow("intent-b", exchangeId: 102))
@@ -117,6 +121,9 @@ enum Fixtures {
     /// Rows the fixtures above refer to but that are not themselves a relation's seed.
     static let supportingRows: [String] = [
         Relation.table("trading.bot_configs", key: [], seed: botRow("bot-b"), fresh: []).seedSQL,
+        // The matrix's gordon_bot login acts for bot-b (migration 0011's per-bot policies), so
+        // its fresh rows name bot-b.
+        "INSERT INTO trading.bot_roles (bot_id, role_name) VALUES ('bot-b', 'gordon_bot')",
         Relation.table("trading.order_intents", key: [], seed: intentRow("intent-b", event: 2), fresh: []).seedSQL,
         Relation.table("trading.trades", key: [], seed: tradeRow(2), fresh: []).seedSQL,
     ]
@@ -124,7 +131,7 @@ enum Fixtures {
     /// In dependency order: parents before children.
     static let tables: [Relation] = [
         klines, metrics, macro, funding, openInterest,
-        botConfigs, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
+        botConfigs, botRoles, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
         riskEvents, riskAudit, haltLatch, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
     ]
 
@@ -144,6 +151,10 @@ enum Fixtures {
         .view("trading.v_risk_events", over: riskEvents),
         .view("trading.v_runs", over: runs),
         .view("trading.v_equity_points", over: equityPoints),
+        .view("trading.v_own_bot_config", over: botConfigs),
+        .view("trading.v_own_bot_positions", over: positions),
+        .view("trading.v_own_bot_intents", over: orderIntents),
+        .view("trading.v_own_bot_orders", over: orders),
     ]
 
     static var relations: [Relation] { tables + views }
@@ -173,9 +184,9 @@ enum Fixtures {
          ("acquired_at", now), ("renewed_at", now), ("expires_at", later)]
     }
 
-    static func intentRow(_ id: String, event: Int) -> [(String, String)] {
+    static func intentRow(_ id: String, event: Int, bot: String = "bot-a") -> [(String, String)] {
         [("intent_id", "'\(id)'"), ("event_id", uuid(event)), ("trace_id", "'\(String(repeating: "a", count: 32))'"),
-         ("bot_id", "'bot-a'"), ("symbol", "'BTCUSDT'"), ("side", "'BUY'"), ("order_type", "'LIMIT'"),
+         ("bot_id", "'\(bot)'"), ("symbol", "'BTCUSDT'"), ("side", "'BUY'"), ("order_type", "'LIMIT'"),
          ("time_in_force", "'GTC'"), ("price", "27000.00"), ("quantity", "0.001"), ("reason", "'ema cross up'"),
          ("created_at", now)]
     }
@@ -234,7 +245,7 @@ enum Fixtures {
     }
 
     static func outboxRow(event: Int, producer: String?) -> [(String, String)] {
-        var row = [("subject", "'gordon.exec.order.bot-a'"), ("event_id", uuid(event)), ("event_type", "'order_update'"),
+        var row = [("subject", "'gordon.intent.bot-b'"), ("event_id", uuid(event)), ("event_type", "'order_intent'"),
                    ("payload", "'\\x7b7d'::bytea"), ("ordering_key", "'bot-a'"), ("created_at", now),
                    ("attempts", "0")]
         if let producer { row.insert(("producer", producer), at: 0) }

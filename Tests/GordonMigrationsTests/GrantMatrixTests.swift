@@ -36,7 +36,12 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.dead_letters": [.executor: "SI", .risk: "SI", .manager: "SI", .bot: "SI", .labReader: "S"],
     "public.schema_migrations": [.dataWriter: "S", .executor: "S", .risk: "S", .manager: "S", .bot: "S", .labReader: "S"],
 
-    "trading.v_bot_configs": [.risk: "S", .manager: "S", .bot: "S", .labReader: "S"],
+    "trading.v_bot_configs": [.executor: "S", .risk: "S", .manager: "S", .labReader: "S"],
+    "trading.bot_roles": [.labReader: "S"],
+    "trading.v_own_bot_config": [.bot: "S", .labReader: "S"],
+    "trading.v_own_bot_positions": [.bot: "S", .labReader: "S"],
+    "trading.v_own_bot_intents": [.bot: "S", .labReader: "S"],
+    "trading.v_own_bot_orders": [.bot: "S", .labReader: "S"],
     "trading.v_bot_leases": [.manager: "S", .labReader: "S"],
     "trading.v_order_intents": [.manager: "S", .labReader: "S"],
     "trading.v_orders": [.risk: "S", .manager: "S", .labReader: "S"],

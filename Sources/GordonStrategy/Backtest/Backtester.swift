@@ -161,10 +161,8 @@ public struct Backtester: Sendable {
             }
             let close = series.close[index]
             if observesCloses { sizer.observe(close: close) }
-            var signal = strategy.next(context)
+            var signal = strategy.next(context).acted(whenOpen: ledger.position.isOpen)
             if index < tradeFrom { signal = .hold }
-            let isOpen = ledger.position.isOpen
-            if signal.isEntry && isOpen || signal.isExit && !isOpen { signal = .hold }
             if signal != .hold {
                 if settings.fillTiming == .sameClose {
                     try closeAndExecute(signal, at: index)
@@ -223,7 +221,7 @@ struct Ledger {
             return
         case .enterLong(let reason):
             guard !position.isOpen else { return }
-            let fraction = min(sizer.fraction(), maxExposure)
+            let fraction = sizer.fraction(maxExposure: maxExposure)
             guard fraction > 0 else { return }
             // Once cash is too small for one lot (a ruined account), every entry signal
             // would be refused: skip the exact arithmetic when the estimate is clearly short.

@@ -29,6 +29,14 @@ public struct PositionView: Sendable, Hashable {
     public var lastExitIndex: Int?
     public var quantity: Double
 
+    public init(isOpen: Bool, entryPrice: Double, entryIndex: Int, lastExitIndex: Int?, quantity: Double) {
+        self.isOpen = isOpen
+        self.entryPrice = entryPrice
+        self.entryIndex = entryIndex
+        self.lastExitIndex = lastExitIndex
+        self.quantity = quantity
+    }
+
     public static let flat = PositionView(isOpen: false, entryPrice: 0, entryIndex: 0, lastExitIndex: nil, quantity: 0)
 }
 
@@ -40,7 +48,7 @@ public struct PositionView: Sendable, Hashable {
 /// closed. The backtester and the live bot both advance the context one closed kline at a
 /// time, so a strategy runs identically in both.
 public struct MarketContext: Sendable {
-    private let series: BarSeries
+    private var series: BarSeries
     private var others: [SeriesKey: (series: BarSeries, cursor: Int)] = [:]
     private let fearGreedSeries: AlternativeSeries
     private let fundingSeries: AlternativeSeries
@@ -105,6 +113,12 @@ public struct MarketContext: Sendable {
     public var fearGreed: Double? { fearGreedCursor >= 0 ? fearGreedSeries.values[fearGreedCursor] : nil }
     /// The latest funding rate published by the current bar's close, if any.
     public var fundingRate: Double? { fundingCursor >= 0 ? fundingSeries.values[fundingCursor] : nil }
+
+    /// Adds a bar that has just closed to the primary series, for a live bot whose series
+    /// grows as klines arrive; `advance()` then closes it. Companion series do not grow.
+    public mutating func append(_ bar: Bar) {
+        series.append(bar)
+    }
 
     /// Closes the next bar of the primary series. Returns false when there is none.
     public mutating func advance() -> Bool {

@@ -70,6 +70,9 @@ struct SizingState {
         tradeReturns.append(tradeReturn)
     }
 
+    /// The fraction of equity to commit to an entry now, capped by the plan's exposure limit.
+    func fraction(maxExposure: Double) -> Double { min(fraction(), maxExposure) }
+
     /// The fraction of equity to commit now, in 0...1.
     func fraction() -> Double {
         switch sizing {

@@ -1,0 +1,247 @@
+import ArgumentParser
+import GordonBot
+import GordonBus
+import GordonCommandLine
+import GordonDomain
+import GordonExchange
+import GordonKernel
+import GordonNATS
+import GordonPlatform
+import GordonPostgres
+import GordonProtocol
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import ServiceLifecycle
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// gordon-bot: one process per bot, no exchange key. Holds the bot's lease (a second
+/// instance waits as a hot standby), warms its plan up from gordon-data's `/warmup`, then
+/// turns each closed kline of its series into at most one order intent, written with its
+/// outbox event in the transaction that records the kline as handled.
+///
+/// Exit status: 0 when the bot is stopped (`desired_state = stopped`) or on SIGTERM; 1 when
+/// it loses its lease or cannot start, so the watchdog starts it again (as a standby).
+@main
+struct GordonBotCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gordon-bot",
+        abstract: "Run one bot: its plan over its kline series, order intents to the executor through the outbox.")
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "The bot's id (trading.bot_configs); the process logs in as its own role and NATS user")
+    var bot: String
+
+    @Option(help: "Base URL of gordon-data, for the warm-up history")
+    var dataURL = "http://127.0.0.1:8081"
+
+    @Option(help: "Closed bars read for the warm-up (at least the strategy's own warm-up; at most 5000)")
+    var warmUpBars = 1000
+
+    @Option(help: "Quote value below which a holding is dust and an entry is not sent")
+    var minimumNotional = "5"
+
+    @Option(help: "Seconds between checks of the bot's desired state while no kline arrives")
+    var stateCheckSeconds = 5
+
+    static func main() async {
+        await CommandLineEntry.main(GordonBotCommand.self, failureStatus: 1)
+    }
+
+    func validate() throws {
+        guard (try? BotId(bot)) != nil else { throw ValidationError("--bot: '\(bot)' is not a bot id (a-z, 0-9, _ and -)") }
+        guard (1...5000).contains(warmUpBars) else { throw ValidationError("--warm-up-bars must be between 1 and 5000") }
+        guard let notional = try? ExactDecimal(parsing: minimumNotional), !notional.isNegative else {
+            throw ValidationError("--minimum-notional: '\(minimumNotional)' is not a non-negative decimal")
+        }
+        guard stateCheckSeconds >= 1 else { throw ValidationError("--state-check-seconds must be at least 1") }
+    }
+
+    func run() async throws {
+        let botId = try BotId(bot)
+        let identity = ServiceIdentity(name: NATSPermissions.userName(for: botId), databaseRole: "gordon_bot_\(bot)", httpPort: 8084)
+        let options = BotOptions(botId: botId, dataURL: dataURL, warmUpBars: warmUpBars,
+                                 minimumNotional: try ExactDecimal(parsing: minimumNotional), stateCheck: .seconds(stateCheckSeconds))
+        await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8084) }) { context in
+            let state = BotServiceState()
+            context.readiness.add("lease and warm-up") {
+                guard let engine = state.engine else {
+                    throw GordonError(.serviceUnavailable, "standby: another instance holds the bot's lease, or warm-up is not done")
+                }
+                _ = engine
+            }
+            BotMetrics.export(state, to: context.metrics)
+            return [BotService(options: options, databaseURL: context.databaseURL, jetStream: context.jetStream, logger: context.logger,
+                               state: state)]
+        }
+    }
+}
+
+struct BotOptions: Sendable {
+    let botId: BotId
+    let dataURL: String
+    let warmUpBars: Int
+    let minimumNotional: ExactDecimal
+    let stateCheck: Duration
+}
+
+/// What /readyz and /metrics read: the engine once this instance is the active one.
+final class BotServiceState: Sendable {
+    private let box = NIOLockedValueBox<BotEngine?>(nil)
+    var engine: BotEngine? { box.withLockedValue { $0 } }
+    func activate(_ engine: BotEngine) { box.withLockedValue { $0 = engine } }
+}
+
+struct BotService: CompletingService {
+    let options: BotOptions
+    let databaseURL: DatabaseURL
+    let jetStream: JetStream
+    let logger: Logger
+    let state: BotServiceState
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await runBot()
+        }
+    }
+
+    func connect() async throws -> PostgresConnection {
+        try await Database.connect(databaseURL, logger: logger)
+    }
+
+    private func runBot() async throws {
+        let botId = options.botId
+        let host = ProcessEnvironment.variable("HOSTNAME") ?? "localhost"
+        let lease = BotLease(botId: botId.rawValue, instanceId: "\(host)-\(getpid())", host: host, logger: logger) {
+            try await connect()
+        }
+        logger.info("waiting for the bot's lease", metadata: ["bot": "\(botId.rawValue)"])
+        let held = try await lease.acquire()
+        logger.info("lease acquired: this instance is the bot's active one", metadata: ["bot": "\(botId.rawValue)", "lease": "\(held.token)"])
+        do {
+            try await trade(held)
+        } catch {
+            await held.release()
+            throw error
+        }
+        await held.release()
+    }
+
+    private func trade(_ held: HeldLease) async throws {
+        let botId = options.botId
+        let settings = try await withConnection { try await BotRecords.settings(botId: botId, on: $0, logger: logger) }
+        if settings.desiredState == .stopped {
+            logger.notice("the bot's desired state is stopped: exiting", metadata: ["bot": "\(botId.rawValue)"])
+            return
+        }
+        let engine = try BotEngine(settings: settings, leaseToken: held.token, minimumNotional: options.minimumNotional, logger: logger)
+
+        // The consumer exists before the history is read, so no kline falls between the two:
+        // one stored after the read is delivered, one stored before is in the history.
+        var consumerConfig = EventConsumer.Configuration(durableName: "\(NATSPermissions.userName(for: botId))-klines",
+                                                         filterSubject: "gordon.market.kline.>")
+        consumerConfig.deliverPolicy = .new
+        // A kline the killed holder fetched but never acknowledged comes back to its
+        // successor after this, well inside a bar.
+        consumerConfig.ackWait = .seconds(10)
+        // A fetch returns when its batch is full or expires: one kline per fetch, so each is
+        // handled the moment it arrives.
+        consumerConfig.batchSize = 1
+        let consumer = EventConsumer(configuration: consumerConfig, jetStream: jetStream, logger: logger) { try await connect() }
+        try await consumer.ensureConsumer()
+
+        let holdings = try await withConnection { try await BotRecords.holdings(symbol: settings.symbol, on: $0, logger: logger) }
+        let history = try await warmUpHistory(settings, bars: max(options.warmUpBars, engine.warmUpBars + 1))
+        engine.warmUp(history, holdings: holdings)
+        logger.info("warmed up", metadata: [
+            "bot": "\(botId.rawValue)", "strategy": "\(settings.plan.strategy.name)", "bars": "\(engine.barsClosed)",
+            "series": "\(settings.symbol.rawValue)@\(settings.interval.rawValue)", "state": "\(settings.desiredState.rawValue)",
+        ])
+        state.activate(engine)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await consumer.run { event, connection in try await engine.handle(event, on: connection) } }
+            group.addTask {
+                let end = await held.watch()
+                throw GordonError(.botLeaseLost, "the bot's lease ended (\(end)); stopping so a standby can take over",
+                                  context: ["bot": botId.rawValue])
+            }
+            group.addTask { try await waitUntilStopped() }
+            // Whichever ends first decides: stopped returns (exit 0), a lost lease throws.
+            _ = try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once the bot's desired state is `stopped`.
+    private func waitUntilStopped() async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: options.stateCheck)
+            let desired = try? await withConnection { try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }
+            if desired == .stopped {
+                logger.notice("the bot's desired state is stopped: exiting", metadata: ["bot": "\(options.botId.rawValue)"])
+                return
+            }
+        }
+    }
+
+    private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await connect()
+        do {
+            let result = try await body(connection)
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// The newest closed bars of the bot's series from gordon-data, oldest first.
+    private func warmUpHistory(_ settings: BotSettings, bars: Int) async throws -> [Kline] {
+        let client = ServiceHTTPClient(peer: "gordon-data", baseURL: options.dataURL, timeout: .seconds(30))
+        let path = "/warmup?symbol=\(settings.symbol.rawValue)&interval=\(settings.interval.rawValue)&bars=\(min(bars, 5000))"
+        let reply = try await client.send(.GET, path)
+        guard reply.status == 200 else {
+            throw GordonError(.serviceUnavailable, "gordon-data answered \(reply.status) to the warm-up request: \(String(decoding: reply.body.prefix(200), as: UTF8.self))",
+                              context: ["peer": "gordon-data"])
+        }
+        let rows: [KlineRow]
+        do {
+            rows = try JSONDecoder().decode([KlineRow].self, from: Data(reply.body))
+        } catch {
+            throw GordonError(.invalidMarketData, "gordon-data's warm-up reply is not a list of klines: \(error)")
+        }
+        var klines: [Kline] = []
+        for row in rows { klines.append(try row.kline(symbol: settings.symbol, interval: settings.interval, isClosed: true)) }
+        return klines
+    }
+}
+
+enum BotMetrics {
+    static func export(_ state: BotServiceState, to metrics: MetricsRegistry) {
+        let counters: [(String, String, @Sendable (BotEngine.Counters) -> Int)] = [
+            ("gordon_bot_bars_closed", "Closed bars the plan has seen (warm-up included)", \.barsClosed),
+            ("gordon_bot_intents", "Order intents recorded", \.intents),
+            ("gordon_bot_stale_klines", "Klines older than the newest bar seen: handled without acting", \.staleKlines),
+            ("gordon_bot_signals_held_pending", "Signals not acted on because the previous intent was still working", \.heldWhilePending),
+            ("gordon_bot_signals_held_paused", "Signals not acted on because the bot is paused", \.heldWhilePaused),
+        ]
+        for (name, help, read) in counters {
+            metrics.sampledGauge(name: name, help: help) { Double(state.engine.map { read($0.counters) } ?? 0) }
+        }
+        metrics.sampledGauge(name: "gordon_bot_active", help: "1 when this instance holds the bot's lease and has warmed up; 0 as a standby") {
+            state.engine == nil ? 0 : 1
+        }
+    }
+}
