@@ -95,6 +95,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "gordon-trading-bench",
+            dependencies: [
+                .product(name: "BinanceSim", package: "gordon"),
+                .product(name: "GordonBus", package: "gordon"),
+                .product(name: "GordonNATS", package: "gordon"),
+                .product(name: "GordonStrategy", package: "gordon"),
+                .product(name: "GordonDomain", package: "gordon"),
+                .product(name: "GordonKernel", package: "gordon"),
+                .product(name: "GordonMigrations", package: "gordon"),
+                .product(name: "GordonPostgres", package: "gordon"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

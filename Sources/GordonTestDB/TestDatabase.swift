@@ -162,9 +162,30 @@ actor BotRoles {
     static let shared = BotRoles()
 
     func ensure(botId: String, password: Secret, in database: TestDatabase) async throws -> String {
-        try await Database.withConnection(database.url, logger: TestEnvironment.logger) { connection in
-            try await BotRole.ensure(botId: botId, password: password, on: connection, logger: TestEnvironment.logger)
+        try await withRoleLock {
+            try await Database.withConnection(database.url, logger: TestEnvironment.logger) { connection in
+                try await BotRole.ensure(botId: botId, password: password, on: connection, logger: TestEnvironment.logger)
+            }
         }
+    }
+}
+
+/// Runs `body` holding a lock every test process on the cluster shares. Roles belong to the
+/// cluster, and two sessions changing one role at once fail ("tuple concurrently updated"):
+/// the test processes that start together each set the service roles' passwords, so they
+/// take turns. The lock is an advisory lock in the `postgres` database, which every process
+/// can reach, held by a session of its own (closing it releases the lock).
+func withRoleLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    let logger = TestEnvironment.logger
+    let lock = try await Database.connect(try TestEnvironment.adminURL().with(database: "postgres"), logger: logger)
+    do {
+        try await lock.query("SELECT pg_advisory_lock(7262007)", logger: logger)
+        let result = try await body()
+        try await lock.close()
+        return result
+    } catch {
+        try? await lock.close()
+        throw error
     }
 }
 
@@ -213,8 +234,10 @@ actor Template {
         }
         try await Database.withConnection(url, logger: logger) { [passwords] connection in
             _ = try await Migrator(directory: directory, logger: logger).migrate(on: connection)
-            for (role, password) in passwords {
-                try await RolePassword.set(role: role, password: password, on: connection)
+            try await withRoleLock {
+                for (role, password) in passwords {
+                    try await RolePassword.set(role: role, password: password, on: connection)
+                }
             }
         }
         return passwords

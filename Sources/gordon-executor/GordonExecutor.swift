@@ -82,10 +82,12 @@ struct GordonExecutorCommand: AsyncParsableCommand {
             _ = try await rest.synchronizeClock()
             let execution = BinanceExecution(rest: rest) { _ in try! BotId("unknown") }
             let url = context.databaseURL
-            let placer = OrderPlacer(rest: rest, logger: logger, rules: { symbol throws(GordonError) in
+            let rules: @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules? = { symbol throws(GordonError) in
                 if let known = execution.rules(for: symbol) { return known }
                 return try await execution.loadRules(for: [symbol])[symbol]
-            }, connect: { try await Database.connect(url, logger: logger) })
+            }
+            let placer = OrderPlacer(rest: rest, logger: logger, rules: rules, connect: { try await Database.connect(url, logger: logger) })
+            let flattener = Flattener(rest: rest, logger: logger, rules: rules, accepted: { id in placer.accepted(id) })
             let intake = IntentIntake(limits: limits, logger: logger, market: { symbol throws(GordonError) in
                 let price = try await rest.tickerPrice(symbol: symbol)
                 var free: [Asset: ExactDecimal] = [:]
@@ -101,19 +103,35 @@ struct GordonExecutorCommand: AsyncParsableCommand {
                 try await Database.connect(url, logger: logger)
             }
             try await consumer.ensureConsumer()
+            // Risk commands: the flatten, which the halt latch does not stop.
+            var riskConfig = EventConsumer.Configuration(durableName: "gordon-executor-risk", filterSubject: "gordon.risk.command.>")
+            riskConfig.batchSize = 1
+            riskConfig.ackWait = .seconds(30)
+            let risk = EventConsumer(configuration: riskConfig, jetStream: context.jetStream, logger: logger) {
+                try await Database.connect(url, logger: logger)
+            }
+            try await risk.ensureConsumer()
             context.readiness.add("exchange") { try await rest.ping() }
             ExecutorMetrics.export(intake: intake, placer: placer, consumer: consumer, to: context.metrics)
-            return [IntakeService(consumer: consumer, intake: intake), PlacerService(placer: placer)]
+            context.metrics.sampledGauge(name: "gordon_executor_flatten_sells", help: "Market sells placed by emergency flattens") {
+                Double(flattener.statistics.sells)
+            }
+            context.metrics.sampledGauge(name: "gordon_executor_flatten_dust_positions", help: "Positions a flatten left below one lot") {
+                Double(flattener.statistics.dustPositions)
+            }
+            return [IntakeService(consumer: consumer, handle: intake.handle), IntakeService(consumer: risk, handle: flattener.handle),
+                    PlacerService(placer: placer)]
         }
     }
 }
 
+/// One durable consumer and its handler.
 struct IntakeService: Service {
     let consumer: EventConsumer
-    let intake: IntentIntake
+    let handle: @Sendable (AnyEvent, PostgresConnection) async throws -> Void
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await consumer.run { event, connection in try await intake.handle(event, on: connection) } }
+        await cancelWhenGracefulShutdown { await consumer.run { event, connection in try await handle(event, connection) } }
     }
 }
 

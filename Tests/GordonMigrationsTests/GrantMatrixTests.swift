@@ -20,7 +20,7 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
 
     "trading.bot_configs": [.manager: "I", .labReader: "S"],
     "trading.bot_leases": [.bot: "SIU", .labReader: "S"],
-    "trading.order_intents": [.bot: "I", .labReader: "S"],
+    "trading.order_intents": [.bot: "I", .labReader: "S"],  // the executor may insert only flatten intents (0013), not this row
     "trading.orders": [.executor: "SIU", .labReader: "S"],
     "trading.trades": [.executor: "SIU", .labReader: "S"],
     "trading.order_events": [.executor: "IU", .labReader: "S"],

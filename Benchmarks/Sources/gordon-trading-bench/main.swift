@@ -1,0 +1,194 @@
+// gordon-trading-bench: tick → order. A BinanceSim closes one kline at a time; gordon-data
+// stores and publishes it, the bot's plan turns it into an intent (recorded with its outbox
+// event), the bot's relay publishes it, gordon-executor checks, records and places it, and the
+// simulator acknowledges the order. Measured from the simulator closing the kline to the
+// simulator accepting the order, for every kline that makes one; PostgreSQL with fsync on.
+// Every part is the release executable, as its own role and keyfile, on loopback. Also the
+// idle resident set of gordon-bot and gordon-executor once ready.
+import ArgumentParser
+import BinanceSim
+import Foundation
+import GordonBus
+import GordonDomain
+import GordonKernel
+import GordonMigrations
+import GordonNATS
+import GordonPostgres
+import GordonStrategy
+import Logging
+import PostgresNIO
+
+@main
+struct TradingBench: AsyncParsableCommand {
+    @Option(help: "Superuser PostgreSQL URL of a throwaway server") var adminURL: String
+    @Option(help: "Migrations directory") var migrations: String
+    @Option(help: "NATS URL of a throwaway server with JetStream") var natsURL: String
+    @Option(help: "Directory of the release executables (gordon-data, gordon-bot, gordon-executor, gordon-outbox-relay)") var bin: String
+    @Option(help: "Klines closed one at a time") var klines: Int = 2000
+
+    static let bot = "bench"
+
+    func run() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let symbol = try Symbol("BTCUSDT")
+        let admin = try DatabaseURL(parsing: adminURL)
+        let name = "bench_\(UInt32.random(in: 0...UInt32.max))"
+        try await Database.withConnection(admin, logger: logger) { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
+        let database = admin.with(database: name)
+        func password() -> Secret { Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench") }
+        let (dataPassword, executorPassword, botPassword) = (password(), password(), password())
+        let botRole = try await Database.withConnection(database, logger: logger) { connection in
+            _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
+            try await RolePassword.set(role: .dataWriter, password: dataPassword, on: connection)
+            try await RolePassword.set(role: .executor, password: executorPassword, on: connection)
+            let role = try await BotRole.ensure(botId: Self.bot, password: botPassword, on: connection, logger: logger)
+            // Enters whenever flat (RSI(2) below 99.99, which is nearly always) and leaves after
+            // one bar held: most klines make an order.
+            try await connection.query("""
+                INSERT INTO trading.bot_configs (bot_id, strategy, parameters, overlays, symbols, interval, desired_state, max_quote_exposure)
+                VALUES (\(Self.bot), 'rsi_mean_reversion', '{"period": 2, "oversold": 99.99, "overbought": 100}',
+                        '[{"name": "time_stop", "parameters": {"bars": 1}}]', '{BTCUSDT}', '1m', 'running', 1000)
+                """, logger: logger)
+            try await connection.query("UPDATE trading.halt_latch SET halted = false, reason = 'benchmark', changed_by = 'operator:bench'",
+                                       logger: logger)
+            return role
+        }
+
+        let series = SyntheticMarket(seed: 7, startPrice: 30_000, priceDecimals: 2)
+            .generate(count: klines + 100, symbol: symbol, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
+        let apiKey = String(UInt64.random(in: 0...UInt64.max), radix: 16) + "benchkey"
+        let apiSecret = String(UInt64.random(in: 0...UInt64.max), radix: 16) + "benchsecret"
+        let simulator = BinanceSimulator(
+            configuration: SimConfiguration(symbols: [try SimConfiguration.spotSymbol(symbol)], balances: [try Asset("USDT"): 1_000_000],
+                                            apiKeys: [SimAPIKey(apiKey: apiKey, secretKey: Secret(apiSecret))]),
+            feed: try SimMarketFeed(series: [series], preloaded: 20))
+        let (simPort, simServer) = try await SimHTTPServer(simulator: simulator, port: 0, logger: logger).start()
+        defer { simServer.cancel() }
+        let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsURL], name: "trading-bench"))
+        let jetStream = JetStream(client: nats)
+        try await GordonStream.ensure(jetStream, GordonStream.configuration(maxBytes: 1 << 30))
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-trading-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func keyfile(_ name: String, _ secret: Secret, extra: String = "") throws -> String {
+            let path = "\(directory)/\(name).key"
+            try secret.withPlainText { "postgres_password = \($0)\n" + extra }.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o400)
+            return path
+        }
+        let dataKey = try keyfile("gordon-data", dataPassword)
+        let botKey = try keyfile("gordon-bot-\(Self.bot)", botPassword)
+        let executorKey = try keyfile("gordon-executor", executorPassword, extra: "binance_api_key = \(apiKey)\nbinance_api_secret = \(apiSecret)\n")
+        func url(_ role: String) -> String { database.with(username: role, password: nil).description }
+        let simURL = "http://127.0.0.1:\(simPort)"
+        let common = ["--nats-url", natsURL, "--http-port", "0"]
+
+        var processes: [Process] = []
+        defer { for process in processes where process.isRunning { process.terminate(); process.waitUntilExit() } }
+        func start(_ program: String, _ arguments: [String], log: String) throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "\(bin)/\(program)")
+            process.arguments = arguments + common
+            FileManager.default.createFile(atPath: "\(directory)/\(log).out", contents: nil)
+            process.standardOutput = FileHandle(forWritingAtPath: "\(directory)/\(log).out")
+            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            try process.run()
+            processes.append(process)
+            return process
+        }
+        func listening(_ log: String) async throws -> String {
+            for _ in 0..<600 {
+                let text = (try? String(contentsOfFile: "\(directory)/\(log).out", encoding: .utf8)) ?? ""
+                if let line = text.split(separator: "\n").first(where: { $0.contains(" listening on ") }) {
+                    return String(line[line.range(of: " listening on ")!.upperBound...])
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw ValidationError("\(log) did not start")
+        }
+
+        _ = try start("gordon-data", ["--database-url", url("gordon_data_writer"), "--keyfile", dataKey, "--binance", simURL, "--kline", "BTCUSDT@1m"],
+                      log: "data")
+        let dataBase = try await listening("data")
+        let executor = try start("gordon-executor", ["--database-url", url("gordon_executor"), "--keyfile", executorKey, "--binance", simURL,
+                                                     "--max-order-notional", "5000", "--max-position-notional", "5000",
+                                                     "--max-gross-exposure", "10000"], log: "executor")
+        _ = try await listening("executor")
+        _ = try start("gordon-outbox-relay", ["--database-url", url("gordon_executor"), "--keyfile", executorKey], log: "executor-relay")
+        let bot = try start("gordon-bot", ["--bot", Self.bot, "--database-url", url(botRole), "--keyfile", botKey, "--data-url", dataBase],
+                            log: "bot")
+        _ = try await listening("bot")
+        _ = try start("gordon-outbox-relay", ["--database-url", url(botRole), "--keyfile", botKey], log: "bot-relay")
+        // Ready: the market stream connected and the bot's consumer created.
+        for _ in 0..<600 where simulator.streamConnectionCount == 0 || (try? await jetStream.consumerInfo(stream: GordonStream.name,
+                                                                                                           name: "gordon-bot-\(Self.bot)-klines")) == nil {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .seconds(3))
+        let idle = (bot: resident(bot.processIdentifier), executor: resident(executor.processIdentifier))
+
+        let monitor = try await Database.connect(database, logger: logger)
+        defer { Task { try? await monitor.close() } }
+        func handled() async throws -> Int {
+            for try await (count,) in try await monitor.query(
+                "SELECT count(*)::int FROM trading.processed_events WHERE consumer = 'gordon-bot-bench-klines'", logger: logger).decode((Int,).self) {
+                return count
+            }
+            return 0
+        }
+        var hash: UInt32 = 2_166_136_261
+        for byte in Self.bot.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let prefix = "b" + String(repeating: "0", count: 8 - String(hash, radix: 16).count) + String(hash, radix: 16) + "-"
+        var latencies: [Double] = []
+        let clock = ContinuousClock()
+        let first = 20
+        for step in 0..<klines {
+            let openTime = series.openTime[first + step]
+            let ids = ["b", "s"].map { prefix + String(openTime, radix: 36) + $0 }
+            let sent = clock.now
+            simulator.advance(steps: 1)
+            var checked = clock.now
+            while true {
+                if ids.contains(where: { simulator.placements(of: $0) > 0 }) {
+                    let elapsed = clock.now - sent
+                    latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+                    break
+                }
+                if clock.now - checked > .milliseconds(20) {
+                    checked = clock.now
+                    // Handled without an order (RSI at 100, or holding): next kline. A pending
+                    // order of this bar would still be on its way: give it its time.
+                    if try await handled() > step,
+                       try await monitor.query("SELECT 1 FROM trading.order_intents WHERE intent_id = ANY(\(ids))", logger: logger).collect().isEmpty {
+                        break
+                    }
+                    if clock.now - sent > .seconds(30) { throw ValidationError("kline \(step): no order and not handled after 30 s") }
+                }
+                try await Task.sleep(for: .microseconds(100))
+            }
+        }
+        latencies.sort()
+        func percentile(_ p: Double) -> String {
+            String(format: "%.2f", latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.down)))])
+        }
+        print("tick → order (kline closed on the simulator → order accepted by it; data, NATS, bot, outbox relay, executor; fsync on):")
+        print("  \(klines) klines, \(latencies.count) orders: p50 \(percentile(0.5)) ms, p90 \(percentile(0.9)) ms, p99 \(percentile(0.99)) ms, max \(percentile(1)) ms")
+        func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
+        for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor)] {
+            guard let value else { continue }
+            print("  \(name) idle RSS (native, ready, before the first kline): \(mib(value[0])) MiB = \(mib(value[1])) MiB anonymous + \(mib(value[2])) MiB file-backed")
+        }
+        await nats.close()
+    }
+
+    /// VmRSS, RssAnon and RssFile in KiB.
+    func resident(_ pid: Int32) -> [Int]? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        let values = ["VmRSS:", "RssAnon:", "RssFile:"].compactMap { key in
+            status.split(separator: "\n").first { $0.hasPrefix(key) }.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+        }
+        return values.count == 3 ? values : nil
+    }
+}

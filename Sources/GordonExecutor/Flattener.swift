@@ -1,0 +1,147 @@
+public import GordonDomain
+public import GordonExchange
+public import GordonKernel
+public import GordonProtocol
+public import Logging
+import NIOConcurrencyHelpers
+public import PostgresNIO
+
+/// The emergency flatten (`RiskCommandEvent` `flatten`, for every bot or one), handled in the
+/// risk consumer's transaction and allowed while halted: every working order of the bots in
+/// scope is cancelled, then every position is sold back to the quote asset with a MARKET sell
+/// of what the lot size allows. What remains below one lot is dust: logged and counted, never
+/// an order the exchange would refuse.
+///
+/// The sells are flatten intents (`flatten:` reasons) with ids derived from the command's
+/// event id and the bot, recorded PENDING_NEW for `OrderPlacer`: a redelivered command, or a
+/// second flatten once the first has sold, places nothing more.
+public final class Flattener: Sendable {
+    public struct Counters: Sendable, Equatable {
+        public var commands = 0
+        public var cancelled = 0
+        public var sells = 0
+        public var dustPositions = 0
+    }
+
+    let rest: BinanceRESTClient
+    let rules: @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?
+    let accepted: @Sendable (ClientOrderId) -> Void
+    let logger: Logger
+    let ids: EventIdGenerator
+    private let counters = NIOLockedValueBox(Counters())
+
+    public init(rest: BinanceRESTClient, logger: Logger, ids: EventIdGenerator = EventIdGenerator(),
+                rules: @escaping @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?,
+                accepted: @escaping @Sendable (ClientOrderId) -> Void) {
+        self.rest = rest
+        self.rules = rules
+        self.accepted = accepted
+        self.logger = logger
+        self.ids = ids
+    }
+
+    public var statistics: Counters { counters.withLockedValue { $0 } }
+
+    public func handle(_ event: AnyEvent, on connection: PostgresConnection) async throws {
+        guard case .riskCommand(let envelope) = event, envelope.payload.command == .flatten else { return }
+        let command = envelope.payload
+        let bot: BotId? = if case .bot(let id) = command.target.scope { id } else { nil }
+        counters.withLockedValue { $0.commands += 1 }
+        logger.warning("flatten: cancelling open orders and selling every position", metadata: [
+            "target": "\(command.target)", "issued_by": "\(command.issuedBy)", "reason": "\(command.reason)",
+            "trace_id": "\(envelope.traceId.hex)",
+        ])
+        do {
+            try await cancelWorkingOrders(of: bot, traceId: envelope.traceId, on: connection)
+            for (botId, symbol, quantity) in try await positions(of: bot, on: connection) {
+                try await sell(quantity, of: symbol, for: botId, command: envelope, on: connection)
+            }
+        } catch {
+            throw ExecutorRecords.failure(error, "flatten")
+        }
+    }
+
+    private func cancelWorkingOrders(of bot: BotId?, traceId: TraceId, on connection: PostgresConnection) async throws {
+        var working: [(ClientOrderId, Symbol, BotId)] = []
+        for try await (id, symbol, owner) in try await connection.query("""
+            SELECT client_order_id, symbol, bot_id FROM trading.orders
+            WHERE status IN ('NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL') AND exchange_order_id IS NOT NULL
+              AND (\(bot?.rawValue)::text IS NULL OR bot_id = \(bot?.rawValue))
+            """, logger: logger).decode((String, String, String).self) {
+            working.append((try ClientOrderId(id), try Symbol(symbol), try BotId(owner)))
+        }
+        for (id, symbol, owner) in working {
+            // Unknown to the exchange: it finished meanwhile; its last state comes with its own report.
+            guard let answer = try await cancel(symbol: symbol, clientOrderId: id) else { continue }
+            let order = try answer.order(botId: owner, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
+            _ = try await ExecutorRecords.recordExecution(order, fills: [], ids: ids, traceId: traceId, on: connection, logger: logger)
+            counters.withLockedValue { $0.cancelled += 1 }
+        }
+    }
+
+    /// The cancelled order, or nil when the exchange no longer knows it as open.
+    private func cancel(symbol: Symbol, clientOrderId: ClientOrderId) async throws(GordonError) -> OrderResponse? {
+        let result: Result<OrderResponse, GordonError>
+        do { result = .success(try await rest.cancelOrder(symbol: symbol, clientOrderId: clientOrderId)) } catch { result = .failure(error) }
+        switch result {
+        case .success(let answer): return answer
+        case .failure(let error) where error.code == .unknownOrder: return nil
+        case .failure(let error): throw error
+        }
+    }
+
+    private func positions(of bot: BotId?, on connection: PostgresConnection) async throws -> [(BotId, Symbol, ExactDecimal)] {
+        var rows: [(BotId, Symbol, ExactDecimal)] = []
+        for try await (owner, symbol, quantity) in try await connection.query("""
+            SELECT bot_id, symbol, quantity::text FROM trading.positions
+            WHERE quantity > 0 AND (\(bot?.rawValue)::text IS NULL OR bot_id = \(bot?.rawValue)) ORDER BY bot_id, symbol
+            """, logger: logger).decode((String, String, String).self) {
+            rows.append((try BotId(owner), try Symbol(symbol), try ExactDecimal(parsing: quantity)))
+        }
+        return rows
+    }
+
+    private func sell(_ held: ExactDecimal, of symbol: Symbol, for botId: BotId, command: EventEnvelope<RiskCommandEvent>,
+                      on connection: PostgresConnection) async throws {
+        var quantity = held
+        if let filters = try await rules(symbol)?.filters, let rounded = try? filters.roundedQuantity(try Quantity(held), type: .market) {
+            quantity = rounded.value
+        }
+        guard quantity.isPositive else {
+            counters.withLockedValue { $0.dustPositions += 1 }
+            logger.notice("flatten: position below one lot left as dust", metadata: [
+                "bot": "\(botId.rawValue)", "symbol": "\(symbol.rawValue)", "quantity": "\(held)",
+            ])
+            return
+        }
+        let intent = try OrderIntentEvent(intentId: Self.intentId(command: command.eventId, bot: botId, symbol: symbol), botId: botId,
+                                          symbol: symbol, side: .sell, orderType: .market, quantity: try Quantity(quantity),
+                                          reason: "flatten: \(command.payload.reason)".prefix(200).description,
+                                          createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
+        let event = EventEnvelope(payload: intent, source: .executor, traceId: command.traceId, occurredAt: intent.createdAt, ids: ids)
+        // No RETURNING: the executor may not read intents (row-level security would refuse
+        // it); whether this flatten is new shows in the order row instead.
+        try await connection.query("""
+            INSERT INTO trading.order_intents (intent_id, event_id, trace_id, bot_id, symbol, side, order_type, quantity, reason, created_at)
+            VALUES (\(intent.intentId.rawValue), \(event.eventId.string)::uuid, \(event.traceId.hex), \(botId.rawValue), \(symbol.rawValue),
+                    'SELL', 'MARKET', \(quantity.description)::numeric, \(intent.reason),
+                    'epoch'::timestamptz + \(intent.createdAt.milliseconds) * interval '1 millisecond')
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        guard try await ExecutorRecords.insertPending(RecordedOrder(intent), on: connection, logger: logger) else { return }
+        counters.withLockedValue { $0.sells += 1 }
+        logger.warning("flatten: selling", metadata: [
+            "bot": "\(botId.rawValue)", "symbol": "\(symbol.rawValue)", "quantity": "\(quantity)", "intent": "\(intent.intentId.rawValue)",
+        ])
+        accepted(intent.intentId)
+    }
+
+    /// `f<event id's last 12 hex>-<8 hex of bot and symbol>`: 22 characters.
+    static func intentId(command: EventId, bot: BotId, symbol: Symbol) throws(GordonError) -> ClientOrderId {
+        var hash: UInt32 = 2_166_136_261
+        for byte in "\(bot.rawValue)/\(symbol.rawValue)".utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let hex = String(hash, radix: 16)
+        let eventHex = String(command.string.filter { $0 != "-" }.suffix(12))
+        return try ClientOrderId("f\(eventHex)-\(String(repeating: "0", count: 8 - hex.count))\(hex)")
+    }
+}
