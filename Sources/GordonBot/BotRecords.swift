@@ -115,22 +115,26 @@ public enum BotRecords {
         }
     }
 
+    /// One statement, so one snapshot: read in two, a fill the executor commits between the
+    /// position and the intent's status would show the intent done but not what it did, and
+    /// the bot would buy (or sell) a second time.
     public static func holdings(symbol: Symbol, on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> BotHoldings {
         var holdings = BotHoldings()
         do {
-            for try await (quantity, entry, realized) in try await connection.query("""
-                SELECT quantity::text, average_entry_price::text, realized_pnl::text FROM trading.v_own_bot_positions WHERE symbol = \(symbol.rawValue)
-                """, logger: logger).decode((String, String, String).self) {
-                holdings.quantity = try ExactDecimal(parsing: quantity)
-                holdings.averageEntryPrice = try ExactDecimal(parsing: entry)
-                holdings.realizedProfit = try ExactDecimal(parsing: realized)
-            }
-            for try await (intent, status) in try await connection.query("""
-                SELECT i.intent_id, o.status FROM trading.v_own_bot_intents i
+            for try await (quantity, entry, realized, intent, status) in try await connection.query("""
+                SELECT p.quantity::text, p.average_entry_price::text, p.realized_pnl::text, i.intent_id, o.status
+                FROM (SELECT 1) AS one
+                LEFT JOIN trading.v_own_bot_positions p ON p.symbol = \(symbol.rawValue)
+                LEFT JOIN LATERAL (SELECT intent_id FROM trading.v_own_bot_intents WHERE symbol = \(symbol.rawValue)
+                                   ORDER BY created_at DESC, intent_id DESC LIMIT 1) i ON true
                 LEFT JOIN trading.v_own_bot_orders o ON o.client_order_id = i.intent_id
-                WHERE i.symbol = \(symbol.rawValue) ORDER BY i.created_at DESC, i.intent_id DESC LIMIT 1
-                """, logger: logger).decode((String, String?).self) {
-                if status.map({ workingStatuses.contains($0) }) ?? true { holdings.pendingIntent = intent }
+                """, logger: logger).decode((String?, String?, String?, String?, String?).self) {
+                if let quantity, let entry, let realized {
+                    holdings.quantity = try ExactDecimal(parsing: quantity)
+                    holdings.averageEntryPrice = try ExactDecimal(parsing: entry)
+                    holdings.realizedProfit = try ExactDecimal(parsing: realized)
+                }
+                if let intent, status.map({ workingStatuses.contains($0) }) ?? true { holdings.pendingIntent = intent }
             }
         } catch let error as GordonError {
             throw error

@@ -93,7 +93,8 @@ struct TradingBench: AsyncParsableCommand {
             process.arguments = arguments + common
             FileManager.default.createFile(atPath: "\(directory)/\(log).out", contents: nil)
             process.standardOutput = FileHandle(forWritingAtPath: "\(directory)/\(log).out")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+            FileManager.default.createFile(atPath: "\(directory)/\(log).err", contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: "\(directory)/\(log).err")
             try process.run()
             processes.append(process)
             return process
@@ -122,8 +123,9 @@ struct TradingBench: AsyncParsableCommand {
         _ = try await listening("bot")
         _ = try start("gordon-outbox-relay", ["--database-url", url(botRole), "--keyfile", botKey], log: "bot-relay")
         // Ready: the market stream connected and the bot's consumer created.
-        for _ in 0..<600 where simulator.streamConnectionCount == 0 || (try? await jetStream.consumerInfo(stream: GordonStream.name,
-                                                                                                           name: "gordon-bot-\(Self.bot)-klines")) == nil {
+        for _ in 0..<600 {
+            let consumer = try? await jetStream.consumerInfo(stream: GordonStream.name, name: "gordon-bot-\(Self.bot)-klines")
+            if simulator.streamConnectionCount > 0, consumer != nil { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(3))
@@ -164,7 +166,13 @@ struct TradingBench: AsyncParsableCommand {
                        try await monitor.query("SELECT 1 FROM trading.order_intents WHERE intent_id = ANY(\(ids))", logger: logger).collect().isEmpty {
                         break
                     }
-                    if clock.now - sent > .seconds(30) { throw ValidationError("kline \(step): no order and not handled after 30 s") }
+                    if clock.now - sent > .seconds(30) {
+                        for log in ["bot", "executor", "data"] {
+                            let text = (try? String(contentsOfFile: "\(directory)/\(log).err", encoding: .utf8)) ?? ""
+                            print("--- \(log)\n" + text.split(separator: "\n").suffix(8).joined(separator: "\n"))
+                        }
+                        throw ValidationError("kline \(step): no order and not handled after 30 s")
+                    }
                 }
                 try await Task.sleep(for: .microseconds(100))
             }
