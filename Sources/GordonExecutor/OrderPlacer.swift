@@ -29,6 +29,7 @@ public final class OrderPlacer: Sendable {
     let logger: Logger
     let ids: EventIdGenerator
     let pollEvery: Duration
+    let executed: @Sendable () -> Void
     private let sentHere = NIOLockedValueBox<Set<ClientOrderId>>([])
     private let counters = NIOLockedValueBox(Counters())
     private let wakeUps: AsyncStream<Void>
@@ -36,8 +37,10 @@ public final class OrderPlacer: Sendable {
 
     public init(rest: BinanceRESTClient, logger: Logger, ids: EventIdGenerator = EventIdGenerator(), pollEvery: Duration = .seconds(2),
                 rules: @escaping @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?,
-                connect: @escaping @Sendable () async throws -> PostgresConnection) {
+                connect: @escaping @Sendable () async throws -> PostgresConnection,
+                executed: @escaping @Sendable () -> Void = {}) {
         self.rest = rest
+        self.executed = executed
         self.rules = rules
         self.connect = connect
         self.logger = logger
@@ -117,6 +120,7 @@ public final class OrderPlacer: Sendable {
             throw error  // not placed (unreachable, rate-limited, banned): the next round tries again
         }
         let elapsed = started.duration(to: .now)
+        executed()
         let placed = try response.order(botId: recorded.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
         let fills = try await fills(of: response, placed: placed, clientOrderId: recorded.clientOrderId)
         let recordedFills = try await connection.withTransaction(logger: logger) { connection in

@@ -86,13 +86,17 @@ struct GordonExecutorCommand: AsyncParsableCommand {
                 if let known = execution.rules(for: symbol) { return known }
                 return try await execution.loadRules(for: [symbol])[symbol]
             }
-            let placer = OrderPlacer(rest: rest, logger: logger, rules: rules, connect: { try await Database.connect(url, logger: logger) })
-            let flattener = Flattener(rest: rest, logger: logger, rules: rules, accepted: { id in placer.accepted(id) })
-            let intake = IntentIntake(limits: limits, logger: logger, market: { symbol throws(GordonError) in
-                let price = try await rest.tickerPrice(symbol: symbol)
+            let market = MarketSnapshot(price: { symbol throws(GordonError) in try await rest.tickerPrice(symbol: symbol) }, balances: {
+                () throws(GordonError) in
                 var free: [Asset: ExactDecimal] = [:]
                 for balance in try await execution.balances() { free[balance.asset] = balance.free }
-                return (price, free)
+                return free
+            })
+            let placer = OrderPlacer(rest: rest, logger: logger, rules: rules, connect: { try await Database.connect(url, logger: logger) },
+                                     executed: { market.balancesChanged() })
+            let flattener = Flattener(rest: rest, logger: logger, rules: rules, accepted: { id in placer.accepted(id) })
+            let intake = IntentIntake(limits: limits, logger: logger, market: { symbol throws(GordonError) in
+                try await market.snapshot(symbol)
             }, accepted: { id in placer.accepted(id) })
             var consumerConfig = EventConsumer.Configuration(durableName: "gordon-executor-intents", filterSubject: "gordon.intent.*")
             // One intent per fetch: each is checked the moment it arrives.
