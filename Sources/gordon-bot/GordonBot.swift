@@ -196,15 +196,7 @@ struct BotService: CompletingService {
     }
 
     private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        let connection = try await connect()
-        do {
-            let result = try await body(connection)
-            try? await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        try await Database.withConnection(databaseURL, logger: logger, body)
     }
 
     /// The newest closed bars of the bot's series from gordon-data, oldest first.
