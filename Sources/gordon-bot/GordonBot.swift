@@ -110,8 +110,14 @@ struct BotService: CompletingService {
     let state: BotServiceState
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await runBot()
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await runBot()
+            }
+        } catch where Task.isShuttingDownGracefully {
+            // SIGTERM cancelled the lease wait, the consumer or the lease watcher, whichever
+            // ended first: a stop the operator asked for, exit 0 like any service.
+            logger.info("stopped on request", metadata: ["bot": "\(options.botId.rawValue)"])
         }
     }
 

@@ -167,6 +167,12 @@ struct BotProcessTests {
             #expect(relayed.allSatisfy { $0.message.subject == "gordon.intent.\(Self.bot)" })
             #expect(relayedIds.count == intents.count && Set(relayedIds).count == relayedIds.count)
 
+            // A standby stopped with SIGTERM while it waits for the lease exits 0, as does the
+            // active one (the watchdog's stop).
+            let (third, _) = try await Self.start("gordon-bot", botArguments)
+            let standbyStop = try #require(try await third.stop(timeout: .seconds(20)))
+            #expect(standbyStop.status == 0, "\(standbyStop.stderr.suffix(1000))")
+
             // Stopped by its configuration: the active instance exits 0.
             try await admin.query("UPDATE trading.bot_configs SET desired_state = 'stopped' WHERE bot_id = \(Self.bot)", logger: testLogger)
             #expect(try await eventually(timeout: .seconds(30)) { !second.process.isRunning })

@@ -189,7 +189,11 @@ final class PaperWorld: @unchecked Sendable {
             ] + common)
             _ = try await eventually(timeout: .seconds(30)) { self.simulator.streamConnectionCount > 0 }
             try await body(self)
-            for process in [executorRelay, executor!, botRelay, botProcess!, dataProcess] { _ = try await process.stop() }
+            // Stopped as the watchdog stops them: SIGTERM, exit 0.
+            for process in [executorRelay, executor!, botRelay, botProcess!, dataProcess] {
+                let stopped = try #require(try await process.stop(timeout: .seconds(20)))
+                #expect(stopped.status == 0, "\(stopped.stderr.suffix(800))")
+            }
         }
     }
 
