@@ -208,7 +208,7 @@ let package = Package(
         .executableTarget(
             name: "gordon-bot",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBot", "GordonBus", "GordonExchange", "GordonNATS",
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBot", "GordonBus", "GordonNATS",
                 "GordonPlatform", "GordonPostgres", "GordonCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

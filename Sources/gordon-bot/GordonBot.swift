@@ -3,7 +3,6 @@ import GordonBot
 import GordonBus
 import GordonCommandLine
 import GordonDomain
-import GordonExchange
 import GordonKernel
 import GordonNATS
 import GordonPlatform
@@ -214,15 +213,7 @@ struct BotService: CompletingService {
             throw GordonError(.serviceUnavailable, "gordon-data answered \(reply.status) to the warm-up request: \(String(decoding: reply.body.prefix(200), as: UTF8.self))",
                               context: ["peer": "gordon-data"])
         }
-        let rows: [KlineRow]
-        do {
-            rows = try JSONDecoder().decode([KlineRow].self, from: Data(reply.body))
-        } catch {
-            throw GordonError(.invalidMarketData, "gordon-data's warm-up reply is not a list of klines: \(error)")
-        }
-        var klines: [Kline] = []
-        for row in rows { klines.append(try row.kline(symbol: settings.symbol, interval: settings.interval, isClosed: true)) }
-        return klines
+        return try WarmupHistory.klines(from: reply.body, symbol: settings.symbol, interval: settings.interval)
     }
 }
 
