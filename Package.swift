@@ -344,7 +344,7 @@ let package = Package(
         .testTarget(
             name: "GordonBotTests",
             dependencies: [
-                "GordonBot", "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
+                "GordonBot", "GordonExchange", "GordonExecutor", "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
                 "GordonStrategy", "GordonNATS", "BinanceSim", "gordon-bot", "gordon-data", "gordon-outbox-relay", "gordon-executor",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

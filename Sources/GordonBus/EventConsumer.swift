@@ -87,7 +87,17 @@ public final class EventConsumer: Sendable {
 
     /// Fetches and handles events until the task is cancelled. Failures of the database or
     /// the server are logged and retried; they never end the loop.
+    /// Fetches and handles events until the task is cancelled; `committed` hears of each
+    /// event whose handling has just committed (to wake whoever acts on what it wrote).
+    public func run(_ handler: @escaping Handler, committed: @escaping @Sendable (AnyEvent) -> Void) async {
+        await run(handler, afterCommit: committed)
+    }
+
     public func run(_ handler: @escaping Handler) async {
+        await run(handler, afterCommit: nil)
+    }
+
+    private func run(_ handler: @escaping Handler, afterCommit: (@Sendable (AnyEvent) -> Void)?) async {
         let consumer = jetStream.pullConsumer(stream: GordonStream.name, name: configuration.durableName)
         var connection: PostgresConnection?
         var failures = 0
@@ -97,7 +107,7 @@ public final class EventConsumer: Sendable {
                 let batch = try await consumer.fetch(batch: configuration.batchSize, expires: configuration.fetchExpiry)
                 let current = connection!
                 try await withWatchdog(configuration.batchTimeout, doing: "event batch", onTimeout: { try? await current.close() }) {
-                    for message in batch { _ = try await self.process(message, on: current, handler: handler) }
+                    for message in batch { _ = try await self.process(message, on: current, handler: handler, committed: afterCommit) }
                 }
                 failures = 0
             } catch {
@@ -119,7 +129,8 @@ public final class EventConsumer: Sendable {
     }
 
     /// Handles one delivered message. Public so a service can drive its own fetch loop.
-    public func process(_ message: JetStreamMessage, on connection: PostgresConnection, handler: Handler) async throws(GordonError) -> Outcome {
+    public func process(_ message: JetStreamMessage, on connection: PostgresConnection, handler: Handler,
+                        committed: (@Sendable (AnyEvent) -> Void)? = nil) async throws(GordonError) -> Outcome {
         let event: AnyEvent
         do {
             event = try codec.decodeAny(from: message.payload.readableBytesView)
@@ -170,7 +181,7 @@ public final class EventConsumer: Sendable {
         }
         switch outcome {
         case .handled:
-            break
+            committed?(event)
         case .duplicate:
             try await message.ack()
             counters.withLockedValue { $0.duplicates += 1 }

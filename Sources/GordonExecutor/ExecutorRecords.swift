@@ -1,4 +1,4 @@
-public import GordonBus
+import GordonBus
 public import GordonDomain
 public import GordonKernel
 import GordonPostgres
@@ -19,6 +19,10 @@ public struct RecordedOrder: Sendable, Equatable {
     public let stopPrice: Price?
     public let quantity: Quantity?
     public let quoteOrderQuantity: ExactDecimal?
+    /// A sell of an emergency flatten: the one order the halt latch lets through.
+    public let isFlatten: Bool
+    /// How long ago it was recorded, when read back (zero for a fresh intent).
+    public var ageMilliseconds: Int64 = 0
 
     public init(_ intent: OrderIntentEvent) {
         clientOrderId = intent.intentId
@@ -31,10 +35,15 @@ public struct RecordedOrder: Sendable, Equatable {
         stopPrice = intent.stopPrice
         quantity = intent.quantity
         quoteOrderQuantity = intent.quoteOrderQuantity?.value
+        isFlatten = intent.reason.hasPrefix(Self.flattenReasonPrefix)
     }
 
+    static let flattenReasonPrefix = "flatten:"
+
     init(clientOrderId: ClientOrderId, botId: BotId, symbol: Symbol, side: Side, type: OrderType, timeInForce: TimeInForce?,
-         price: Price?, stopPrice: Price?, quantity: Quantity?, quoteOrderQuantity: ExactDecimal?) {
+         price: Price?, stopPrice: Price?, quantity: Quantity?, quoteOrderQuantity: ExactDecimal?, isFlatten: Bool, ageMilliseconds: Int64) {
+        self.isFlatten = isFlatten
+        self.ageMilliseconds = ageMilliseconds
         self.clientOrderId = clientOrderId
         self.botId = botId
         self.symbol = symbol
@@ -84,6 +93,71 @@ public enum ExecutorRecords {
             }
             return PositionBook()
         } catch { throw failure(error, "read a position") }
+    }
+
+    /// The position, locked until the caller's transaction ends: fills of two orders of one
+    /// bot (the placer's and the user stream's) must not both start from the same quantity.
+    static func lockedPosition(of bot: BotId, symbol: Symbol, on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> PositionBook {
+        do {
+            try await connection.query("""
+                INSERT INTO trading.positions (bot_id, symbol, quantity, average_entry_price, realized_pnl)
+                VALUES (\(bot.rawValue), \(symbol.rawValue), 0, 0, 0) ON CONFLICT DO NOTHING
+                """, logger: logger)
+            try await connection.query("""
+                SELECT 1 FROM trading.positions WHERE bot_id = \(bot.rawValue) AND symbol = \(symbol.rawValue) FOR UPDATE
+                """, logger: logger)
+        } catch { throw failure(error, "lock a position") }
+        return try await position(of: bot, symbol: symbol, on: connection, logger: logger)
+    }
+
+    /// Order statuses in the order an order moves through them; the terminal ones last.
+    static let statusProgress = ["PENDING_NEW", "NEW", "PARTIALLY_FILLED", "PENDING_CANCEL", "FILLED", "CANCELED", "EXPIRED",
+                                 "EXPIRED_IN_MATCH", "REJECTED"]
+
+    /// The bot that owns an order, or nil when Gordon has no record of it (placed by hand).
+    public static func owner(of clientOrderId: String, on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> BotId? {
+        do {
+            for try await (bot,) in try await connection.query(
+                "SELECT bot_id FROM trading.orders WHERE client_order_id = \(clientOrderId)", logger: logger).decode((String,).self) {
+                return try BotId(bot)
+            }
+            return nil
+        } catch { throw failure(error, "read an order's bot") }
+    }
+
+    /// Gordon's records as domain orders: those still open (`ids` nil) or those named. A
+    /// quote-sized order not yet answered has no base quantity and is left to the placer.
+    public static func orders(_ ids: [ClientOrderId]? = nil, on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> [Order] {
+        let filter: PostgresQuery = ids.map { ids in
+            "WHERE client_order_id = ANY(\(ids.map(\.rawValue))) AND quantity > 0"
+        } ?? "WHERE status::text IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL') AND quantity > 0"
+        var query: PostgresQuery = """
+            SELECT client_order_id, exchange_order_id, bot_id, symbol, side, order_type, time_in_force, price::text, stop_price::text,
+                   quantity::text, executed_quantity::text, cumulative_quote_quantity::text, status::text,
+                   (extract(epoch FROM created_at) * 1000)::int8, (extract(epoch FROM updated_at) * 1000)::int8
+            FROM trading.orders
+            """
+        query.sql += " " + filter.sql
+        query.binds = filter.binds
+        do {
+            var orders: [Order] = []
+            for try await row in try await connection.query(query, logger: logger)
+                .decode((String, Int64?, String, String, String, String, String?, String?, String?, String, String, String, String, Int64, Int64).self) {
+                let (id, exchangeId, bot, symbol, side, type, tif, price, stop, quantity, executed, quote, status, created, updated) = row
+                guard let side = Side(rawValue: side), let type = OrderType(rawValue: type), let status = OrderStatus(rawValue: status) else {
+                    throw GordonError(.internalInvariant, "order \(id) has an unknown side, type or status")
+                }
+                orders.append(try Order(
+                    clientOrderId: try ClientOrderId(id), exchangeOrderId: exchangeId, botId: try BotId(bot), symbol: try Symbol(symbol),
+                    side: side, type: type, timeInForce: tif.flatMap(TimeInForce.init(rawValue:)),
+                    price: try price.map { text throws(GordonError) in try Price(parsing: text) },
+                    stopPrice: try stop.map { text throws(GordonError) in try Price(parsing: text) },
+                    quantity: try Quantity(parsing: quantity), executedQuantity: try Quantity(parsing: executed),
+                    cumulativeQuoteQuantity: try ExactDecimal(parsing: quote), status: status,
+                    createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)))
+            }
+            return orders
+        } catch { throw failure(error, "read orders") }
     }
 
     /// The bot's working orders: how many, and in `symbol` what open buys would still spend
@@ -140,21 +214,14 @@ public enum ExecutorRecords {
         do {
             var orders: [RecordedOrder] = []
             for try await row in try await connection.query("""
-                SELECT client_order_id, bot_id, symbol, side, order_type, time_in_force, price::text, stop_price::text,
-                       quantity::text, quote_order_quantity::text
-                FROM trading.orders WHERE status = 'PENDING_NEW' AND exchange_order_id IS NULL ORDER BY created_at, client_order_id
-                """, logger: logger).decode((String, String, String, String, String, String?, String?, String?, String, String?).self) {
-                let (id, bot, symbol, side, type, tif, price, stop, quantity, quote) = row
-                guard let side = Side(rawValue: side), let type = OrderType(rawValue: type) else {
-                    throw GordonError(.internalInvariant, "order \(id) has an unknown side or type")
-                }
-                let base = try ExactDecimal(parsing: quantity)
-                orders.append(RecordedOrder(
-                    clientOrderId: try ClientOrderId(id), botId: try BotId(bot), symbol: try Symbol(symbol), side: side, type: type,
-                    timeInForce: tif.flatMap(TimeInForce.init(rawValue:)), price: try price.map { text throws(GordonError) in try Price(parsing: text) },
-                    stopPrice: try stop.map { text throws(GordonError) in try Price(parsing: text) },
-                    quantity: base.isPositive ? try Quantity(base) : nil,
-                    quoteOrderQuantity: try quote.map { text throws(GordonError) in try ExactDecimal(parsing: text) }))
+                SELECT o.client_order_id, o.bot_id, o.symbol, o.side, o.order_type, o.time_in_force, o.price::text, o.stop_price::text,
+                       o.quantity::text, o.quote_order_quantity::text, coalesce(i.reason LIKE 'flatten:%', false),
+                       (extract(epoch FROM now() - o.created_at) * 1000)::int8
+                FROM trading.orders o LEFT JOIN trading.v_order_intents i ON i.intent_id = o.client_order_id
+                WHERE o.status = 'PENDING_NEW' AND o.exchange_order_id IS NULL ORDER BY o.created_at, o.client_order_id
+                """, logger: logger).decode((String, String, String, String, String, String?, String?, String?, String?, String?, Bool, Int64).self) {
+                let (id, bot, symbol, side, type, tif, price, stop, quantity, quote, isFlatten, age) = row
+                orders.append(try recordedOrder((id, bot, symbol, side, type, tif, price, stop, quantity, quote), isFlatten: isFlatten, age: age))
             }
             return orders
         } catch { throw failure(error, "read pending orders") }
@@ -162,15 +229,20 @@ public enum ExecutorRecords {
 
     /// A refusal, by Gordon or the exchange: the order row (created or updated) REJECTED with
     /// its reason, its history row and an `OrderUpdateEvent` for the bot.
+    ///
+    /// With `ifAbsent`, an order already recorded is left as it is and nothing is written
+    /// (false): an intent found unhandled may be on its way through the intake right now.
     public static func reject(_ order: RecordedOrder, reason: String, estimatedQuantity: Quantity, at time: Timestamp,
-                              ids: EventIdGenerator, traceId: TraceId, on connection: PostgresConnection, logger: Logger) async throws(GordonError) {
+                              ids: EventIdGenerator, traceId: TraceId, ifAbsent: Bool = false,
+                              on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> Bool {
         let reason = String(reason.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init).prefix(200))
         let update = try OrderUpdateEvent(clientOrderId: order.clientOrderId, botId: order.botId, symbol: order.symbol, side: order.side,
                                           orderType: order.type, status: .rejected, price: order.price,
                                           quantity: order.quantity ?? estimatedQuantity, rejectReason: reason, updatedAt: time)
         let envelope = EventEnvelope(payload: update, source: .executor, traceId: traceId, occurredAt: time, ids: ids)
+        var written = false
         do {
-            try await connection.query("""
+            for try await _ in try await connection.query("""
                 INSERT INTO trading.orders (client_order_id, bot_id, symbol, side, order_type, time_in_force, price, stop_price,
                                             quantity, quote_order_quantity, status, reject_reason)
                 VALUES (\(order.clientOrderId.rawValue), \(order.botId.rawValue), \(order.symbol.rawValue), \(order.side.rawValue),
@@ -178,13 +250,57 @@ public enum ExecutorRecords {
                         \(order.stopPrice?.value.description)::numeric, \(order.quantity?.value.description ?? "0")::numeric,
                         \(order.quoteOrderQuantity?.description)::numeric, 'REJECTED', \(reason))
                 ON CONFLICT (client_order_id) DO UPDATE SET status = 'REJECTED', reject_reason = EXCLUDED.reject_reason, updated_at = now()
-                """, logger: logger)
+                WHERE NOT \(ifAbsent)
+                RETURNING 1
+                """, logger: logger) { written = true }
+        } catch { throw failure(error, "record a rejection") }
+        guard written else { return false }
+        do {
             try await connection.query("""
                 INSERT INTO trading.order_events (event_id, client_order_id, status, executed_quantity, cumulative_quote_quantity, reject_reason)
                 VALUES (\(envelope.eventId.string)::uuid, \(order.clientOrderId.rawValue), 'REJECTED', 0, 0, \(reason))
                 """, logger: logger)
         } catch { throw failure(error, "record a rejection") }
         _ = try await Outbox.enqueue(envelope, orderingKey: "bot:\(order.botId.rawValue)", on: connection, logger: logger)
+        return true
+    }
+
+    /// Intents the intents consumer (`consumer`) dead-lettered that never became an order:
+    /// their bots wait for a verdict that no redelivery will bring. Oldest first.
+    public static func deadLetteredIntents(consumer: String, on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> [RecordedOrder] {
+        do {
+            var intents: [RecordedOrder] = []
+            for try await row in try await connection.query("""
+                SELECT i.intent_id, i.bot_id, i.symbol, i.side, i.order_type, i.time_in_force, i.price::text, i.stop_price::text,
+                       i.quantity::text, i.quote_order_quantity::text, i.reason LIKE 'flatten:%',
+                       (extract(epoch FROM now() - i.created_at) * 1000)::int8
+                FROM trading.v_order_intents i
+                WHERE EXISTS (SELECT 1 FROM trading.dead_letters d WHERE d.event_id = i.event_id AND d.consumer = \(consumer))
+                  AND NOT EXISTS (SELECT 1 FROM trading.orders o WHERE o.client_order_id = i.intent_id)
+                ORDER BY i.created_at, i.intent_id LIMIT 100
+                """, logger: logger).decode((String, String, String, String, String, String?, String?, String?, String?, String?, Bool, Int64).self) {
+                let (id, bot, symbol, side, type, tif, price, stop, quantity, quote, isFlatten, age) = row
+                intents.append(try recordedOrder((id, bot, symbol, side, type, tif, price, stop, quantity, quote), isFlatten: isFlatten, age: age))
+            }
+            return intents
+        } catch { throw failure(error, "read dead-lettered intents") }
+    }
+
+    private static func recordedOrder(
+        _ row: (String, String, String, String, String, String?, String?, String?, String?, String?), isFlatten: Bool, age: Int64
+    ) throws(GordonError) -> RecordedOrder {
+        let (id, bot, symbol, side, type, tif, price, stop, quantity, quote) = row
+        guard let side = Side(rawValue: side), let type = OrderType(rawValue: type) else {
+            throw GordonError(.internalInvariant, "order \(id) has an unknown side or type")
+        }
+        let base = try quantity.map { text throws(GordonError) in try ExactDecimal(parsing: text) } ?? .zero
+        return RecordedOrder(
+            clientOrderId: try ClientOrderId(id), botId: try BotId(bot), symbol: try Symbol(symbol), side: side, type: type,
+            timeInForce: tif.flatMap(TimeInForce.init(rawValue:)), price: try price.map { text throws(GordonError) in try Price(parsing: text) },
+            stopPrice: try stop.map { text throws(GordonError) in try Price(parsing: text) },
+            quantity: base.isPositive ? try Quantity(base) : nil,
+            quoteOrderQuantity: try quote.map { text throws(GordonError) in try ExactDecimal(parsing: text) }, isFlatten: isFlatten,
+            ageMilliseconds: age)
     }
 
     /// What the exchange answered for an order: its row brought up to date, a history row, each
@@ -197,20 +313,31 @@ public enum ExecutorRecords {
         let update = try OrderUpdateEvent(order: order)
         let envelope = EventEnvelope(payload: update, source: .executor, traceId: traceId, occurredAt: now, ids: ids)
         var fresh: [Fill] = []
+        var moved = false
         do {
-            try await connection.query("""
-                UPDATE trading.orders SET exchange_order_id = \(order.exchangeOrderId), status = \(order.status.rawValue),
+            // Only forward: the placement answer, the user stream and reconciliation all report
+            // the same orders, in any order; an answer behind the record (a NEW arriving after
+            // the FILLED) changes nothing. The row lock orders concurrent writers.
+            for try await _ in try await connection.query("""
+                UPDATE trading.orders SET exchange_order_id = coalesce(exchange_order_id, \(order.exchangeOrderId)), status = \(order.status.rawValue),
                        quantity = \(order.quantity.value.description)::numeric,
                        executed_quantity = \(order.executedQuantity.value.description)::numeric,
                        cumulative_quote_quantity = \(order.cumulativeQuoteQuantity.description)::numeric, updated_at = now()
                 WHERE client_order_id = \(order.clientOrderId.rawValue)
-                """, logger: logger)
-            try await connection.query("""
-                INSERT INTO trading.order_events (event_id, client_order_id, status, executed_quantity, cumulative_quote_quantity, exchange_time)
-                VALUES (\(envelope.eventId.string)::uuid, \(order.clientOrderId.rawValue), \(order.status.rawValue),
-                        \(order.executedQuantity.value.description)::numeric, \(order.cumulativeQuoteQuantity.description)::numeric,
-                        'epoch'::timestamptz + \(now.milliseconds) * interval '1 millisecond')
-                """, logger: logger)
+                  AND status::text IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL')
+                  AND (executed_quantity < \(order.executedQuantity.value.description)::numeric
+                       OR (executed_quantity = \(order.executedQuantity.value.description)::numeric
+                           AND array_position(\(Self.statusProgress), status::text) < array_position(\(Self.statusProgress), \(order.status.rawValue))))
+                RETURNING 1
+                """, logger: logger) { moved = true }
+            if moved {
+                try await connection.query("""
+                    INSERT INTO trading.order_events (event_id, client_order_id, status, executed_quantity, cumulative_quote_quantity, exchange_time)
+                    VALUES (\(envelope.eventId.string)::uuid, \(order.clientOrderId.rawValue), \(order.status.rawValue),
+                            \(order.executedQuantity.value.description)::numeric, \(order.cumulativeQuoteQuantity.description)::numeric,
+                            'epoch'::timestamptz + \(now.milliseconds) * interval '1 millisecond')
+                    """, logger: logger)
+            }
             for fill in fills {
                 var stored = false
                 for try await _ in try await connection.query("""
@@ -227,7 +354,7 @@ public enum ExecutorRecords {
             }
         } catch { throw failure(error, "record an execution") }
         if !fresh.isEmpty {
-            var book = try await position(of: order.botId, symbol: order.symbol, on: connection, logger: logger)
+            var book = try await lockedPosition(of: order.botId, symbol: order.symbol, on: connection, logger: logger)
             for fill in fresh { try book.apply(fill) }
             do {
                 try await connection.query("""
@@ -239,7 +366,9 @@ public enum ExecutorRecords {
                     """, logger: logger)
             } catch { throw failure(error, "update a position") }
         }
-        _ = try await Outbox.enqueue(envelope, orderingKey: "bot:\(order.botId.rawValue)", on: connection, logger: logger)
+        if moved {
+            _ = try await Outbox.enqueue(envelope, orderingKey: "bot:\(order.botId.rawValue)", on: connection, logger: logger)
+        }
         for fill in fresh {
             let event = EventEnvelope(payload: FillEvent(fill: fill, botId: order.botId), source: .executor, traceId: traceId,
                                       occurredAt: fill.time, ids: ids)

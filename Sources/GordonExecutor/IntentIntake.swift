@@ -1,5 +1,5 @@
 public import GordonDomain
-public import GordonExchange
+import GordonExchange
 public import GordonKernel
 public import GordonProtocol
 public import Logging
@@ -59,9 +59,9 @@ public final class IntentIntake: Sendable {
                                       grossExposure: gross, free: free)
         let checked = try Self.checkedRequest(intent, lastPrice: lastPrice)
         if let refusal = PreTradeCheck.evaluate(checked, limits: limits, context: context) {
-            try await ExecutorRecords.reject(order, reason: "\(refusal.code.rawValue): \(refusal.message)", estimatedQuantity: checked.quantity,
+            _ = try await ExecutorRecords.reject(order, reason: "\(refusal.code.rawValue): \(refusal.message)", estimatedQuantity: checked.quantity,
                                              at: Timestamp(milliseconds: envelope.occurredAt.milliseconds), ids: ids,
-                                             traceId: envelope.traceId, on: connection, logger: logger)
+                                             traceId: envelope.traceId, ifAbsent: true, on: connection, logger: logger)
             counters.withLockedValue { $0.refused[refusal.code, default: 0] += 1 }
             logger.notice("intent refused", metadata: [
                 "intent": "\(intent.intentId.rawValue)", "bot": "\(intent.botId.rawValue)", "code": "\(refusal.code.rawValue)",

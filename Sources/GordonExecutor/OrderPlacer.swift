@@ -18,9 +18,13 @@ public final class OrderPlacer: Sendable {
     public struct Counters: Sendable, Equatable {
         public var placed = 0
         public var rejectedByExchange = 0
+        /// By Binance's error code (`-2010`), or Gordon's when Binance gave none.
+        public var rejectedByCode: [String: Int] = [:]
         public var outcomeUnknown = 0
         public var fills = 0
         public var lastPlacementMilliseconds = 0.0
+        /// Rounds completed: each places every pending order once.
+        public var rounds = 0
     }
 
     let rest: BinanceRESTClient
@@ -30,31 +34,37 @@ public final class OrderPlacer: Sendable {
     let ids: EventIdGenerator
     let pollEvery: Duration
     let executed: @Sendable () -> Void
+    /// Told each placement whose fate stayed unknown: reconciliation looks for it.
+    let outcomeUnknown: @Sendable () -> Void
     private let sentHere = NIOLockedValueBox<Set<ClientOrderId>>([])
     private let counters = NIOLockedValueBox(Counters())
-    private let wakeUps: AsyncStream<Void>
-    private let wakeUp: AsyncStream<Void>.Continuation
+    private let wakeUp = WakeSignal()
 
     public init(rest: BinanceRESTClient, logger: Logger, ids: EventIdGenerator = EventIdGenerator(), pollEvery: Duration = .seconds(2),
                 rules: @escaping @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?,
                 connect: @escaping @Sendable () async throws -> PostgresConnection,
-                executed: @escaping @Sendable () -> Void = {}) {
+                executed: @escaping @Sendable () -> Void = {}, outcomeUnknown: @escaping @Sendable () -> Void = {}) {
         self.rest = rest
+        self.outcomeUnknown = outcomeUnknown
         self.executed = executed
         self.rules = rules
         self.connect = connect
         self.logger = logger
         self.ids = ids
         self.pollEvery = pollEvery
-        (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     public var statistics: Counters { counters.withLockedValue { $0 } }
 
-    /// An intent accepted by this process: its order was never sent, and a round starts now.
+    /// An intent accepted by this process: its order was never sent. Told before the
+    /// acceptance commits; `wake()` once it has.
     public func accepted(_ id: ClientOrderId) {
         acceptedHere.withLockedValue { _ = $0.insert(id) }
-        wakeUp.yield()
+    }
+
+    /// Starts a round now: something new is pending.
+    public func wake() {
+        wakeUp.signal()
     }
 
     /// Rounds until cancelled: on each wake-up or every `pollEvery`.
@@ -70,12 +80,7 @@ public final class OrderPlacer: Sendable {
                 try? await connection?.close()
                 connection = nil
             }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { for await _ in self.wakeUps { return } }
-                group.addTask { try? await Task.sleep(for: self.pollEvery) }
-                await group.next()
-                group.cancelAll()
-            }
+            await wakeUp.wait(timeout: pollEvery)
         }
         try? await connection?.close()
     }
@@ -86,6 +91,7 @@ public final class OrderPlacer: Sendable {
             if Task.isCancelled { return }
             try await place(order, on: connection)
         }
+        counters.withLockedValue { $0.rounds += 1 }
     }
 
     func place(_ recorded: RecordedOrder, on connection: PostgresConnection) async throws {
@@ -97,6 +103,10 @@ public final class OrderPlacer: Sendable {
         case .failure(let error):
             // Binance would refuse it too: refused here, without spending a request.
             try await reject(recorded, reason: "\(error.code.rawValue): \(error.message)", traceId: traceId, on: connection)
+            return
+        }
+        if !recorded.isFlatten, try await ExecutorRecords.isHalted(on: connection, logger: logger) {
+            try await holdWhileHalted(recorded, order: order, traceId: traceId, on: connection)
             return
         }
         let neverSent = isFromThisProcess(recorded.clientOrderId) && sentHere.withLockedValue { $0.insert(recorded.clientOrderId).inserted }
@@ -111,14 +121,61 @@ public final class OrderPlacer: Sendable {
             logger.error("order outcome unknown; it stays pending and is resolved on the next round", metadata: [
                 "clientOrderId": "\(recorded.clientOrderId.rawValue)", "error": "\(error)",
             ])
+            outcomeUnknown()
             return
         case .failure(let error) where Self.isRefusal(error):
-            counters.withLockedValue { $0.rejectedByExchange += 1 }
+            counters.withLockedValue {
+                $0.rejectedByExchange += 1
+                $0.rejectedByCode[error.context["binanceCode"].flatMap { $0 == "none" ? nil : $0 } ?? error.code.rawValue, default: 0] += 1
+            }
             try await reject(recorded, reason: "\(error.code.rawValue): \(error.message)", traceId: traceId, on: connection)
             return
         case .failure(let error):
+            // Certainly not on the book (the client says so of every error but an unknown
+            // outcome): a first submission stays one, so a halt before the retry refuses it.
+            if neverSent { sentHere.withLockedValue { _ = $0.remove(recorded.clientOrderId) } }
             throw error  // not placed (unreachable, rate-limited, banned): the next round tries again
         }
+        try await record(response, of: recorded, sentAt: started, traceId: traceId, on: connection)
+    }
+
+    /// The halt latch closed after this order was accepted: it is not sent. One never sent is
+    /// refused at once; one an earlier process may have sent is looked up, recorded if the
+    /// exchange has it, and refused once it can no longer arrive (`placementWindow`).
+    private func holdWhileHalted(_ recorded: RecordedOrder, order: NewOrder, traceId: TraceId, on connection: PostgresConnection) async throws {
+        let id = recorded.clientOrderId
+        if isFromThisProcess(id) && !sentHere.withLockedValue({ $0.contains(id) }) {
+            try await reject(recorded, reason: "halted: the halt latch closed before the order was sent", traceId: traceId, on: connection)
+            return
+        }
+        let error: GordonError
+        switch await lookUp(order) {
+        case .success(let answer):
+            try await record(answer, of: recorded, sentAt: .now, traceId: traceId, on: connection)
+            return
+        case .failure(let failure):
+            error = failure
+        }
+        guard error.code == .unknownOrder else { throw error }
+        // Not on the book; an earlier send may still arrive until the window has passed.
+        guard recorded.ageMilliseconds >= placementWindowMilliseconds else { return }
+        try await reject(recorded, reason: "halted: never placed, and the halt latch forbids placing it now", traceId: traceId, on: connection)
+    }
+
+    /// A PENDING_NEW order younger than this may still be on its way from an earlier send.
+    let placementWindowMilliseconds: Int64 = 30_000
+
+    private func lookUp(_ order: NewOrder) async -> Result<OrderResponse, GordonError> {
+        do {
+            return .success(try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The exchange's answer recorded: the order, its trades, the position and the events.
+    private func record(_ response: OrderResponse, of recorded: RecordedOrder, sentAt started: ContinuousClock.Instant, traceId: TraceId,
+                        on connection: PostgresConnection) async throws {
         let elapsed = started.duration(to: .now)
         executed()
         let placed = try response.order(botId: recorded.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
@@ -176,11 +233,10 @@ public final class OrderPlacer: Sendable {
 
     private func reject(_ recorded: RecordedOrder, reason: String, traceId: TraceId, on connection: PostgresConnection) async throws {
         let estimate = try recorded.quantity ?? Quantity(ExactDecimal(significand: 1, scale: 8))
-        try await connection.withTransaction(logger: logger) { connection in
-            try await ExecutorRecords.reject(recorded, reason: reason, estimatedQuantity: estimate,
-                                             at: Timestamp(milliseconds: rest.serverNowMilliseconds), ids: ids, traceId: traceId,
-                                             on: connection, logger: logger)
-            return .commit(())
+        let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
+        _ = try await connection.withTransaction(logger: logger) { connection in
+            .commit(try await ExecutorRecords.reject(recorded, reason: reason, estimatedQuantity: estimate, at: at, ids: ids, traceId: traceId,
+                                                     on: connection, logger: logger))
         }
         logger.notice("order refused", metadata: ["clientOrderId": "\(recorded.clientOrderId.rawValue)", "reason": "\(reason)"])
     }

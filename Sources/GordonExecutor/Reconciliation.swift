@@ -37,7 +37,7 @@ public struct Reconciliation: Sendable {
         /// A PENDING_NEW order younger than this may still be on its way to the exchange:
         /// neither placed nor lost yet (the client's recvWindow plus its retries).
         public var placementWindow: Int64 = 30_000
-        /// Balances that differ by no more than this are the same (dust, rounding).
+        /// A shortfall no larger than this is none (dust, rounding).
         public var balanceTolerance: ExactDecimal = ExactDecimal(significand: 1, scale: 8)
 
         public init() {}
@@ -139,7 +139,10 @@ public struct Reconciliation: Sendable {
         return .readBalances
     }
 
-    /// What Gordon's records imply each asset's total (free + locked) is, and the exchange's.
+    /// What Gordon's records say the account holds at least of each asset (its bots'
+    /// positions), and the exchange's balances. The account holding less (free + locked) is a
+    /// divergence: sold or withdrawn behind Gordon's back, or a fill Gordon booked that never
+    /// happened. Holding more is not: the account may hold the operator's own coins.
     /// Skipped when this run advanced records: the expectation was read before those fills
     /// were written, and the next run compares with them in.
     public mutating func balancesRead(expected: [Asset: ExactDecimal], exchange: [Balance]) -> Action {
@@ -159,7 +162,7 @@ public struct Reconciliation: Sendable {
         }
         for (asset, total) in expected.sorted(by: { $0.key < $1.key }) {
             let actual = held[asset] ?? .zero
-            guard !unreadable.contains(asset), let difference = try? actual.subtracting(total), difference.abs <= configuration.balanceTolerance else {
+            guard !unreadable.contains(asset), let shortfall = try? total.subtracting(actual), shortfall <= configuration.balanceTolerance else {
                 report.balanceDivergences.append(.init(asset: asset, expected: total, exchange: actual))
                 continue
             }

@@ -43,7 +43,7 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.v_own_bot_intents": [.bot: "S", .labReader: "S"],
     "trading.v_own_bot_orders": [.bot: "S", .labReader: "S"],
     "trading.v_bot_leases": [.manager: "S", .labReader: "S"],
-    "trading.v_order_intents": [.manager: "S", .labReader: "S"],
+    "trading.v_order_intents": [.executor: "S", .manager: "S", .labReader: "S"],
     "trading.v_orders": [.risk: "S", .manager: "S", .labReader: "S"],
     "trading.v_trades": [.risk: "S", .manager: "S", .labReader: "S"],
     "trading.v_positions": [.risk: "S", .manager: "S", .labReader: "S"],

@@ -18,6 +18,8 @@ public final class BinanceExecution: ExecutionModel {
     public struct SymbolRules: Sendable {
         public var filters: ExchangeFilters
         public var percentPrice: PercentPriceBySide?
+        /// What the symbol trades: a position in it is held in this asset.
+        public var baseAsset: Asset?
     }
 
     public init(rest: BinanceRESTClient, botOf: @escaping @Sendable (ClientOrderId) -> BotId) {
@@ -31,7 +33,8 @@ public final class BinanceExecution: ExecutionModel {
         let info = try await rest.exchangeInfo(symbols: symbols)
         var loaded: [Symbol: SymbolRules] = [:]
         for symbolInfo in info.symbols {
-            loaded[try symbolInfo.symbolValue()] = SymbolRules(filters: try symbolInfo.exchangeFilters(), percentPrice: symbolInfo.percentPriceBySide)
+            loaded[try symbolInfo.symbolValue()] = SymbolRules(filters: try symbolInfo.exchangeFilters(), percentPrice: symbolInfo.percentPriceBySide,
+                                                                    baseAsset: try? Asset(symbolInfo.baseAsset))
         }
         rules.withLock { $0.merge(loaded) { _, new in new } }
         return loaded
