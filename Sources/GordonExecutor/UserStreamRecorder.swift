@@ -22,7 +22,7 @@ public final class UserStreamRecorder: Sendable {
         public var unknownOrders = 0
         public var unreadable = 0
         public var connections = 0
-        /// A report arrived or the stream connected, and no recording failed since.
+        /// A connection is up (from its `resynchronize` to the last one closing).
         public var up = false
     }
 
@@ -74,6 +74,8 @@ public final class UserStreamRecorder: Sendable {
                 }
             }
             reconnected()
+        case .interrupted:
+            counters.withLockedValue { $0.up = false }
         case .event(.eventStreamTerminated):
             counters.withLockedValue { $0.up = false }
             reconnected()
@@ -114,7 +116,6 @@ public final class UserStreamRecorder: Sendable {
             counters.withLockedValue {
                 $0.recorded += 1
                 $0.fills += fresh.count
-                $0.up = true
             }
             return .success(())
         } catch {

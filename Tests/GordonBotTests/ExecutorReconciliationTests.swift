@@ -64,6 +64,26 @@ struct ExecutorReconciliationTests {
         }
     }
 
+    @Test("while the user data stream is down the executor is not ready; its return is followed by a reconciliation")
+    func streamDownIsNotReady() async throws {
+        try await ExecutorWorld().run { world in
+            let base = try await world.startExecutor(reconcileEvery: 3600)
+            #expect(try await eventually(timeout: .seconds(30)) { await BotProcessTests.isReady(base) })
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.metric(base, "gordon_executor_reconciliations") == 2 })
+            // Every new connection hangs in its upgrade and is then refused: the stream stays down.
+            world.simulator.updateFaults { $0.stalledStreamUpgrades = 1000; $0.upgradeStallMilliseconds = 100 }
+            #expect(world.simulator.dropStreamConnections() == 1)
+            #expect(try await eventually(timeout: .seconds(30)) { try await BotProcessTests.get(base + "/readyz").0 == 503 })
+            let (_, readiness) = try await BotProcessTests.get(base + "/readyz")
+            #expect(readiness.contains("user data stream is not connected"), "\(readiness)")
+            #expect(try await world.metric(base, "gordon_executor_user_stream_up") == 0)
+            world.simulator.updateFaults { $0.stalledStreamUpgrades = 0 }
+            #expect(try await eventually(timeout: .seconds(60)) { await BotProcessTests.isReady(base) })
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.metric(base, "gordon_executor_reconciliations") == 3 },
+                    "the reconnect asks for a reconciliation")
+        }
+    }
+
     @Test("an order placed by hand is reported by the stream and the reconciliation, and left alone")
     func handPlacedOrderReportedAndLeftAlone() async throws {
         try await ExecutorWorld().run { world in
@@ -140,6 +160,7 @@ final class ExecutorWorld: @unchecked Sendable {
     private let apiKey: String
     private let apiSecret: String
     private(set) var admin: PostgresConnection!
+    private(set) var database: TestDatabase!
     private(set) var simURL = ""
     private var publisher: JetStreamEventPublisher!
     private var executor: TestCommand?
@@ -168,6 +189,7 @@ final class ExecutorWorld: @unchecked Sendable {
         defer { Task { await nats.close(); await natsServer.stop() } }
         publisher = JetStreamEventPublisher(jetStream: jetStream)
         try await withTestDatabase { database in
+            self.database = database
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-executor-world-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -219,18 +241,28 @@ final class ExecutorWorld: @unchecked Sendable {
         fatalError("the synthetic series never dips 0.2 % below its last preloaded close")
     }
 
-    func intent(_ id: String, symbol: Symbol? = nil, type: OrderType, quantity: String, price: Price? = nil) async throws {
+    /// A buy intent as a bot makes one: recorded (orders reference it), then published.
+    /// Sized in the base asset (`quantity`) or, for a market order, in the quote (`quote`).
+    func intent(_ id: String, symbol: Symbol? = nil, type: OrderType, quantity: String? = nil, quote: String? = nil,
+                price: Price? = nil) async throws {
         let intent = try OrderIntentEvent(intentId: try ClientOrderId(id), botId: try BotId(Self.bot), symbol: symbol ?? self.symbol, side: .buy,
                                           orderType: type, timeInForce: type == .limit ? .gtc : nil, price: price,
-                                          quantity: try Quantity(parsing: quantity), reason: "test entry",
-                                          createdAt: Timestamp(milliseconds: simulator.serverTime))
+                                          quantity: try quantity.map { text throws(GordonError) in try Quantity(parsing: text) },
+                                          quoteOrderQuantity: try quote.map { text throws(GordonError) in try Quantity(parsing: text) },
+                                          reason: "test entry", createdAt: Timestamp(milliseconds: simulator.serverTime))
         let envelope = EventEnvelope(payload: intent, source: .bot, traceId: TraceId.random(), occurredAt: intent.createdAt, ids: EventIdGenerator())
-        // The bot records its intent before its relay publishes it; orders reference it.
         try await admin.query("""
-            INSERT INTO trading.order_intents (intent_id, event_id, trace_id, bot_id, symbol, side, order_type, time_in_force, price, quantity, reason)
+            INSERT INTO trading.order_intents (intent_id, event_id, trace_id, bot_id, symbol, side, order_type, time_in_force, price, quantity,
+                                               quote_order_quantity, reason)
             VALUES (\(id), \(envelope.eventId.string)::uuid, \(envelope.traceId.hex), \(Self.bot), \(intent.symbol.rawValue), 'BUY',
-                    \(type.rawValue), \(intent.timeInForce?.rawValue), \(price?.value.description)::numeric, \(quantity)::numeric, 'test entry')
+                    \(type.rawValue), \(intent.timeInForce?.rawValue), \(price?.value.description)::numeric, \(quantity)::numeric,
+                    \(quote)::numeric, 'test entry')
             """, logger: testLogger)
+        try await publish(envelope)
+    }
+
+    /// Publishes an event on the stream as its service would.
+    func publish<Payload: EventPayload>(_ envelope: EventEnvelope<Payload>) async throws {
         _ = try await publisher.publish(envelope)
     }
 

@@ -18,7 +18,7 @@ import Testing
 struct TradingPathTests {
     static let preload = 50
 
-    @Test("the bot and the executor killed and the exchange failing mid-run: every intent is exactly one order on the simulator, on the backtester's bars, and the position matches the account")
+    @Test("the bot, the executor, the relays and nats-server killed and the exchange failing mid-run: every intent is exactly one order on the simulator, on the backtester's bars, and the position matches the account")
     func paperTradesThroughFaults() async throws {
         let steps = 160
         let world = try await PaperWorld(bot: "paper-a", steps: steps, preload: Self.preload, parameters: #"{"fast": 5, "slow": 15}"#,
@@ -41,6 +41,15 @@ struct TradingPathTests {
             schedule[step] = position == 0 ? .killBot : position == 1 ? .killExecutor
                 : Fault.exchangeFaults[Int(random.next() % UInt64(Fault.exchangeFaults.count))]
         }
+        // Every background fault once, in a seeded order, on quiet bars spread over the run.
+        var background = Fault.backgroundFaults
+        for index in background.indices.reversed() { background.swapAt(index, Int(random.next() % UInt64(index + 1))) }
+        var quietStep = 8
+        for fault in background {
+            while schedule[quietStep] != nil || schedule[quietStep + 1] != nil { quietStep += 1 }
+            schedule[quietStep] = fault
+            quietStep += steps / (background.count + 1)
+        }
 
         try await world.run { world in
             let unfinished = """
@@ -53,8 +62,15 @@ struct TradingPathTests {
                 if let fault { applied[fault, default: 0] += 1 }
                 if let fault, let inject = fault.inject { world.simulator.updateFaults(inject) }
                 world.simulator.advance(steps: 1)
-                if fault == .killExecutor { try await world.restart(.executor) }
-                if fault == .killBot { try await world.restart(.bot) }
+                switch fault {
+                case .killExecutor: try await world.restart(.executor)
+                case .killBot: try await world.restart(.bot)
+                case .killBotRelay: try await world.restart(.botRelay)
+                case .killExecutorRelay: try await world.restart(.executorRelay)
+                case .killNATS: try await world.restartNATS()
+                case .dropStreams: #expect(world.simulator.dropStreamConnections() >= 2, "the kline stream and the user data stream")
+                default: break
+                }
                 #expect(try await eventually(timeout: .seconds(60)) { try await world.klinesHandled() >= step },
                         "kline \(step) was not handled by the bot")
                 // The market moves on once whatever the bar asked for has been placed and filled.
@@ -114,7 +130,7 @@ struct TradingPathTests {
 /// executor's API key, nats-server, a test database; gordon-data, one bot and its relay,
 /// gordon-executor and its relay.
 final class PaperWorld: @unchecked Sendable {
-    enum Service { case bot, executor }
+    enum Service { case bot, executor, botRelay, executorRelay }
 
     let bot: String
     let series: BarSeries
@@ -124,6 +140,8 @@ final class PaperWorld: @unchecked Sendable {
     private(set) var admin: PostgresConnection!
     private(set) var executor: TestCommand!
     private var botProcess: TestCommand!
+    private var relays: [Service: TestCommand] = [:]
+    private var natsServer: TestNATSServer!
     private var arguments: [Service: [String]] = [:]
 
     init(bot: String, steps: Int, preload: Int, parameters: String, strategy: String, overlays: String = "[]") async throws {
@@ -152,6 +170,7 @@ final class PaperWorld: @unchecked Sendable {
         let (simPort, simServer) = try await SimHTTPServer(simulator: simulator, port: 0, logger: testLogger).start()
         defer { simServer.cancel() }
         let natsServer = try await TestNATSServer()
+        self.natsServer = natsServer
         let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsServer.url], name: "paper-test"), logger: testLogger)
         try await GordonStream.ensure(JetStream(client: nats))
         defer { Task { await nats.close(); await natsServer.stop() } }
@@ -182,15 +201,15 @@ final class PaperWorld: @unchecked Sendable {
             let botBase: String
             (botProcess, botBase) = try await BotProcessTests.start("gordon-bot", arguments[.bot]!)
             #expect(try await eventually(timeout: .seconds(60)) { await BotProcessTests.isReady(botBase) })
-            let (botRelay, _) = try await BotProcessTests.start("gordon-outbox-relay", ["--database-url", botKey.databaseURL, "--keyfile", botKey.keyfile] + common)
+            arguments[.botRelay] = ["--database-url", botKey.databaseURL, "--keyfile", botKey.keyfile] + common
+            arguments[.executorRelay] = ["--database-url", executorKey.databaseURL, "--keyfile", executorKey.keyfile] + common
+            (relays[.botRelay], _) = try await BotProcessTests.start("gordon-outbox-relay", arguments[.botRelay]!)
             (executor, _) = try await BotProcessTests.start("gordon-executor", arguments[.executor]!)
-            let (executorRelay, _) = try await BotProcessTests.start("gordon-outbox-relay", [
-                "--database-url", executorKey.databaseURL, "--keyfile", executorKey.keyfile,
-            ] + common)
+            (relays[.executorRelay], _) = try await BotProcessTests.start("gordon-outbox-relay", arguments[.executorRelay]!)
             _ = try await eventually(timeout: .seconds(30)) { self.simulator.streamConnectionCount > 0 }
             try await body(self)
             // Stopped as the watchdog stops them: SIGTERM, exit 0.
-            for process in [executorRelay, executor!, botRelay, botProcess!, dataProcess] {
+            for process in [relays[.executorRelay]!, executor!, relays[.botRelay]!, botProcess!, dataProcess] {
                 let stopped = try #require(try await process.stop(timeout: .seconds(20)))
                 #expect(stopped.status == 0, "\(stopped.stderr.suffix(800))")
             }
@@ -199,11 +218,30 @@ final class PaperWorld: @unchecked Sendable {
 
     /// SIGKILL, then a new process with the same arguments.
     func restart(_ service: Service) async throws {
-        let process = service == .bot ? botProcess! : executor!
+        let process = switch service {
+        case .bot: botProcess!
+        case .executor: executor!
+        case .botRelay, .executorRelay: relays[service]!
+        }
         process.process.signal(SIGKILL)
         await process.waitUntilExit()
-        let (started, _) = try await BotProcessTests.start(service == .bot ? "gordon-bot" : "gordon-executor", arguments[service]!)
-        if service == .bot { botProcess = started } else { executor = started }
+        let program = switch service {
+        case .bot: "gordon-bot"
+        case .executor: "gordon-executor"
+        case .botRelay, .executorRelay: "gordon-outbox-relay"
+        }
+        let (started, _) = try await BotProcessTests.start(program, arguments[service]!)
+        switch service {
+        case .bot: botProcess = started
+        case .executor: executor = started
+        case .botRelay, .executorRelay: relays[service] = started
+        }
+    }
+
+    /// SIGKILL of nats-server, then the same server (port, JetStream store) again.
+    func restartNATS() async throws {
+        await natsServer.kill()
+        try await natsServer.start()
     }
 
     func klinesHandled() async throws -> Int {
@@ -248,13 +286,24 @@ enum Fault: String, Hashable, CaseIterable {
     case truncatedReply = "executed, reply cut short"
     case serverError = "503, not processed"
     case tooManyRequests = "429 with Retry-After"
+    case killBotRelay = "SIGKILL the bot's relay"
+    case killExecutorRelay = "SIGKILL the executor's relay"
+    case killNATS = "SIGKILL nats-server"
+    case ban = "418 IP ban"
+    case dropStreams = "every stream dropped"
+    case clockSkew = "exchange clock 3 s ahead"
 
     static let exchangeFaults: [Fault] = [.executedThenServerError, .executedThenTimeout, .lateExecution, .truncatedReply,
                                           .serverError, .tooManyRequests]
+    /// Drawn on bars that make no order: the processes between the bot and the exchange, the
+    /// bus itself, and the exchange refusing everyone for a while.
+    static let backgroundFaults: [Fault] = [.killBotRelay, .killExecutorRelay, .killNATS, .ban, .dropStreams, .clockSkew]
 
     var inject: ((inout SimFaults) -> Void)? {
         switch self {
-        case .killBot, .killExecutor: nil
+        case .killBot, .killExecutor, .killBotRelay, .killExecutorRelay, .killNATS, .dropStreams: nil
+        case .ban: { $0.bans = 1; $0.banSeconds = 2 }
+        case .clockSkew: { $0.clockSkewMilliseconds += 3000 }
         case .executedThenServerError: { $0.executedThenServerErrors = 1 }
         case .executedThenTimeout: { $0.executedThenTimeouts = 1 }
         case .lateExecution: { $0.lateExecutions = 1; $0.lateExecutionMilliseconds = 800 }

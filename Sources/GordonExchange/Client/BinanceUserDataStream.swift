@@ -9,6 +9,9 @@ public enum UserDataOutput: Sendable, Hashable {
     /// connection was up are gone (Binance does not replay them), so the consumer must
     /// re-read open orders and balances over REST before trusting its state again.
     case resynchronize
+    /// No connection is up any more (the last one closed): events are being missed until the
+    /// next `resynchronize`. A planned rollover, whose connections overlap, never says this.
+    case interrupted
 }
 
 /// How the account's events reach the client.
@@ -73,14 +76,17 @@ public final class BinanceUserDataStream: Sendable {
                 group.addTask { [self] in await keepAlive() }
             }
             var recent = RecentEvents(capacity: 4096)
+            var live: Set<Int> = []
             for await event in inbox {
                 if Task.isCancelled { break }
                 switch event {
                 case .connected(let generation):
                     logger.info("user data stream connected", metadata: ["generation": "\(generation)"])
+                    live.insert(generation)
                     await deliver(.resynchronize)
                 case .disconnected(let generation, let reason):
                     logger.info("user data stream connection closed", metadata: ["generation": "\(generation)", "reason": "\(reason)"])
+                    if live.remove(generation) != nil, live.isEmpty { await deliver(.interrupted) }
                 case .message(let generation, let bytes):
                     connections.counters.withLock { $0.messages += 1 }
                     newestDelivering.withLock { $0 = max($0, generation) }
