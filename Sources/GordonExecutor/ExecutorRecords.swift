@@ -230,15 +230,24 @@ public enum ExecutorRecords {
     /// A refusal, by Gordon or the exchange: the order row (created or updated) REJECTED with
     /// its reason, its history row and an `OrderUpdateEvent` for the bot.
     ///
+    /// The update needs a base quantity; a quote-sized order has none, so `estimatedQuantity`
+    /// (what the checks saw) stands in, or one satoshi when there is no estimate.
+    ///
     /// With `ifAbsent`, an order already recorded is left as it is and nothing is written
     /// (false): an intent found unhandled may be on its way through the intake right now.
-    public static func reject(_ order: RecordedOrder, reason: String, estimatedQuantity: Quantity, at time: Timestamp,
+    public static func reject(_ order: RecordedOrder, reason: String, estimatedQuantity: Quantity? = nil, at time: Timestamp,
                               ids: EventIdGenerator, traceId: TraceId, ifAbsent: Bool = false,
                               on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> Bool {
         let reason = String(reason.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init).prefix(200))
+        let quantity: Quantity
+        if let known = order.quantity ?? estimatedQuantity {
+            quantity = known
+        } else {
+            quantity = try Quantity(ExactDecimal(significand: 1, scale: 8))
+        }
         let update = try OrderUpdateEvent(clientOrderId: order.clientOrderId, botId: order.botId, symbol: order.symbol, side: order.side,
-                                          orderType: order.type, status: .rejected, price: order.price,
-                                          quantity: order.quantity ?? estimatedQuantity, rejectReason: reason, updatedAt: time)
+                                          orderType: order.type, status: .rejected, price: order.price, quantity: quantity,
+                                          rejectReason: reason, updatedAt: time)
         let envelope = EventEnvelope(payload: update, source: .executor, traceId: traceId, occurredAt: time, ids: ids)
         var written = false
         do {

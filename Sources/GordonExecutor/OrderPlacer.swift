@@ -179,7 +179,7 @@ public final class OrderPlacer: Sendable {
         let elapsed = started.duration(to: .now)
         executed()
         let placed = try response.order(botId: recorded.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
-        let fills = try await fills(of: response, placed: placed, clientOrderId: recorded.clientOrderId)
+        let fills = try await fills(of: response, placed: placed)
         let recordedFills = try await connection.withTransaction(logger: logger) { connection in
             .commit(try await ExecutorRecords.recordExecution(placed, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger))
         }
@@ -222,20 +222,15 @@ public final class OrderPlacer: Sendable {
     }
 
     /// The order's trades: from a FULL answer, or (an order found by query) the trade list.
-    private func fills(of response: OrderResponse, placed: Order, clientOrderId: ClientOrderId) async throws(GordonError) -> [Fill] {
-        if response.fills != nil || placed.executedQuantity.isZero { return try response.domainFills() }
-        var fills: [Fill] = []
-        for trade in try await rest.myTrades(symbol: placed.symbol, orderId: placed.exchangeOrderId) {
-            fills.append(try trade.fill(clientOrderId: clientOrderId))
-        }
-        return fills
+    private func fills(of response: OrderResponse, placed: Order) async throws(GordonError) -> [Fill] {
+        if response.fills != nil { return try response.domainFills() }
+        return try await rest.fills(of: placed)
     }
 
     private func reject(_ recorded: RecordedOrder, reason: String, traceId: TraceId, on connection: PostgresConnection) async throws {
-        let estimate = try recorded.quantity ?? Quantity(ExactDecimal(significand: 1, scale: 8))
         let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
         _ = try await connection.withTransaction(logger: logger) { connection in
-            .commit(try await ExecutorRecords.reject(recorded, reason: reason, estimatedQuantity: estimate, at: at, ids: ids, traceId: traceId,
+            .commit(try await ExecutorRecords.reject(recorded, reason: reason, at: at, ids: ids, traceId: traceId,
                                                      on: connection, logger: logger))
         }
         logger.notice("order refused", metadata: ["clientOrderId": "\(recorded.clientOrderId.rawValue)", "reason": "\(reason)"])
@@ -245,4 +240,18 @@ public final class OrderPlacer: Sendable {
     /// by an earlier process, which may have sent it.
     private let acceptedHere = NIOLockedValueBox<Set<ClientOrderId>>([])
     private func isFromThisProcess(_ id: ClientOrderId) -> Bool { acceptedHere.withLockedValue { $0.contains(id) } }
+}
+
+extension BinanceRESTClient {
+    /// The trades of one of Gordon's orders on the exchange, as its fills; none before it has
+    /// an exchange order id or has executed anything (a trade list without an order id would
+    /// be every trade of the symbol).
+    func fills(of order: Order) async throws(GordonError) -> [Fill] {
+        guard let exchangeId = order.exchangeOrderId, !order.executedQuantity.isZero else { return [] }
+        var fills: [Fill] = []
+        for trade in try await myTrades(symbol: order.symbol, orderId: exchangeId) {
+            fills.append(try trade.fill(clientOrderId: order.clientOrderId))
+        }
+        return fills
+    }
 }

@@ -161,12 +161,7 @@ public final class Reconciler: Sendable {
     private func act(on report: ReconciliationReport, on connection: PostgresConnection) async throws {
         let traceId = TraceId.random()
         for order in report.advanced {
-            var fills: [Fill] = []
-            if !order.executedQuantity.isZero, let exchangeId = order.exchangeOrderId {
-                for trade in try await rest.myTrades(symbol: order.symbol, orderId: exchangeId) {
-                    fills.append(try trade.fill(clientOrderId: order.clientOrderId))
-                }
-            }
+            let fills = try await rest.fills(of: order)
             let recorded = try await connection.withTransaction(logger: logger) { connection in
                 .commit(try await ExecutorRecords.recordExecution(order, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger))
             }
@@ -212,10 +207,9 @@ public final class Reconciler: Sendable {
     private func refuseDeadLetteredIntents(traceId: TraceId, on connection: PostgresConnection) async throws -> Int {
         var refused = 0
         for intent in try await ExecutorRecords.deadLetteredIntents(consumer: configuration.intentsConsumer, on: connection, logger: logger) {
-            let estimate = try intent.quantity ?? Quantity(ExactDecimal(significand: 1, scale: 8))
             let written = try await connection.withTransaction(logger: logger) { connection in
                 .commit(try await ExecutorRecords.reject(
-                    intent, reason: "dead-lettered: the executor could not handle this intent", estimatedQuantity: estimate,
+                    intent, reason: "dead-lettered: the executor could not handle this intent",
                     at: Timestamp(milliseconds: rest.serverNowMilliseconds), ids: ids, traceId: traceId, ifAbsent: true,
                     on: connection, logger: logger))
             }
