@@ -47,6 +47,9 @@ struct GordonBinanceSim: AsyncParsableCommand {
     @Option(help: "Open time of the first generated kline (Unix ms)")
     var start: Int64 = 1_704_067_200_000
 
+    @Option(help: "First order and trade id of every symbol (start past the ids of records kept from an earlier run)")
+    var firstId: Int64 = 1
+
     @Option(help: "Klines already published at start (history for warm-up and /klines)")
     var preload = 1000
 
@@ -100,6 +103,7 @@ struct GordonBinanceSim: AsyncParsableCommand {
         let interval = try Interval(parsing: interval)
         let symbols = try symbols.map { text throws(GordonError) in try Symbol(text) }
         guard !symbols.isEmpty else { throw GordonError(.invalidBacktestConfig, "--symbol: at least one is needed") }
+        guard firstId >= 1 else { throw GordonError(.invalidBacktestConfig, "--first-id must be at least 1", context: ["value": "\(firstId)"]) }
         var series: [BarSeries] = []
         if !csv.isEmpty {
             guard symbols.count == 1 else { throw GordonError(.invalidBacktestConfig, "--csv replays one symbol; give exactly one --symbol") }
@@ -123,10 +127,11 @@ struct GordonBinanceSim: AsyncParsableCommand {
         let keys = try Keyfile.load(path: keyfile)
         redactor.register(keys.values.map { $0.withPlainText { $0 } })
         let apiKey = try keys.secret(Keyfile.binanceAPIKey).withPlainText { $0 }
-        let configuration = SimConfiguration(
+        var configuration = SimConfiguration(
             symbols: try symbols.map { symbol throws(GordonError) in try SimConfiguration.spotSymbol(symbol) },
             fees: feeModel, balances: starting,
             apiKeys: [SimAPIKey(apiKey: apiKey, secretKey: try keys.secret(Keyfile.binanceAPISecret))])
+        configuration.firstId = firstId
         return BinanceSimulator(configuration: configuration, feed: try SimMarketFeed(series: series, preloaded: preload))
     }
 }

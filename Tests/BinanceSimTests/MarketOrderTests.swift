@@ -116,3 +116,16 @@ struct MarketOrderTests {
         #expect(core.bookTicker(btcusdt) == nil)
     }
 }
+
+@Suite("ids of a simulator started again")
+struct FirstIdTests {
+    @Test("order and trade ids start at firstId, so a simulator started over an earlier run's records never repeats one")
+    func idsStartAtFirstId() throws {
+        var core = SimExchangeCore(symbols: [btcSpec(), ethSpec()], fees: testFees, balances: [.usdt: d("10000")], firstId: 5000)
+        _ = core.marketMoved(symbol: btcusdt, last: d("100.005"), low: d("100.005"), high: d("100.005"), now: 1)
+        let (first, _) = try core.place(market(.buy, quantity: "1.2"), now: 10)
+        let (second, _) = try core.place(market(.buy, quantity: "0.1"), now: 11)
+        #expect(first.orderId == 5000 && second.orderId == 5001)
+        #expect(first.fills.map(\.tradeId) == [5000, 5001, 5002] && second.fills.map(\.tradeId) == [5003])
+    }
+}

@@ -23,12 +23,16 @@ public struct SimExchangeCore: Sendable {
 
     /// `balances` are the account's starting free amounts; every asset of every symbol is
     /// listed in `balances()`, at zero when not given. A symbol given twice keeps the last spec.
-    public init(symbols: [SimSymbolSpec], fees: FeeModel, balances: [Asset: ExactDecimal]) {
+    /// Order and trade ids of every symbol start at `firstId`.
+    public init(symbols: [SimSymbolSpec], fees: FeeModel, balances: [Asset: ExactDecimal], firstId: Int64 = 1) {
         var markets: [Symbol: SymbolMarket] = [:]
         var order: [Symbol] = []
         for spec in symbols {
             if markets[spec.symbol] == nil { order.append(spec.symbol) }
-            markets[spec.symbol] = SymbolMarket(spec: spec)
+            var market = SymbolMarket(spec: spec)
+            market.nextOrderId = max(firstId, 1)
+            market.nextTradeId = max(firstId, 1)
+            markets[spec.symbol] = market
         }
         self.markets = markets
         self.symbolOrder = order

@@ -60,7 +60,8 @@ public final class BinanceSimulator: Sendable {
 
     public init(configuration: SimConfiguration, feed: SimMarketFeed) {
         self.configuration = configuration
-        var core = SimExchangeCore(symbols: configuration.symbols, fees: configuration.fees, balances: configuration.balances)
+        var core = SimExchangeCore(symbols: configuration.symbols, fees: configuration.fees, balances: configuration.balances,
+                                   firstId: configuration.firstId)
         for symbol in feed.symbols {
             if let last = feed.lastPublished(symbol) {
                 _ = core.marketMoved(symbol: symbol, last: last.close.value, low: last.close.value, high: last.close.value,

@@ -19,6 +19,9 @@ public struct SimConfiguration: Sendable {
     public var listenKeyLifetimeMilliseconds: Int64
     /// Decimal places of prices and quantities in responses (Binance prints 8).
     public var decimals: Int
+    /// The first order and trade id of every symbol. Binance's ids only grow; a simulator
+    /// started again over the records of an earlier run starts past them.
+    public var firstId: Int64 = 1
 
     public init(symbols: [SimSymbolSpec], fees: FeeModel = .binanceDefault, balances: [Asset: ExactDecimal],
                 apiKeys: [SimAPIKey], rateLimits: [RateLimitRule] = RateLimitState.binanceDefaults,
