@@ -7,8 +7,9 @@ import NIOConcurrencyHelpers
 public import PostgresNIO
 
 /// The emergency flatten (`RiskCommandEvent` `flatten`, for every bot or one), handled in the
-/// risk consumer's transaction and allowed while halted: every working order of the bots in
-/// scope is cancelled, then every position is sold back to the quote asset with a MARKET sell
+/// risk consumer's transaction and allowed while halted: the pending orders of the bots in
+/// scope are taken back from `OrderPlacer` (those never sent are refused), every working
+/// order is cancelled, then every position is sold back to the quote asset with a MARKET sell
 /// of what the lot size allows. What remains below one lot is dust: logged and counted, never
 /// an order the exchange would refuse.
 ///
@@ -21,21 +22,23 @@ public final class Flattener: Sendable {
         public var cancelled = 0
         public var sells = 0
         public var dustPositions = 0
+        /// Pending orders refused before they were sent.
+        public var withdrawn = 0
     }
 
     let rest: BinanceRESTClient
     let rules: @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?
-    let accepted: @Sendable (ClientOrderId) -> Void
+    let placer: OrderPlacer
     let logger: Logger
     let ids: EventIdGenerator
     private let counters = NIOLockedValueBox(Counters())
 
     public init(rest: BinanceRESTClient, logger: Logger, ids: EventIdGenerator = EventIdGenerator(),
                 rules: @escaping @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?,
-                accepted: @escaping @Sendable (ClientOrderId) -> Void) {
+                placer: OrderPlacer) {
         self.rest = rest
         self.rules = rules
-        self.accepted = accepted
+        self.placer = placer
         self.logger = logger
         self.ids = ids
     }
@@ -52,6 +55,7 @@ public final class Flattener: Sendable {
             "trace_id": "\(envelope.traceId.hex)",
         ])
         do {
+            try await withdrawPendingOrders(of: bot, command: envelope, on: connection)
             try await cancelWorkingOrders(of: bot, traceId: envelope.traceId, on: connection)
             for (botId, symbol, quantity) in try await positions(of: bot, on: connection) {
                 try await sell(quantity, of: symbol, for: botId, command: envelope, on: connection)
@@ -59,6 +63,24 @@ public final class Flattener: Sendable {
         } catch {
             throw ExecutorRecords.failure(error, "flatten")
         }
+    }
+
+    /// Strategy orders not yet on the exchange must not land after the flatten has sold.
+    private func withdrawPendingOrders(of bot: BotId?, command: EventEnvelope<RiskCommandEvent>, on connection: PostgresConnection) async throws {
+        let pending = try await ExecutorRecords.pending(on: connection, logger: logger).filter { order in
+            !order.isFlatten && (bot == nil || order.botId == bot)
+        }
+        guard !pending.isEmpty else { return }
+        let neverSent = await placer.withdraw(pending.map(\.clientOrderId))
+        let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
+        for order in pending where neverSent.contains(order.clientOrderId) {
+            let refused = try await ExecutorRecords.reject(order, reason: "flatten: withdrawn before the order was sent (\(command.payload.reason))",
+                                                           at: at, ids: ids, traceId: command.traceId, on: connection, logger: logger)
+            if refused { counters.withLockedValue { $0.withdrawn += 1 } }
+        }
+        logger.warning("flatten: pending orders withdrawn", metadata: [
+            "refused": "\(neverSent.count)", "left to look up": "\(pending.count - neverSent.count)",
+        ])
     }
 
     private func cancelWorkingOrders(of bot: BotId?, traceId: TraceId, on connection: PostgresConnection) async throws {
@@ -133,7 +155,7 @@ public final class Flattener: Sendable {
         logger.warning("flatten: selling", metadata: [
             "bot": "\(botId.rawValue)", "symbol": "\(symbol.rawValue)", "quantity": "\(quantity)", "intent": "\(intent.intentId.rawValue)",
         ])
-        accepted(intent.intentId)
+        placer.accepted(intent.intentId)
     }
 
     /// `f<event id's last 12 hex>-<8 hex of bot and symbol>`: 22 characters.

@@ -36,7 +36,7 @@ public final class OrderPlacer: Sendable {
     let executed: @Sendable () -> Void
     /// Told each placement whose fate stayed unknown: reconciliation looks for it.
     let outcomeUnknown: @Sendable () -> Void
-    private let sentHere = NIOLockedValueBox<Set<ClientOrderId>>([])
+    private let claims = NIOLockedValueBox(Claims())
     private let counters = NIOLockedValueBox(Counters())
     private let wakeUp = WakeSignal()
 
@@ -59,7 +59,32 @@ public final class OrderPlacer: Sendable {
     /// An intent accepted by this process: its order was never sent. Told before the
     /// acceptance commits; `wake()` once it has.
     public func accepted(_ id: ClientOrderId) {
-        acceptedHere.withLockedValue { _ = $0.insert(id) }
+        claims.withLockedValue { _ = $0.acceptedHere.insert(id) }
+    }
+
+    /// Takes pending orders back before an emergency flatten: none of them is sent from now
+    /// on. Waits for a placement of one of them already under way to be answered and
+    /// recorded, so the flatten finds it on the book. Returns those never sent, which the
+    /// flatten refuses; the others (an earlier process may have sent them) are looked up and
+    /// refused here once they can no longer arrive, as while halted.
+    public func withdraw(_ ids: [ClientOrderId]) async -> Set<ClientOrderId> {
+        let withdrawn = Set(ids)
+        while true {
+            let busy = claims.withLockedValue { claims in
+                claims.withdrawn.formUnion(withdrawn)
+                return claims.inFlight.map(withdrawn.contains) ?? false
+            }
+            if !busy { break }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let stillBusy = claims.withLockedValue { claims in
+                    guard let inFlight = claims.inFlight, withdrawn.contains(inFlight) else { return false }
+                    claims.idleWaiters.append(waiter)
+                    return true
+                }
+                if !stillBusy { waiter.resume() }
+            }
+        }
+        return claims.withLockedValue { claims in withdrawn.filter { claims.acceptedHere.contains($0) && !claims.sentHere.contains($0) } }
     }
 
     /// Starts a round now: something new is pending.
@@ -96,6 +121,11 @@ public final class OrderPlacer: Sendable {
 
     func place(_ recorded: RecordedOrder, on connection: PostgresConnection) async throws {
         let traceId = TraceId.random()
+        guard claims.withLockedValue({ $0.begin(recorded.clientOrderId) }) else {
+            try await holdBack(recorded, because: .withdrawn, traceId: traceId, on: connection)
+            return
+        }
+        defer { claims.withLockedValue { $0.end() }.forEach { $0.resume() } }
         let order: NewOrder
         switch await conformed(recorded) {
         case .success(let conforming):
@@ -106,10 +136,10 @@ public final class OrderPlacer: Sendable {
             return
         }
         if !recorded.isFlatten, try await ExecutorRecords.isHalted(on: connection, logger: logger) {
-            try await holdWhileHalted(recorded, order: order, traceId: traceId, on: connection)
+            try await holdBack(recorded, because: .halted, traceId: traceId, on: connection)
             return
         }
-        let neverSent = isFromThisProcess(recorded.clientOrderId) && sentHere.withLockedValue { $0.insert(recorded.clientOrderId).inserted }
+        let neverSent = claims.withLockedValue { $0.markSent(recorded.clientOrderId) }
         let history: PlacementHistory = neverSent ? .firstSubmission : .resubmission(lastSentServerTimestamp: nil)
         let started = ContinuousClock.now
         let response: OrderResponse
@@ -133,23 +163,42 @@ public final class OrderPlacer: Sendable {
         case .failure(let error):
             // Certainly not on the book (the client says so of every error but an unknown
             // outcome): a first submission stays one, so a halt before the retry refuses it.
-            if neverSent { sentHere.withLockedValue { _ = $0.remove(recorded.clientOrderId) } }
+            if neverSent { claims.withLockedValue { _ = $0.sentHere.remove(recorded.clientOrderId) } }
             throw error  // not placed (unreachable, rate-limited, banned): the next round tries again
         }
         try await record(response, of: recorded, sentAt: started, traceId: traceId, on: connection)
     }
 
-    /// The halt latch closed after this order was accepted: it is not sent. One never sent is
-    /// refused at once; one an earlier process may have sent is looked up, recorded if the
-    /// exchange has it, and refused once it can no longer arrive (`placementWindow`).
-    private func holdWhileHalted(_ recorded: RecordedOrder, order: NewOrder, traceId: TraceId, on connection: PostgresConnection) async throws {
+    /// Why a pending order is not sent: the halt latch closed, or a flatten took it back.
+    enum HoldBack {
+        case halted, withdrawn
+
+        var neverSent: String {
+            switch self {
+            case .halted: "halted: the halt latch closed before the order was sent"
+            case .withdrawn: "flatten: withdrawn before the order was sent"
+            }
+        }
+
+        var notPlaced: String {
+            switch self {
+            case .halted: "halted: never placed, and the halt latch forbids placing it now"
+            case .withdrawn: "flatten: never placed, and withdrawn by the flatten"
+            }
+        }
+    }
+
+    /// An order that may not be sent now. One never sent is refused at once; one an earlier
+    /// process may have sent is looked up, recorded if the exchange has it, and refused once
+    /// it can no longer arrive (`placementWindow`).
+    private func holdBack(_ recorded: RecordedOrder, because cause: HoldBack, traceId: TraceId, on connection: PostgresConnection) async throws {
         let id = recorded.clientOrderId
-        if isFromThisProcess(id) && !sentHere.withLockedValue({ $0.contains(id) }) {
-            try await reject(recorded, reason: "halted: the halt latch closed before the order was sent", traceId: traceId, on: connection)
+        if claims.withLockedValue({ $0.acceptedHere.contains(id) && !$0.sentHere.contains(id) }) {
+            try await reject(recorded, reason: cause.neverSent, traceId: traceId, on: connection)
             return
         }
         let error: GordonError
-        switch await lookUp(order) {
+        switch await lookUp(recorded) {
         case .success(let answer):
             try await record(answer, of: recorded, sentAt: .now, traceId: traceId, on: connection)
             return
@@ -159,13 +208,13 @@ public final class OrderPlacer: Sendable {
         guard error.code == .unknownOrder else { throw error }
         // Not on the book; an earlier send may still arrive until the window has passed.
         guard recorded.ageMilliseconds >= placementWindowMilliseconds else { return }
-        try await reject(recorded, reason: "halted: never placed, and the halt latch forbids placing it now", traceId: traceId, on: connection)
+        try await reject(recorded, reason: cause.notPlaced, traceId: traceId, on: connection)
     }
 
     /// A PENDING_NEW order younger than this may still be on its way from an earlier send.
     let placementWindowMilliseconds: Int64 = 30_000
 
-    private func lookUp(_ order: NewOrder) async -> Result<OrderResponse, GordonError> {
+    private func lookUp(_ order: RecordedOrder) async -> Result<OrderResponse, GordonError> {
         do {
             return .success(try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId))
         } catch {
@@ -183,6 +232,7 @@ public final class OrderPlacer: Sendable {
         let recordedFills = try await connection.withTransaction(logger: logger) { connection in
             .commit(try await ExecutorRecords.recordExecution(placed, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger))
         }
+        claims.withLockedValue { $0.forget(recorded.clientOrderId) }
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         counters.withLockedValue {
             $0.placed += 1
@@ -233,13 +283,48 @@ public final class OrderPlacer: Sendable {
             .commit(try await ExecutorRecords.reject(recorded, reason: reason, at: at, ids: ids, traceId: traceId,
                                                      on: connection, logger: logger))
         }
+        claims.withLockedValue { $0.forget(recorded.clientOrderId) }
         logger.notice("order refused", metadata: ["clientOrderId": "\(recorded.clientOrderId.rawValue)", "reason": "\(reason)"])
     }
 
+}
+
+/// Which pending orders this process may send, and the one it is sending.
+private struct Claims {
     /// Orders the intake accepted while this process ran; anything else pending was recorded
     /// by an earlier process, which may have sent it.
-    private let acceptedHere = NIOLockedValueBox<Set<ClientOrderId>>([])
-    private func isFromThisProcess(_ id: ClientOrderId) -> Bool { acceptedHere.withLockedValue { $0.contains(id) } }
+    var acceptedHere: Set<ClientOrderId> = []
+    var sentHere: Set<ClientOrderId> = []
+    /// Taken back by a flatten: never sent from now on.
+    var withdrawn: Set<ClientOrderId> = []
+    var inFlight: ClientOrderId?
+    var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Whether the order may be placed now; if so, it is the one in flight until `end()`.
+    mutating func begin(_ id: ClientOrderId) -> Bool {
+        guard !withdrawn.contains(id) else { return false }
+        inFlight = id
+        return true
+    }
+
+    /// The placement is over: who waited for it may go on.
+    mutating func end() -> [CheckedContinuation<Void, Never>] {
+        inFlight = nil
+        defer { idleWaiters = [] }
+        return idleWaiters
+    }
+
+    /// Whether this is the first send of an order this process accepted.
+    mutating func markSent(_ id: ClientOrderId) -> Bool {
+        acceptedHere.contains(id) && sentHere.insert(id).inserted
+    }
+
+    /// The order is no longer pending: nothing about it is needed any more.
+    mutating func forget(_ id: ClientOrderId) {
+        acceptedHere.remove(id)
+        sentHere.remove(id)
+        withdrawn.remove(id)
+    }
 }
 
 extension BinanceRESTClient {

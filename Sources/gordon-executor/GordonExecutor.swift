@@ -119,7 +119,7 @@ struct GordonExecutorCommand: AsyncParsableCommand {
             let recorder = UserStreamRecorder(logger: logger, connect: { try await Database.connect(url, logger: logger) },
                                               reconnected: { reconciler.trigger(.streamReconnected) }, executed: { market.balancesChanged() })
             let userStream = BinanceUserDataStream(rest: rest, transport: transport, logger: logger)
-            let flattener = Flattener(rest: rest, logger: logger, rules: rules, accepted: { id in placer.accepted(id) })
+            let flattener = Flattener(rest: rest, logger: logger, rules: rules, placer: placer)
             let intake = IntentIntake(limits: limits, logger: logger, market: { symbol throws(GordonError) in
                 try await market.snapshot(symbol)
             }, accepted: { id in placer.accepted(id) })
@@ -154,6 +154,10 @@ struct GordonExecutorCommand: AsyncParsableCommand {
             }
             context.metrics.sampledGauge(name: "gordon_executor_flatten_dust_positions", help: "Positions a flatten left below one lot") {
                 Double(flattener.statistics.dustPositions)
+            }
+            context.metrics.sampledGauge(name: "gordon_executor_flatten_withdrawn_orders",
+                                         help: "Pending orders a flatten refused before they were sent") {
+                Double(flattener.statistics.withdrawn)
             }
             return [IntakeService(consumer: consumer, handle: intake.handle, placer: placer),
                     IntakeService(consumer: risk, handle: flattener.handle, placer: placer),

@@ -63,4 +63,36 @@ struct ExecutorProcessTests {
             #expect(try await BotIsolationTests.sqlState(executorConnection, BotIsolationTests.intent("x-1", bot: ExecutorWorld.bot, event: 9)) == "42501")
         }
     }
+
+    @Test("a flatten waits for a placement under way and takes back accepted orders not yet sent: those are refused, never placed, and all that was bought is sold")
+    func flattenWithdrawsPendingOrders() async throws {
+        try await ExecutorWorld().run { world in
+            _ = try await world.startExecutor(reconcileEvery: 3600)
+            try await world.intent("t-buy-1", type: .market, quote: "600")
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-1") == "FILLED" })
+
+            // The next entry executes but its answer is held past the client's timeout: the
+            // placer is busy resolving it while a further entry is accepted behind it.
+            world.simulator.updateFaults { $0.delayedAcks = 1; $0.ackDelayMilliseconds = 12_000 }
+            try await world.intent("t-buy-2", type: .market, quote: "200")
+            #expect(try await eventually(timeout: .seconds(30)) { world.simulator.placements(of: "t-buy-2") == 1 })
+            try await world.intent("t-buy-3", type: .market, quote: "200")
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-3") == "PENDING_NEW" })
+
+            let command = try RiskCommandEvent(command: .flatten, target: .all, reason: "drawdown breaker", issuedBy: .operatorNamed("alice"),
+                                               issuedAt: Timestamp(milliseconds: world.simulator.serverTime))
+            try await world.publish(EventEnvelope(payload: command, source: .risk, traceId: TraceId.random(), occurredAt: command.issuedAt,
+                                                  ids: EventIdGenerator()))
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL' AND status = 'FILLED'") == 1
+            }, "no flatten sell: \(world.executorLog)")
+            #expect(try await world.status("t-buy-2") == "FILLED")
+            #expect(try await world.status("t-buy-3").hasPrefix("REJECTED flatten: withdrawn before the order was sent"))
+            #expect(world.simulator.placements(of: "t-buy-3") == 0)
+            let left = try ExactDecimal(parsing: try await BotProcessTests.text(world.admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(ExecutorWorld.bot)'"))
+            #expect(left < ExactDecimal(significand: 1, scale: 5), "everything bought is sold, to below one lot: \(left)")
+            let account = world.simulator.balances().first { $0.asset.rawValue == "BTC" }.map { $0.free + $0.locked } ?? .zero
+            #expect(account == left, "the account holds what the book says: \(account) vs \(left)")
+        }
+    }
 }
