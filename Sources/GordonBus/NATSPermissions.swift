@@ -131,10 +131,11 @@ public enum NATSPermissions {
             NATSConsumerGrant(durableName: "gordon-risk-intents", filterSubject: "gordon.intent.*"),
         ])
 
-    /// Turns intents into orders; the only publisher of order updates and fills.
+    /// Turns intents into orders; the only publisher of order updates, fills and
+    /// reconciliation findings.
     public static let executor = NATSUser(
         name: ServiceIdentity.executor.natsUser,
-        publishes: ["gordon.exec.order.*", "gordon.exec.fill.*"],
+        publishes: ["gordon.exec.order.*", "gordon.exec.fill.*", "gordon.exec.reconciliation"],
         consumers: [
             NATSConsumerGrant(durableName: "gordon-executor-intents", filterSubject: "gordon.intent.*"),
             NATSConsumerGrant(durableName: "gordon-executor-risk", filterSubject: "gordon.risk.command.>"),

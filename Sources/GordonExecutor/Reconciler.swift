@@ -1,3 +1,4 @@
+import GordonBus
 public import GordonDomain
 public import GordonExchange
 public import GordonKernel
@@ -10,8 +11,8 @@ public import PostgresNIO
 /// after each user-stream reconnect and after each placement whose outcome stayed unknown.
 /// The state machine decides; this only reads what it asks for and writes what it found:
 /// orders the exchange has moved further (a fill the stream missed) are recorded with their
-/// trades; orders placed by hand, divergences and balance shortfalls are logged and counted,
-/// never touched. Each run also refuses the intents the intents consumer dead-lettered, so
+/// trades; orders placed by hand, divergences and balance shortfalls are logged, counted and
+/// published (`ReconciliationEvent`, when they change), never touched. Each run also refuses the intents the intents consumer dead-lettered, so
 /// their bots stop waiting for a verdict.
 public final class Reconciler: Sendable {
     public struct Counters: Sendable, Equatable {
@@ -27,6 +28,8 @@ public final class Reconciler: Sendable {
         /// Whether a run has completed since the start, and whether the last one was clean.
         public var reconciled = false
         public var lastClean = false
+        /// `ReconciliationEvent`s written to the outbox.
+        public var published = 0
     }
 
     public struct Configuration: Sendable {
@@ -47,6 +50,8 @@ public final class Reconciler: Sendable {
     let ids: EventIdGenerator
     private let counters = NIOLockedValueBox(Counters())
     private let waiting = NIOLockedValueBox<Reconciliation.Trigger?>(nil)
+    /// The findings last published; none yet counts as clean.
+    private let published = NIOLockedValueBox<ReconciliationEvent?>(nil)
     private let wakeUp = WakeSignal()
 
     public init(rest: BinanceRESTClient, execution: BinanceExecution, configuration: Configuration = Configuration(), logger: Logger,
@@ -187,7 +192,9 @@ public final class Reconciler: Sendable {
             ])
         }
         let refused = try await refuseDeadLetteredIntents(traceId: traceId, on: connection)
+        let announced = try await publishIfChanged(report, traceId: traceId, on: connection)
         counters.withLockedValue {
+            $0.published += announced ? 1 : 0
             $0.runs += 1
             $0.advanced += report.advanced.count
             $0.deadLetteredIntentsRefused += refused
@@ -201,6 +208,47 @@ public final class Reconciler: Sendable {
             "trigger": "\(report.trigger.rawValue)", "clean": "\(report.isClean)", "advanced": "\(report.advanced.count)",
             "inFlight": "\(report.inFlight.count)", "neverPlaced": "\(report.neverPlaced.count)",
         ])
+    }
+
+    /// The findings go on the bus when they differ from the last published: a lasting
+    /// disagreement is told once, not every minute, and its end is told too.
+    private func publishIfChanged(_ report: ReconciliationReport, traceId: TraceId, on connection: PostgresConnection) async throws -> Bool {
+        let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
+        let findings = try Self.findings(of: report, at: at)
+        let last = published.withLockedValue { $0 }
+        guard !Self.sameFindings(findings, last) else { return false }
+        let envelope = EventEnvelope(payload: findings, source: .executor, traceId: traceId, occurredAt: at, ids: ids)
+        _ = try await connection.withTransaction(logger: logger) { connection in
+            .commit(try await Outbox.enqueue(envelope, orderingKey: "reconciliation", on: connection, logger: logger))
+        }
+        published.withLockedValue { $0 = findings }
+        return true
+    }
+
+    static func sameFindings(_ findings: ReconciliationEvent, _ last: ReconciliationEvent?) -> Bool {
+        guard let last else { return findings.isClean }
+        return findings.orders == last.orders && findings.foreignOrders == last.foreignOrders && findings.balances == last.balances
+    }
+
+    /// The report as an event, each list in a fixed order and cut to what one event may carry.
+    static func findings(of report: ReconciliationReport, at: Timestamp) throws(GordonError) -> ReconciliationEvent {
+        let orders = report.divergences.sorted { $0.clientOrderId < $1.clientOrderId }.prefix(ReconciliationEvent.maxItems).map { divergence in
+            let kind: ReconciliationEvent.OrderDivergence.Kind = switch divergence.kind {
+            case .openOnlyAtExchange: .openOnlyAtExchange
+            case .unknownToExchange: .unknownToExchange
+            case .conflicting: .conflicting
+            }
+            return ReconciliationEvent.OrderDivergence(clientOrderId: divergence.clientOrderId, kind: kind, gordon: divergence.gordon,
+                                                       exchange: divergence.exchange)
+        }
+        let foreign = report.unknownToGordon.sorted { $0.clientOrderId < $1.clientOrderId }.prefix(ReconciliationEvent.maxItems).map { order in
+            ReconciliationEvent.ForeignOrder(clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, quantity: order.quantity)
+        }
+        let balances = report.balanceDivergences.sorted { $0.asset < $1.asset }.prefix(ReconciliationEvent.maxItems).map { shortfall in
+            ReconciliationEvent.BalanceShortfall(asset: shortfall.asset, positions: shortfall.expected, account: shortfall.exchange)
+        }
+        return try ReconciliationEvent(trigger: report.trigger.rawValue, orders: Array(orders), foreignOrders: Array(foreign),
+                                       balances: Array(balances), at: at)
     }
 
     /// An intent its consumer gave up on gets a verdict, so its bot may act again.

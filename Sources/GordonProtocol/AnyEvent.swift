@@ -11,6 +11,7 @@ public enum AnyEvent: Sendable, Equatable {
     case riskCommand(EventEnvelope<RiskCommandEvent>)
     case breaker(EventEnvelope<BreakerEvent>)
     case botLifecycle(EventEnvelope<BotLifecycleEvent>)
+    case reconciliation(EventEnvelope<ReconciliationEvent>)
 
     public var schemaVersion: Int { header.schemaVersion }
     public var eventId: EventId { header.eventId }
@@ -33,6 +34,7 @@ public enum AnyEvent: Sendable, Equatable {
         case .riskCommand(let envelope): return fields(envelope)
         case .breaker(let envelope): return fields(envelope)
         case .botLifecycle(let envelope): return fields(envelope)
+        case .reconciliation(let envelope): return fields(envelope)
         }
     }
 }

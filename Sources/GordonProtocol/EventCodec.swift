@@ -77,6 +77,7 @@ public struct EventCodec: Sendable {
         case RiskCommandEvent.eventType: return .riskCommand(try decodeEnvelope(RiskCommandEvent.self, from: data))
         case BreakerEvent.eventType: return .breaker(try decodeEnvelope(BreakerEvent.self, from: data))
         case BotLifecycleEvent.eventType: return .botLifecycle(try decodeEnvelope(BotLifecycleEvent.self, from: data))
+        case ReconciliationEvent.eventType: return .reconciliation(try decodeEnvelope(ReconciliationEvent.self, from: data))
         default:
             throw GordonError(.unknownEventType, "unknown event type", context: ["type": Text.quoted(type, limit: 64)])
         }

@@ -24,6 +24,8 @@ public enum Subject: Sendable, Hashable, CustomStringConvertible {
     case breaker(BreakerName)
     /// `gordon.bot.lifecycle.<bot>`
     case botLifecycle(BotId)
+    /// `gordon.exec.reconciliation`: the executor's findings against the exchange.
+    case reconciliation
 
     /// The first token of every Gordon subject, and the stream's subject space `gordon.>`.
     public static let rootToken = "gordon"
@@ -38,6 +40,7 @@ public enum Subject: Sendable, Hashable, CustomStringConvertible {
         case .riskCommand(let target): "gordon.risk.command.\(target.token)"
         case .breaker(let name): "gordon.risk.breaker.\(name.rawValue)"
         case .botLifecycle(let bot): "gordon.bot.lifecycle.\(bot.rawValue)"
+        case .reconciliation: "gordon.exec.reconciliation"
         }
     }
 
@@ -68,6 +71,7 @@ public enum Subject: Sendable, Hashable, CustomStringConvertible {
         case .riskCommand: self = .riskCommand(try RiskTarget(parsing: tokens[3]))
         case .breaker: self = .breaker(try BreakerName(tokens[3]))
         case .botLifecycle: self = .botLifecycle(try bot(3))
+        case .reconciliation: self = .reconciliation
         }
     }
 }
@@ -75,7 +79,7 @@ public enum Subject: Sendable, Hashable, CustomStringConvertible {
 /// The shape of each subject family: fixed words and typed value positions. Shared by the
 /// subject parser and by filter validation, so the two can never disagree.
 enum SubjectFamily: CaseIterable {
-    case kline, metric, intent, orderUpdate, fill, riskCommand, breaker, botLifecycle
+    case kline, metric, intent, orderUpdate, fill, riskCommand, breaker, botLifecycle, reconciliation
 
     enum Segment: Equatable {
         case word(String)
@@ -125,6 +129,7 @@ enum SubjectFamily: CaseIterable {
         case .riskCommand: [.word("gordon"), .word("risk"), .word("command"), .riskTarget]
         case .breaker: [.word("gordon"), .word("risk"), .word("breaker"), .breakerName]
         case .botLifecycle: [.word("gordon"), .word("bot"), .word("lifecycle"), .botId]
+        case .reconciliation: [.word("gordon"), .word("exec"), .word("reconciliation")]
         }
     }
 

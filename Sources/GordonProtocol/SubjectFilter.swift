@@ -103,7 +103,7 @@ extension Subject {
         public static let metrics = Filter(trusted: "gordon.market.metric.*")
         /// `gordon.intent.*`
         public static let intents = Filter(trusted: "gordon.intent.*")
-        /// `gordon.exec.>`: order updates and fills of every bot.
+        /// `gordon.exec.>`: order updates and fills of every bot, and reconciliations.
         public static let execution = Filter(trusted: "gordon.exec.>")
         /// `gordon.exec.order.*`
         public static let orderUpdates = Filter(trusted: "gordon.exec.order.*")
@@ -117,6 +117,8 @@ extension Subject {
         public static let breakers = Filter(trusted: "gordon.risk.breaker.*")
         /// `gordon.bot.lifecycle.*`
         public static let botLifecycles = Filter(trusted: "gordon.bot.lifecycle.*")
+        /// `gordon.exec.reconciliation`
+        public static let reconciliations = Filter(trusted: "gordon.exec.reconciliation")
 
         /// `gordon.market.kline.<SYMBOL>.*`: every interval of one symbol.
         public static func klines(symbol: Symbol) -> Filter {

@@ -250,6 +250,7 @@ extension ExecutorMetrics {
             ("gordon_executor_reconciliation_divergences", "Orders Gordon and the exchange disagree about, at the last reconciliation", { Double($0.lastDivergences) }),
             ("gordon_executor_reconciliation_balance_shortfalls", "Assets the account holds less of than the positions, at the last reconciliation", { Double($0.lastBalanceDivergences) }),
             ("gordon_executor_reconciliation_unknown_orders", "Open orders Gordon did not place, at the last reconciliation", { Double($0.lastUnknownToGordon) }),
+            ("gordon_executor_reconciliation_events", "Reconciliation findings published (each time they changed)", { Double($0.published) }),
             ("gordon_executor_dead_lettered_intents_refused", "Dead-lettered intents refused so their bots go on", { Double($0.deadLetteredIntentsRefused) }),
         ]
         for (name, help, read) in reconciliation {

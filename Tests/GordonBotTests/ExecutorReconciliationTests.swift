@@ -100,6 +100,17 @@ struct ExecutorReconciliationTests {
             #expect(world.simulator.openOrders().map(\.clientOrderId) == ["by-hand-1"], "left alone: still open")
             #expect(world.simulator.requestLog.allSatisfy { $0.path != "/api/v3/order" || $0.method != "DELETE" }, "never cancelled")
             #expect(try await world.scalar("SELECT count(*)::int FROM trading.orders") == 0, "no record of it")
+            // Published once, however many reconciliations find it again; its end is published too.
+            let published = try await world.reconciliationEvents()
+            #expect(published.count == 1, "\(published)")
+            #expect(published.first?.foreignOrders.map(\.clientOrderId) == [byHand])
+            #expect(published.first?.isClean == false)
+            let runs = try await world.metric(base, "gordon_executor_reconciliations")
+            #expect(try await eventually(timeout: .seconds(20)) { try await world.metric(base, "gordon_executor_reconciliations") >= runs + 2 })
+            #expect(try await world.reconciliationEvents().count == 1)
+            _ = try await world.handClient().cancelOrder(symbol: world.symbol, clientOrderId: byHand)
+            #expect(try await eventually(timeout: .seconds(20)) { try await world.reconciliationEvents().count == 2 })
+            #expect(try await world.reconciliationEvents().last?.isClean == true)
         }
     }
 
@@ -291,6 +302,16 @@ final class ExecutorWorld: @unchecked Sendable {
     }
 
     func scalar(_ sql: String) async throws -> Int { try await BotProcessTests.scalar(admin, sql) }
+
+    /// The reconciliation findings the executor queued for the bus, oldest first.
+    func reconciliationEvents() async throws -> [ReconciliationEvent] {
+        var events: [ReconciliationEvent] = []
+        for try await payload in try await admin.query("SELECT payload FROM trading.outbox WHERE subject = 'gordon.exec.reconciliation' ORDER BY id",
+                                                       logger: testLogger).decode(ByteBuffer.self) {
+            events.append(try EventCodec().decode(ReconciliationEvent.self, from: Array(buffer: payload)).payload)
+        }
+        return events
+    }
 
     /// The bot's position is what the account holds of the base asset.
     func expectBookMatchesAccount() async throws {

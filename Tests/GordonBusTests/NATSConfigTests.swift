@@ -69,7 +69,7 @@ struct NATSPermissionsTests {
         #expect(eventPublishes == [
             "gordon-data": ["gordon.market.>"],
             "gordon-risk": ["gordon.risk.command.>", "gordon.risk.breaker.>"],
-            "gordon-executor": ["gordon.exec.order.*", "gordon.exec.fill.*"],
+            "gordon-executor": ["gordon.exec.order.*", "gordon.exec.fill.*", "gordon.exec.reconciliation"],
             "gordon-manager": [],
             "gordon-migrate": [],
             "gordon-bot-b1": ["gordon.intent.b1", "gordon.bot.lifecycle.b1"],

@@ -58,6 +58,7 @@ enum Candidates {
         "gordon.market.kline.BTCUSDT.1m", "gordon.market.metric.fear_greed",
         "gordon.intent.b1", "gordon.intent.b2",
         "gordon.exec.order.b1", "gordon.exec.order.b2", "gordon.exec.fill.b1", "gordon.exec.fill.b2",
+        "gordon.exec.reconciliation",
         "gordon.risk.command.all", "gordon.risk.command.b1", "gordon.risk.breaker.drawdown",
         "gordon.bot.lifecycle.b1", "gordon.bot.lifecycle.b2",
     ]
@@ -244,6 +245,7 @@ struct PermissionMatrixTests {
             "gordon.intent.b1": [b1], "gordon.intent.b2": [b2],
             "gordon.exec.order.b1": [executor], "gordon.exec.order.b2": [executor],
             "gordon.exec.fill.b1": [executor], "gordon.exec.fill.b2": [executor],
+            "gordon.exec.reconciliation": [executor],
             "gordon.risk.command.all": [risk], "gordon.risk.command.b1": [risk], "gordon.risk.breaker.drawdown": [risk],
             "gordon.bot.lifecycle.b1": [b1], "gordon.bot.lifecycle.b2": [b2],
         ])
@@ -252,6 +254,7 @@ struct PermissionMatrixTests {
             "gordon.intent.b1": [risk, executor, manager], "gordon.intent.b2": [risk, executor, manager],
             "gordon.exec.order.b1": [risk, manager, b1], "gordon.exec.order.b2": [risk, manager, b2],
             "gordon.exec.fill.b1": [risk, manager, b1], "gordon.exec.fill.b2": [risk, manager, b2],
+            "gordon.exec.reconciliation": [risk, manager],
             "gordon.risk.command.all": [executor, manager, b1, b2], "gordon.risk.command.b1": [executor, manager, b1, b2],
             "gordon.risk.breaker.drawdown": [manager],
             "gordon.bot.lifecycle.b1": [manager], "gordon.bot.lifecycle.b2": [manager],
@@ -294,9 +297,9 @@ struct PermissionMatrixTests {
         #expect(refused == PermissionMatrixTests.expectedRefused)
     }
 
-    static let expectedProbes = 1519
-    static let expectedAllowed = 173
-    static let expectedRefused = 1346
+    static let expectedProbes = 1533
+    static let expectedAllowed = 176
+    static let expectedRefused = 1357
 }
 
 @Suite("NATS permissions end to end with JetStream")

@@ -34,6 +34,7 @@ import Testing
         #expect(try codec.decode(RiskCommandEvent.self, from: Golden.bytes("risk_command.json")) == Fixtures.riskCommandEvent())
         #expect(try codec.decode(BreakerEvent.self, from: Golden.bytes("breaker.json")) == Fixtures.breakerEvent())
         #expect(try codec.decode(BotLifecycleEvent.self, from: Golden.bytes("bot_lifecycle.json")) == Fixtures.botLifecycleEvent())
+        #expect(try codec.decode(ReconciliationEvent.self, from: Golden.bytes("reconciliation.json")) == Fixtures.reconciliationEvent())
     }
 
     @Test func anyEventExposesEnvelopeFieldsAndSubject() throws {
@@ -48,6 +49,7 @@ import Testing
             "risk_command.json": ("risk_command", .risk, "gordon.risk.command.all"),
             "breaker.json": ("breaker", .risk, "gordon.risk.breaker.daily_loss"),
             "bot_lifecycle.json": ("bot_lifecycle", .bot, "gordon.bot.lifecycle.ema-cross-1"),
+            "reconciliation.json": ("reconciliation", .executor, "gordon.exec.reconciliation"),
         ]
         #expect(Set(expected.keys) == Set(Fixtures.goldenFiles))
         for file in Fixtures.goldenFiles {

@@ -184,8 +184,27 @@ import Testing
 
     @Test func eventTypesAreDistinctAndStable() {
         let types = [KlineEvent.eventType, MetricEvent.eventType, OrderIntentEvent.eventType, OrderUpdateEvent.eventType,
-                     FillEvent.eventType, RiskCommandEvent.eventType, BreakerEvent.eventType, BotLifecycleEvent.eventType]
-        #expect(types == ["kline", "metric", "order_intent", "order_update", "fill", "risk_command", "breaker", "bot_lifecycle"])
+                     FillEvent.eventType, RiskCommandEvent.eventType, BreakerEvent.eventType, BotLifecycleEvent.eventType,
+                     ReconciliationEvent.eventType]
+        #expect(types == ["kline", "metric", "order_intent", "order_update", "fill", "risk_command", "breaker", "bot_lifecycle",
+                          "reconciliation"])
+    }
+
+    @Test func reconciliationRules() throws {
+        let clean = try ReconciliationEvent(trigger: "start", orders: [], foreignOrders: [], balances: [], at: ts(1))
+        #expect(clean.isClean && clean.subject == .reconciliation)
+        #expect(!(try Fixtures.reconciliationEvent().payload.isClean))
+        #expect(thrownError { () throws(GordonError) in
+            try ReconciliationEvent(trigger: "a timer", orders: [], foreignOrders: [], balances: [], at: ts(1))
+        }?.code == .invalidEventPayload)
+        let shortfall = ReconciliationEvent.BalanceShortfall(asset: .btc, positions: try dec("1"), account: try dec("0"))
+        #expect(thrownError { () throws(GordonError) in
+            try ReconciliationEvent(trigger: "timer", orders: [], foreignOrders: [],
+                                    balances: Array(repeating: shortfall, count: ReconciliationEvent.maxItems + 1), at: ts(1))
+        }?.code == .invalidEventPayload)
+        // A decoded event passes the same checks: an over-long trigger is refused.
+        let bytes = try edited("reconciliation.json", replacing: "\"trigger\":\"timer\"", with: "\"trigger\":\"\(String(repeating: "t", count: 33))\"")
+        #expect(thrownError { () throws(GordonError) in try Fixtures.codec.decode(ReconciliationEvent.self, from: bytes) }?.code == .malformedEvent)
     }
 
     @Test func protocolErrorCodesAreRegistered() {

@@ -18,6 +18,7 @@ import Testing
             (.riskCommand(try .bot(bot)), "gordon.risk.command.ema-cross-1"),
             (.breaker(.dataStaleness), "gordon.risk.breaker.data_staleness"),
             (.botLifecycle(bot), "gordon.bot.lifecycle.ema-cross-1"),
+            (.reconciliation, "gordon.exec.reconciliation"),
         ]
     }
 
@@ -181,7 +182,8 @@ import Testing
         for (subject, _) in try SubjectTests.everyKind() {
             #expect(Subject.Filter.everything.matches(subject))
             // Each subject falls under exactly one family filter.
-            let families: [Subject.Filter] = [.klines, .metrics, .intents, .orderUpdates, .fills, .riskCommands, .breakers, .botLifecycles]
+            let families: [Subject.Filter] = [.klines, .metrics, .intents, .orderUpdates, .fills, .riskCommands, .breakers, .botLifecycles,
+                                                .reconciliations]
             #expect(families.filter { $0.matches(subject) }.count == 1, "\(subject)")
         }
     }
@@ -204,12 +206,12 @@ import Testing
         #expect(error?.context["token"] == token, "\(filter): \(String(describing: error))")
     }
 
-    @Test(arguments: ["gordon.*", "gordon.intent.*.*", "gordon.market.kline.*.*.*", "gordon.exec.*", "gordon.bot.*.*.*", "gordon.nothing.>"])
+    @Test(arguments: ["gordon.*", "gordon.intent.*.*", "gordon.market.kline.*.*.*", "gordon.exec.*.*.*", "gordon.bot.*.*.*", "gordon.nothing.>"])
     func filterMatchingNoFamilyIsRefused(filter: String) {
         #expect(thrownError { () throws(GordonError) in try Subject.Filter(parsing: filter) }?.code == .invalidSubject)
     }
 
-    @Test(arguments: ["gordon.>", "gordon.*.*", "gordon.*.*.*", "gordon.exec.*.*", "gordon.*.kline.>", "gordon.market.*.*"])
+    @Test(arguments: ["gordon.>", "gordon.*.*", "gordon.*.*.*", "gordon.exec.*.*", "gordon.exec.*", "gordon.*.kline.>", "gordon.market.*.*"])
     func wildcardFiltersOverFamiliesAreValid(filter: String) throws {
         #expect(try Subject.Filter(parsing: filter).string == filter)
     }

@@ -137,6 +137,16 @@ enum Fixtures {
                                        reason: "previous lease expired", at: ts(1_732_492_800_010)), source: .bot)
     }
 
+    static func reconciliationEvent() throws(GordonError) -> EventEnvelope<ReconciliationEvent> {
+        let divergence = ReconciliationEvent.OrderDivergence(clientOrderId: try ClientOrderId("b1a2b3c4-m0abc1b"), kind: .conflicting,
+                                                             gordon: .filled, exchange: .canceled)
+        let foreign = ReconciliationEvent.ForeignOrder(clientOrderId: try ClientOrderId("web_3f2a9c"), symbol: try Symbol("BTCUSDT"),
+                                                       side: .sell, quantity: try qty("0.002"))
+        let shortfall = ReconciliationEvent.BalanceShortfall(asset: .btc, positions: try dec("0.0105"), account: try dec("0.0085"))
+        return try envelope(ReconciliationEvent(trigger: "timer", orders: [divergence], foreignOrders: [foreign], balances: [shortfall],
+                                                at: ts(1_732_492_800_070)), source: .executor)
+    }
+
     /// Every golden file with the event it must hold, as `AnyEvent`.
     static func all() throws(GordonError) -> [(file: String, event: AnyEvent)] {
         [
@@ -150,12 +160,14 @@ enum Fixtures {
             ("risk_command.json", .riskCommand(try riskCommandEvent())),
             ("breaker.json", .breaker(try breakerEvent())),
             ("bot_lifecycle.json", .botLifecycle(try botLifecycleEvent())),
+            ("reconciliation.json", .reconciliation(try reconciliationEvent())),
         ]
     }
 
     static let goldenFiles = [
         "kline.json", "metric.json", "order_intent.json", "order_intent_market_quote.json", "order_update.json",
         "order_update_rejected.json", "fill.json", "risk_command.json", "breaker.json", "bot_lifecycle.json",
+        "reconciliation.json",
     ]
 
     static func encode(_ event: AnyEvent) throws(GordonError) -> [UInt8] {
@@ -168,6 +180,7 @@ enum Fixtures {
         case .riskCommand(let envelope): try codec.encode(envelope)
         case .breaker(let envelope): try codec.encode(envelope)
         case .botLifecycle(let envelope): try codec.encode(envelope)
+        case .reconciliation(let envelope): try codec.encode(envelope)
         }
     }
 }
