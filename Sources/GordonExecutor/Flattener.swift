@@ -93,11 +93,19 @@ public final class Flattener: Sendable {
             working.append((try ClientOrderId(id), try Symbol(symbol), try BotId(owner)))
         }
         for (id, symbol, owner) in working {
-            // Unknown to the exchange: it finished meanwhile; its last state comes with its own report.
-            guard let answer = try await cancel(symbol: symbol, clientOrderId: id) else { continue }
-            let order = try answer.order(botId: owner, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
-            _ = try await ExecutorRecords.recordExecution(order, fills: [], ids: ids, traceId: traceId, on: connection, logger: logger)
-            counters.withLockedValue { $0.cancelled += 1 }
+            let now = Timestamp(milliseconds: rest.serverNowMilliseconds)
+            let order: Order
+            if let answer = try await cancel(symbol: symbol, clientOrderId: id) {
+                order = try answer.order(botId: owner, createdAt: now)
+                counters.withLockedValue { $0.cancelled += 1 }
+            } else {
+                // It finished meanwhile (filled, most often), its report perhaps still on the way.
+                order = try await rest.queryOrder(symbol: symbol, clientOrderId: id).order(botId: owner, createdAt: now)
+            }
+            // Its trades are booked before the positions are read, or the sells below would
+            // leave behind what it bought.
+            let fills = try await rest.fills(of: order)
+            _ = try await ExecutorRecords.recordExecution(order, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger)
         }
     }
 
