@@ -146,16 +146,20 @@ struct TradingBench: AsyncParsableCommand {
         for byte in Self.bot.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let prefix = "b" + String(repeating: "0", count: 8 - String(hash, radix: 16).count) + String(hash, radix: 16) + "-"
         var latencies: [Double] = []
+        /// Wall-clock close time (ms since the epoch) of each bar that produced an order, by intent id.
+        var closedAt: [String: Double] = [:]
         let clock = ContinuousClock()
         let first = 20
         for step in 0..<klines {
             let openTime = series.openTime[first + step]
             let ids = ["b", "s"].map { prefix + String(openTime, radix: 36) + $0 }
             let sent = clock.now
+            let sentWall = Date().timeIntervalSince1970 * 1000
             simulator.advance(steps: 1)
             var checked = clock.now
             while true {
-                if ids.contains(where: { simulator.placements(of: $0) > 0 }) {
+                if let id = ids.first(where: { simulator.placements(of: $0) > 0 }) {
+                    closedAt[id] = sentWall
                     let elapsed = clock.now - sent
                     latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                     break
@@ -188,12 +192,38 @@ struct TradingBench: AsyncParsableCommand {
         }
         print("tick → order (kline closed on the simulator → order accepted by it; data, NATS, bot, outbox relay, executor; fsync on):")
         print("  \(klines) klines, one per \(paceMilliseconds) ms or slower, \(latencies.count) orders: p50 \(percentile(0.5)) ms, p90 \(percentile(0.9)) ms, p99 \(percentile(0.99)) ms, max \(percentile(1)) ms")
+        try await printStages(closedAt, on: monitor, logger: logger)
         func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
         for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor)] {
             guard let value else { continue }
             print("  \(name) idle RSS (native, ready, before the first kline): \(mib(value[0])) MiB = \(mib(value[1])) MiB anonymous + \(mib(value[2])) MiB file-backed")
         }
         await nats.close()
+    }
+
+    /// Where the time goes, from the rows' own timestamps (PostgreSQL's `now()` is the start of
+    /// the writing transaction): the median of each hop over the orders placed.
+    func printStages(_ closedAt: [String: Double], on monitor: PostgresConnection, logger: Logger) async throws {
+        var stages: [[Double]] = Array(repeating: [], count: 4)
+        for try await (id, botStart, published, accepted, recorded) in try await monitor.query("""
+            SELECT i.intent_id, (extract(epoch FROM ob.created_at) * 1000)::float8, (extract(epoch FROM ob.sent_at) * 1000)::float8,
+                   (extract(epoch FROM o.created_at) * 1000)::float8,
+                   (SELECT (extract(epoch FROM min(e.recorded_at)) * 1000)::float8 FROM trading.order_events e
+                    WHERE e.client_order_id = o.client_order_id AND e.status <> 'PENDING_NEW')
+            FROM trading.order_intents i JOIN trading.outbox ob ON ob.event_id = i.event_id
+            JOIN trading.orders o ON o.client_order_id = i.intent_id
+            WHERE i.intent_id = ANY(\(Array(closedAt.keys)))
+            """, logger: logger).decode((String, Double, Double?, Double, Double?).self) {
+            guard let closed = closedAt[id], let published, let recorded else { continue }
+            for (index, value) in [botStart - closed, published - botStart, accepted - published, recorded - accepted].enumerated() {
+                stages[index].append(value)
+            }
+        }
+        func median(_ values: [Double]) -> String {
+            values.isEmpty ? "n/a" : String(format: "%.2f", values.sorted()[values.count / 2])
+        }
+        print("  medians per hop (ms): kline closed → bot's transaction \(median(stages[0])), → intent published by the bot's relay "
+              + "\(median(stages[1])), → accepted by the executor \(median(stages[2])), → placed and recorded \(median(stages[3]))")
     }
 
     /// VmRSS, RssAnon and RssFile in KiB.
