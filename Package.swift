@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "GordonData", targets: ["GordonData"]),
         .library(name: "GordonBot", targets: ["GordonBot"]),
         .library(name: "GordonExecutor", targets: ["GordonExecutor"]),
+        .library(name: "GordonRisk", targets: ["GordonRisk"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -170,6 +171,8 @@ let package = Package(
         ),
         // JSON-lines logs with secret redaction, for every process.
         // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
+        // gordon-risk's logic, plain values first: the circuit breakers.
+        .target(name: "GordonRisk", dependencies: ["GordonKernel", "GordonDomain", "GordonProtocol"], swiftSettings: strict),
         // gordon-executor's logic, plain values first: reconciliation.
         .target(
             name: "GordonExecutor",
@@ -341,6 +344,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GordonExecutorTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExecutor"], swiftSettings: strict),
+        .testTarget(name: "GordonRiskTests", dependencies: ["GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk"], swiftSettings: strict),
         .testTarget(
             name: "GordonBotTests",
             dependencies: [

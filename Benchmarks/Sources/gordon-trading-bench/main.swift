@@ -202,28 +202,28 @@ struct TradingBench: AsyncParsableCommand {
     }
 
     /// Where the time goes, from the rows' own timestamps (PostgreSQL's `now()` is the start of
-    /// the writing transaction): the median of each hop over the orders placed.
+    /// the writing transaction): the median of each hop over the orders placed. The outbox's
+    /// `sent_at` is no hop: the relay marks rows with its next step, not at the publish.
     func printStages(_ closedAt: [String: Double], on monitor: PostgresConnection, logger: Logger) async throws {
-        var stages: [[Double]] = Array(repeating: [], count: 4)
-        for try await (id, botStart, published, accepted, recorded) in try await monitor.query("""
-            SELECT i.intent_id, (extract(epoch FROM ob.created_at) * 1000)::float8, (extract(epoch FROM ob.sent_at) * 1000)::float8,
-                   (extract(epoch FROM o.created_at) * 1000)::float8,
+        var stages: [[Double]] = Array(repeating: [], count: 3)
+        for try await (id, botStart, accepted, recorded) in try await monitor.query("""
+            SELECT i.intent_id, (extract(epoch FROM ob.created_at) * 1000)::float8, (extract(epoch FROM o.created_at) * 1000)::float8,
                    (SELECT (extract(epoch FROM min(e.recorded_at)) * 1000)::float8 FROM trading.order_events e
                     WHERE e.client_order_id = o.client_order_id AND e.status <> 'PENDING_NEW')
             FROM trading.order_intents i JOIN trading.outbox ob ON ob.event_id = i.event_id
             JOIN trading.orders o ON o.client_order_id = i.intent_id
             WHERE i.intent_id = ANY(\(Array(closedAt.keys)))
-            """, logger: logger).decode((String, Double, Double?, Double, Double?).self) {
-            guard let closed = closedAt[id], let published, let recorded else { continue }
-            for (index, value) in [botStart - closed, published - botStart, accepted - published, recorded - accepted].enumerated() {
+            """, logger: logger).decode((String, Double, Double, Double?).self) {
+            guard let closed = closedAt[id], let recorded else { continue }
+            for (index, value) in [botStart - closed, accepted - botStart, recorded - accepted].enumerated() {
                 stages[index].append(value)
             }
         }
         func median(_ values: [Double]) -> String {
             values.isEmpty ? "n/a" : String(format: "%.2f", values.sorted()[values.count / 2])
         }
-        print("  medians per hop (ms): kline closed → bot's transaction \(median(stages[0])), → intent published by the bot's relay "
-              + "\(median(stages[1])), → accepted by the executor \(median(stages[2])), → placed and recorded \(median(stages[3]))")
+        print("  medians per hop (ms): kline closed → the bot's transaction \(median(stages[0])), → the executor's intake "
+              + "(bot commit, relay, NATS) \(median(stages[1])), → placed and recorded (checks, commit, placer, exchange) \(median(stages[2]))")
     }
 
     /// VmRSS, RssAnon and RssFile in KiB.
