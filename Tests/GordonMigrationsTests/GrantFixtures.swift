@@ -98,6 +98,11 @@ enum Fixtures {
     static let haltLatch = Relation.table(
         "trading.halt_latch", key: ["id"], seed: [],
         fresh: [("id", "true"), ("halted", "false"), ("reason", "'operator resumed'"), ("changed_by", "'operator:alice'"), ("changed_at", later)])
+    /// Like the latch, one row from the migration.
+    static let riskState = Relation.table(
+        "trading.risk_state", key: ["id"], seed: [],
+        fresh: [("id", "true"), ("peak_equity", "1200"), ("day", "20454"), ("day_opening_equity", "1100"), ("limits", "'{}'::jsonb"),
+                ("updated_at", later)])
     static let runs = Relation.table(
         "trading.runs", key: ["run_id"],
         seed: runRow(uuid(41)), fresh: runRow(uuid(42)))
@@ -132,7 +137,7 @@ enum Fixtures {
     static let tables: [Relation] = [
         klines, metrics, macro, funding, openInterest,
         botConfigs, botRoles, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
-        riskEvents, riskAudit, haltLatch, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
+        riskEvents, riskAudit, haltLatch, riskState, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
     ]
 
     static let views: [Relation] = [

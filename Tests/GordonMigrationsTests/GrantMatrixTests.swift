@@ -29,6 +29,7 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.risk_events": [.risk: "I", .labReader: "S"],
     "trading.risk_audit_log": [.risk: "I", .labReader: "S"],
     "trading.halt_latch": [.risk: "SU", .labReader: "S"],
+    "trading.risk_state": [.risk: "SU", .labReader: "S"],
     "trading.runs": [.manager: "I", .labReader: "S"],
     "trading.equity_points": [.manager: "I", .labReader: "S"],
     "trading.outbox": [.executor: "SIUD", .risk: "SIUD", .manager: "SIUD", .bot: "SIUD", .labReader: "S"],
