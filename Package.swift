@@ -39,6 +39,7 @@ let package = Package(
         .executable(name: "gordon-data", targets: ["gordon-data"]),
         .executable(name: "gordon-bot", targets: ["gordon-bot"]),
         .executable(name: "gordon-executor", targets: ["gordon-executor"]),
+        .executable(name: "gordon-risk", targets: ["gordon-risk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -172,7 +173,28 @@ let package = Package(
         // JSON-lines logs with secret redaction, for every process.
         // gordon-data's logic: kline ingest into market_data and the stream, and its HTTP reads.
         // gordon-risk's logic, plain values first: the circuit breakers.
-        .target(name: "GordonRisk", dependencies: ["GordonKernel", "GordonDomain", "GordonProtocol"], swiftSettings: strict),
+        .target(
+            name: "GordonRisk",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonPostgres", "GordonBus",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-risk",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk", "GordonBus", "GordonPlatform", "GordonPostgres",
+                "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // gordon-executor's logic, plain values first: reconciliation.
         .target(
             name: "GordonExecutor",
@@ -349,7 +371,7 @@ let package = Package(
             name: "GordonBotTests",
             dependencies: [
                 "GordonBot", "GordonExchange", "GordonExecutor", "GordonKernel", "GordonDomain", "GordonProtocol", "GordonBus", "GordonPostgres", "GordonMigrations", "GordonTestDB",
-                "GordonStrategy", "GordonNATS", "BinanceSim", "gordon-bot", "gordon-data", "gordon-outbox-relay", "gordon-executor",
+                "GordonStrategy", "GordonNATS", "BinanceSim", "gordon-bot", "gordon-data", "gordon-outbox-relay", "gordon-executor", "gordon-risk",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

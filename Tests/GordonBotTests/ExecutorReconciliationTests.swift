@@ -176,6 +176,8 @@ final class ExecutorWorld: @unchecked Sendable {
     private var publisher: JetStreamEventPublisher!
     private var executor: TestCommand?
     private var executorArguments: [String] = []
+    private var directory = ""
+    private var natsURL = ""
 
     init() throws {
         symbol = try Symbol("BTCUSDT")
@@ -202,6 +204,8 @@ final class ExecutorWorld: @unchecked Sendable {
         try await withTestDatabase { database in
             self.database = database
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-executor-world-\(UUID().uuidString)").path
+            self.directory = directory
+            natsURL = natsServer.url
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             admin = try await database.connect()
@@ -229,6 +233,16 @@ final class ExecutorWorld: @unchecked Sendable {
         let (process, base) = try await BotProcessTests.start("gordon-executor", executorArguments + ["--reconcile-every", "\(seconds)"])
         executor = process
         return base
+    }
+
+    /// gordon-risk with `arguments` (its thresholds) and its outbox relay; the relay is
+    /// stopped by the caller, risk too (or killed).
+    func startRisk(_ arguments: [String]) async throws -> (risk: TestCommand, base: String, relay: TestCommand) {
+        let key = try BotProcessTests.keyfile(directory, "gordon-risk", try await database.url(as: .risk))
+        let common = ["--database-url", key.databaseURL, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0"]
+        let (relay, _) = try await BotProcessTests.start("gordon-outbox-relay", common)
+        let (risk, base) = try await BotProcessTests.start("gordon-risk", common + arguments)
+        return (risk, base, relay)
     }
 
     /// The end of the running executor's log, for a failure's message.

@@ -1,0 +1,224 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+public import GordonDomain
+public import GordonKernel
+public import GordonProtocol
+public import Logging
+import NIOConcurrencyHelpers
+public import PostgresNIO
+
+/// gordon-risk's shell around `Breakers` and `Portfolio`: the consumers feed it (closed
+/// klines, fills, order updates, intents), a loop evaluates every breaker `evaluationsPerSecond`
+/// times a second, and each change is written with what it asks for (`RiskRecords.record`).
+/// A change whose write fails is kept and written on the next evaluation: a trip is never
+/// lost to a database hiccup.
+public final class RiskMonitor: Sendable {
+    public struct Counters: Sendable, Equatable {
+        public var evaluations = 0
+        public var changesRecorded = 0
+        public var recordFailures = 0
+        /// The last sample's measures, for `/metrics`.
+        public var equity: ExactDecimal?
+        public var peakEquity: ExactDecimal?
+        public var dayOpeningEquity: ExactDecimal?
+        public var grossExposure = ExactDecimal.zero
+        public var tripped: Set<BreakerName> = []
+        public var lastHeard: [String: Timestamp] = [:]
+        public var unpricedSymbols = 0
+    }
+
+    struct State {
+        var breakers: Breakers
+        var portfolio = Portfolio()
+        var lastHeard: [String: Timestamp]
+        /// Changes evaluated but not yet written.
+        var unwritten: [BreakerChange] = []
+        var remembered: (peak: ExactDecimal?, day: Int64?) = (nil, nil)
+        var counters = Counters()
+    }
+
+    /// The sources whose silence trips `data_staleness`.
+    public static let klines = "klines"
+
+    let connect: @Sendable () async throws -> PostgresConnection
+    let logger: Logger
+    let ids: EventIdGenerator
+    let now: @Sendable () -> Timestamp
+    private let state: NIOLockedValueBox<State>
+
+    public init(limits: RiskLimits, logger: Logger, ids: EventIdGenerator = EventIdGenerator(),
+                now: @escaping @Sendable () -> Timestamp = RiskMonitor.wallClock,
+                connect: @escaping @Sendable () async throws -> PostgresConnection) {
+        self.connect = connect
+        self.logger = logger
+        self.ids = ids
+        self.now = now
+        state = NIOLockedValueBox(State(breakers: Breakers(limits: limits), lastHeard: [Self.klines: now()]))
+    }
+
+    /// This machine's clock; only the shell reads it.
+    public static let wallClock: @Sendable () -> Timestamp = {
+        Timestamp(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    public var statistics: Counters { state.withLockedValue { $0.counters } }
+
+    /// Before the consumers run: the remembered peak and day, the thresholds (a change is
+    /// audited), the bots' allocations and positions and the last stored closes.
+    public func start(on connection: PostgresConnection) async throws(GordonError) {
+        let remembered = try await RiskRecords.state(on: connection, logger: logger)
+        let limits = state.withLockedValue { $0.breakers.limits }
+        if try await RiskRecords.adopt(limits: limits, on: connection, logger: logger) {
+            logger.notice("risk thresholds changed since the last run (audited)", metadata: ["limits": "\(limits.json)"])
+        }
+        try await reloadBook(on: connection)
+        let closes = try await RiskRecords.lastCloses(on: connection, logger: logger)
+        state.withLockedValue { state in
+            state.breakers = Breakers(limits: limits, peakEquity: remembered.peakEquity, day: remembered.day)
+            state.remembered = (remembered.peakEquity, remembered.day?.number)
+            for (symbol, close) in closes { state.portfolio.priceClosed(symbol, at: close) }
+        }
+    }
+
+    /// The allocations and positions as recorded now.
+    func reloadBook(on connection: PostgresConnection) async throws(GordonError) {
+        let allocations = try await RiskRecords.allocations(on: connection, logger: logger)
+        let holdings = try await RiskRecords.holdings(on: connection, logger: logger)
+        state.withLockedValue { state in
+            for (bot, amount) in allocations { state.portfolio.setAllocation(amount, of: bot) }
+            state.portfolio.replaceHoldings(holdings)
+        }
+    }
+
+    /// `gordon.market.>`: a closed kline prices its symbol and shows the market is alive.
+    public func handleMarket(_ event: AnyEvent, on connection: PostgresConnection) async throws {
+        guard case .kline(let envelope) = event, envelope.payload.kline.isClosed else { return }
+        let kline = envelope.payload.kline
+        let heard = now()
+        state.withLockedValue { state in
+            state.portfolio.priceClosed(kline.symbol, at: kline.close.value)
+            state.lastHeard[Self.klines] = heard
+        }
+    }
+
+    /// `gordon.exec.>`: a fill moves a position (read back as recorded); an order the
+    /// exchange refused counts toward the reject rate. Gordon's own refusals (halted, a
+    /// limit) do not: they are the checks working.
+    public func handleExecution(_ event: AnyEvent, on connection: PostgresConnection) async throws {
+        switch event {
+        case .fill:
+            try await reloadBook(on: connection)
+        case .orderUpdate(let envelope) where envelope.payload.status == .rejected:
+            guard Self.isExchangeRefusal(envelope.payload.rejectReason) else { return }
+            state.withLockedValue { $0.breakers.orderRejected(at: envelope.payload.updatedAt) }
+        default:
+            return
+        }
+    }
+
+    /// A refusal by the exchange or its filters: the executor records those under Gordon's
+    /// error codes (`GORDON-EXCH-…`, `GORDON-STRAT-…`).
+    static func isExchangeRefusal(_ reason: String?) -> Bool {
+        guard let reason else { return false }
+        return reason.hasPrefix("GORDON-EXCH-") || reason.hasPrefix("GORDON-STRAT-")
+    }
+
+    /// `gordon.intent.*`: each intent is an order its bot sends.
+    public func handleIntent(_ event: AnyEvent, on connection: PostgresConnection) async throws {
+        guard case .orderIntent(let envelope) = event else { return }
+        let heard = now()
+        state.withLockedValue { $0.breakers.orderSent(by: envelope.payload.botId, at: heard) }
+    }
+
+    /// Evaluates until cancelled; re-reads the book every `reloadEvery` in case an event was missed.
+    public func run(evaluationsPerSecond: Int = 30, reloadEvery: Duration = .seconds(5)) async {
+        let period = Duration.milliseconds(max(1, 1000 / max(1, evaluationsPerSecond)))
+        var connection: PostgresConnection?
+        var lastReload = ContinuousClock.now
+        var lastRemembered = ContinuousClock.now - .seconds(10)
+        while !Task.isCancelled {
+            let tick = ContinuousClock.now
+            do {
+                let changes = try evaluate()
+                for change in changes { log(change) }
+                if connection == nil { connection = try await connect() }
+                try await writeUnwritten(on: connection!)
+                if tick - lastReload >= reloadEvery {
+                    try await reloadBook(on: connection!)
+                    lastReload = tick
+                }
+                if tick - lastRemembered >= .seconds(1) {
+                    try await rememberIfChanged(on: connection!)
+                    lastRemembered = tick
+                }
+            } catch {
+                if Task.isCancelled { break }
+                state.withLockedValue { $0.counters.recordFailures += 1 }
+                logger.error("risk evaluation could not write; retrying", metadata: ["error": "\(error)"])
+                try? await connection?.close()
+                connection = nil
+            }
+            try? await Task.sleep(until: tick + period, clock: .continuous)
+        }
+        try? await connection?.close()
+    }
+
+    /// One evaluation of every breaker against the book as it is now.
+    func evaluate() throws(GordonError) -> [BreakerChange] {
+        let at = now()
+        let outcome = state.withLockedValue { (state: inout State) -> Result<[BreakerChange], GordonError> in
+            do throws(GordonError) {
+                let sample = RiskSample(at: at, equity: try state.portfolio.equity(), grossExposure: try state.portfolio.grossExposure(),
+                                        lastHeard: state.lastHeard)
+                let changes = try state.breakers.evaluate(sample)
+                state.unwritten += changes
+                state.counters.evaluations += 1
+                state.counters.equity = sample.equity
+                state.counters.peakEquity = state.breakers.peakEquity
+                state.counters.dayOpeningEquity = state.breakers.day?.openingEquity
+                state.counters.grossExposure = sample.grossExposure
+                state.counters.tripped = state.breakers.trippedBreakers
+                state.counters.lastHeard = state.lastHeard
+                state.counters.unpricedSymbols = state.portfolio.unpricedSymbols.count
+                return .success(changes)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    private func log(_ change: BreakerChange) {
+        let metadata: Logger.Metadata = [
+            "breaker": "\(change.breaker.rawValue)", "value": "\(change.value)", "threshold": "\(change.threshold)",
+            "bot": "\(change.bot?.rawValue ?? "all")", "reason": "\(change.reason)",
+            "actions": "\(change.actions.map { "\($0)" }.joined(separator: ","))",
+        ]
+        if change.state == .tripped {
+            logger.critical("circuit breaker tripped", metadata: metadata)
+        } else {
+            logger.notice("circuit breaker back within its limit", metadata: metadata)
+        }
+    }
+
+    /// Writes the oldest unwritten change first; stops at the first failure (thrown).
+    private func writeUnwritten(on connection: PostgresConnection) async throws(GordonError) {
+        while let change = state.withLockedValue({ $0.unwritten.first }) {
+            try await RiskRecords.record(change, at: now(), ids: ids, on: connection, logger: logger)
+            state.withLockedValue {
+                $0.unwritten.removeFirst()
+                $0.counters.changesRecorded += 1
+            }
+        }
+    }
+
+    private func rememberIfChanged(on connection: PostgresConnection) async throws(GordonError) {
+        let (peak, day, remembered) = state.withLockedValue { ($0.breakers.peakEquity, $0.breakers.day, $0.remembered) }
+        guard peak != remembered.peak || day?.number != remembered.day else { return }
+        try await RiskRecords.remember(peak: peak, day: day, on: connection, logger: logger)
+        state.withLockedValue { $0.remembered = (peak, day?.number) }
+    }
+}
