@@ -62,6 +62,15 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "gordon-risk-bench",
+            dependencies: [
+                .product(name: "GordonRisk", package: "gordon"),
+                .product(name: "GordonDomain", package: "gordon"),
+                .product(name: "GordonKernel", package: "gordon"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "gordon-exchange-bench",
             dependencies: [
                 .product(name: "GordonExchange", package: "gordon"),
