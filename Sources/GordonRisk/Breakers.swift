@@ -51,6 +51,9 @@ public enum RiskAction: Sendable, Hashable {
 public struct BreakerChange: Sendable, Equatable {
     public let breaker: BreakerName
     public let state: BreakerState
+    /// Which of the breaker's instances: `breaker` or `breaker/detail` (a bot, a source), as
+    /// in `Breakers.trippedKeys`.
+    public let key: String
     /// The bot a per-bot breaker is about.
     public let bot: BotId?
     public let value: ExactDecimal
@@ -92,7 +95,12 @@ public struct RiskSample: Sendable, Equatable {
 ///
 /// A breaker reports each change once: tripped when its measure crosses the limit, reset
 /// when it is back within it. A reset asks for nothing: the halt latch stays closed until an
-/// operator opens it.
+/// operator opens it. When an operator does, the drawdown and the day's loss count afresh
+/// from the equity of that moment (`operatorResumed`): the loss that tripped them is
+/// accepted, and only a further one trips them again.
+///
+/// What stands tripped is kept (`trippedKeys`, stored by the shell), so a restart neither
+/// forgets a trip nor repeats it.
 public struct Breakers: Sendable {
     public private(set) var limits: RiskLimits
     /// The highest equity seen (seeded from the last run, so a restart does not forget a peak).
@@ -106,6 +114,8 @@ public struct Breakers: Sendable {
     struct Key: Hashable {
         let breaker: BreakerName
         let detail: String
+
+        var text: String { detail.isEmpty ? breaker.rawValue : "\(breaker.rawValue)/\(detail)" }
     }
 
     static let minute: Int64 = 60_000
@@ -113,10 +123,38 @@ public struct Breakers: Sendable {
     /// Fractions are compared at this many decimal places.
     static let fractionScale = 6
 
-    public init(limits: RiskLimits, peakEquity: ExactDecimal? = nil, day: (number: Int64, openingEquity: ExactDecimal)? = nil) {
+    public init(limits: RiskLimits, peakEquity: ExactDecimal? = nil, day: (number: Int64, openingEquity: ExactDecimal)? = nil,
+                trippedKeys: [String] = []) {
         self.limits = limits
         self.peakEquity = peakEquity
         self.day = day
+        for text in trippedKeys {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard let name = parts.first, let breaker = try? BreakerName(name) else { continue }
+            tripped.insert(Key(breaker: breaker, detail: parts.count > 1 ? String(parts[1]) : ""))
+        }
+    }
+
+    /// The breakers standing tripped, as `breaker` or `breaker/detail` (a bot, a source),
+    /// sorted: what `init(…trippedKeys:)` takes back after a restart.
+    public var trippedKeys: [String] {
+        tripped.map(\.text).sorted()
+    }
+
+    /// The operator opened the halt latch: a tripped drawdown or day's-loss breaker resets,
+    /// and both count from `equity` from now on.
+    public mutating func operatorResumed(equity: ExactDecimal?, at time: Timestamp) -> [BreakerChange] {
+        guard let equity else { return [] }
+        var changes: [BreakerChange] = []
+        for (breaker, limit) in [(BreakerName.drawdown, limits.maxDrawdown), (.dailyLoss, limits.maxDailyLoss)]
+        where tripped.remove(Key(breaker: breaker, detail: "")) != nil {
+            changes.append(BreakerChange(breaker: breaker, state: .reset, key: breaker.rawValue, bot: nil, value: .zero, threshold: limit,
+                                         reason: "the operator resumed trading: counted afresh from equity \(equity)", actions: []))
+        }
+        guard !changes.isEmpty else { return [] }
+        peakEquity = equity
+        day = (Self.utcDay(time.milliseconds), equity)
+        return changes
     }
 
     /// New thresholds apply from the next evaluation.
@@ -160,8 +198,10 @@ public struct Breakers: Sendable {
         rejects.removeAll { $0 <= now - Self.minute }
         changes += check(.orderRate, detail: "rejects", value: ExactDecimal(rejects.count), limit: ExactDecimal(limits.maxRejectsPerMinute),
                          actions: [.halt], reason: "\(rejects.count) orders refused in the last minute")
-        for bot in orders.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-            orders[bot]!.removeAll { $0 <= now - Self.minute }
+        // A bot tripped before a restart is judged too, so it can reset.
+        let trippedBots = tripped.filter { $0.breaker == .orderRate && $0.detail != "rejects" }.compactMap { try? BotId($0.detail) }
+        for bot in Set(orders.keys).union(trippedBots).sorted(by: { $0.rawValue < $1.rawValue }) {
+            orders[bot, default: []].removeAll { $0 <= now - Self.minute }
             let count = orders[bot]!.count
             changes += check(.orderRate, detail: bot.rawValue, bot: bot, value: ExactDecimal(count),
                              limit: ExactDecimal(limits.maxOrdersPerMinutePerBot), actions: [.pause(bot)],
@@ -186,10 +226,11 @@ public struct Breakers: Sendable {
         switch (over, tripped.contains(key)) {
         case (true, false):
             tripped.insert(key)
-            return [BreakerChange(breaker: breaker, state: .tripped, bot: bot, value: value, threshold: limit, reason: reason, actions: actions)]
+            return [BreakerChange(breaker: breaker, state: .tripped, key: key.text, bot: bot, value: value, threshold: limit, reason: reason,
+                                  actions: actions)]
         case (false, true):
             tripped.remove(key)
-            return [BreakerChange(breaker: breaker, state: .reset, bot: bot, value: value, threshold: limit,
+            return [BreakerChange(breaker: breaker, state: .reset, key: key.text, bot: bot, value: value, threshold: limit,
                                   reason: "back within the limit: " + reason, actions: [])]
         default:
             return []

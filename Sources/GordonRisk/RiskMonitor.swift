@@ -37,6 +37,10 @@ public final class RiskMonitor: Sendable {
         /// Changes evaluated but not yet written.
         var unwritten: [BreakerChange] = []
         var remembered: (peak: ExactDecimal?, day: Int64?) = (nil, nil)
+        /// What stands tripped as written: the stored keys plus each written change.
+        var writtenTripped: Set<String> = []
+        /// The halt latch as last read; nil before the first read.
+        var halted: Bool?
         var counters = Counters()
     }
 
@@ -77,8 +81,9 @@ public final class RiskMonitor: Sendable {
         try await reloadBook(on: connection)
         let closes = try await RiskRecords.lastCloses(on: connection, logger: logger)
         state.withLockedValue { state in
-            state.breakers = Breakers(limits: limits, peakEquity: remembered.peakEquity, day: remembered.day)
+            state.breakers = Breakers(limits: limits, peakEquity: remembered.peakEquity, day: remembered.day, trippedKeys: remembered.tripped)
             state.remembered = (remembered.peakEquity, remembered.day?.number)
+            state.writtenTripped = Set(remembered.tripped)
             for (symbol, close) in closes { state.portfolio.priceClosed(symbol, at: close) }
         }
     }
@@ -151,6 +156,7 @@ public final class RiskMonitor: Sendable {
                     lastReload = tick
                 }
                 if tick - lastRemembered >= .seconds(1) {
+                    try await watchLatch(on: connection!)
                     try await rememberIfChanged(on: connection!)
                     lastRemembered = tick
                 }
@@ -206,13 +212,40 @@ public final class RiskMonitor: Sendable {
 
     /// Writes the oldest unwritten change first; stops at the first failure (thrown).
     private func writeUnwritten(on connection: PostgresConnection) async throws(GordonError) {
-        while let change = state.withLockedValue({ $0.unwritten.first }) {
-            try await RiskRecords.record(change, at: now(), ids: ids, on: connection, logger: logger)
+        while let (change, written) = state.withLockedValue({ state in state.unwritten.first.map { ($0, state.writtenTripped) } }) {
+            var tripped = written
+            if change.state == .tripped { tripped.insert(change.key) } else { tripped.remove(change.key) }
+            try await RiskRecords.record(change, tripped: tripped.sorted(), at: now(), ids: ids, on: connection, logger: logger)
             state.withLockedValue {
                 $0.unwritten.removeFirst()
+                $0.writtenTripped = tripped
                 $0.counters.changesRecorded += 1
             }
         }
+    }
+
+    /// An operator opened the halt latch (seen closed before, or at start with a trip
+    /// standing): the drawdown and the day's loss count afresh from the equity now.
+    private func watchLatch(on connection: PostgresConnection) async throws(GordonError) {
+        let halted = try await RiskRecords.isHalted(on: connection, logger: logger)
+        let at = now()
+        let equity = try state.withLockedValue { $0.portfolio }.equity()
+        let changes = state.withLockedValue { state -> [BreakerChange] in
+            guard !halted else {
+                state.halted = true
+                return []
+            }
+            guard state.halted != false else { return [] }
+            let trips = Set(state.breakers.trippedBreakers)
+            // With a loss breaker standing, the new base needs the equity: wait until it is known.
+            if equity == nil && !trips.isDisjoint(with: [.drawdown, .dailyLoss]) { return [] }
+            state.halted = false
+            let changes = state.breakers.operatorResumed(equity: equity, at: at)
+            state.unwritten += changes
+            return changes
+        }
+        for change in changes { log(change) }
+        if !changes.isEmpty { try await writeUnwritten(on: connection) }
     }
 
     private func rememberIfChanged(on connection: PostgresConnection) async throws(GordonError) {

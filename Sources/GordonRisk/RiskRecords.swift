@@ -61,19 +61,22 @@ public enum RiskRecords {
     public struct State: Sendable, Equatable {
         public var peakEquity: ExactDecimal?
         public var day: (number: Int64, openingEquity: ExactDecimal)?
+        /// `Breakers.trippedKeys` as last stored.
+        public var tripped: [String]
 
         public static func == (lhs: State, rhs: State) -> Bool {
             lhs.peakEquity == rhs.peakEquity && lhs.day?.number == rhs.day?.number && lhs.day?.openingEquity == rhs.day?.openingEquity
+                && lhs.tripped == rhs.tripped
         }
     }
 
     public static func state(on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> State {
         do {
-            for try await (peak, day, opening) in try await connection.query(
-                "SELECT peak_equity::text, day, day_opening_equity::text FROM trading.risk_state",
-                logger: logger).decode((String?, Int64?, String?).self) {
+            for try await (peak, day, opening, tripped) in try await connection.query(
+                "SELECT peak_equity::text, day, day_opening_equity::text, tripped FROM trading.risk_state",
+                logger: logger).decode((String?, Int64?, String?, [String]).self) {
                 let dayValue: (number: Int64, openingEquity: ExactDecimal)? = if let day, let opening { (day, try ExactDecimal(parsing: opening)) } else { nil }
-                return State(peakEquity: try peak.map { text throws(GordonError) in try ExactDecimal(parsing: text) }, day: dayValue)
+                return State(peakEquity: try peak.map { text throws(GordonError) in try ExactDecimal(parsing: text) }, day: dayValue, tripped: tripped)
             }
             throw GordonError(.sqlFailed, "trading.risk_state has no row")
         } catch { throw failure(error, "read the risk state") }
@@ -88,6 +91,15 @@ public enum RiskRecords {
                        day_opening_equity = \(day?.openingEquity.description)::numeric, updated_at = now()
                 """, logger: logger)
         } catch { throw failure(error, "remember the risk state") }
+    }
+
+    public static func isHalted(on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> Bool {
+        do {
+            for try await (halted,) in try await connection.query("SELECT halted FROM trading.halt_latch", logger: logger).decode((Bool,).self) {
+                return halted
+            }
+            return true
+        } catch { throw failure(error, "read the halt latch") }
     }
 
     /// Stores the thresholds this run uses; a change from the last run's (or the first
@@ -113,10 +125,11 @@ public enum RiskRecords {
     }
 
     /// One breaker change and everything it asks for, in one transaction: `risk_events`, the
-    /// audit trail, the halt latch or the bot's desired state, and through the outbox the
-    /// `BreakerEvent` and each `RiskCommandEvent` (the executor flattens on its own).
-    public static func record(_ change: BreakerChange, at time: Timestamp, ids: EventIdGenerator, on connection: PostgresConnection,
-                              logger: Logger) async throws(GordonError) {
+    /// audit trail, the halt latch or the bot's desired state, through the outbox the
+    /// `BreakerEvent` and each `RiskCommandEvent` (the executor flattens on its own), and
+    /// `tripped`, what stands tripped once this change is made.
+    public static func record(_ change: BreakerChange, tripped: [String], at time: Timestamp, ids: EventIdGenerator,
+                              on connection: PostgresConnection, logger: Logger) async throws(GordonError) {
         let reason = String(change.reason.prefix(BreakerEvent.maxReasonBytes))
         let breaker = try BreakerEvent(breaker: change.breaker, state: change.state, value: change.value, threshold: change.threshold,
                                        reason: reason, at: time)
@@ -135,6 +148,7 @@ public enum RiskRecords {
                 try await audit(actor: actor, action: change.state == .tripped ? "breaker_tripped" : "breaker_reset", target: target,
                                 reason: reason, on: connection, logger: logger)
                 _ = try await Outbox.enqueue(envelope, orderingKey: "risk", on: connection, logger: logger)
+                try await connection.query("UPDATE trading.risk_state SET tripped = \(tripped), updated_at = now()", logger: logger)
                 for action in change.actions {
                     try await perform(action, change: change, reason: reason, at: time, traceId: traceId, ids: ids, on: connection, logger: logger)
                 }

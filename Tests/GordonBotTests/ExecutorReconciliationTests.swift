@@ -237,10 +237,14 @@ final class ExecutorWorld: @unchecked Sendable {
 
     /// gordon-risk with `arguments` (its thresholds) and its outbox relay; the relay is
     /// stopped by the caller, risk too (or killed).
-    func startRisk(_ arguments: [String]) async throws -> (risk: TestCommand, base: String, relay: TestCommand) {
-        let key = try BotProcessTests.keyfile(directory, "gordon-risk", try await database.url(as: .risk))
+    func startRisk(_ arguments: [String], relay startRelay: Bool = true) async throws -> (risk: TestCommand, base: String, relay: TestCommand?) {
+        let url = try await database.url(as: .risk)
+        let keyfile = "\(directory)/gordon-risk.key"
+        let key = FileManager.default.fileExists(atPath: keyfile)
+            ? (keyfile: keyfile, databaseURL: url.with(username: url.username, password: nil).description)
+            : try BotProcessTests.keyfile(directory, "gordon-risk", url)
         let common = ["--database-url", key.databaseURL, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0"]
-        let (relay, _) = try await BotProcessTests.start("gordon-outbox-relay", common)
+        let relay = startRelay ? try await BotProcessTests.start("gordon-outbox-relay", common).0 : nil
         let (risk, base) = try await BotProcessTests.start("gordon-risk", common + arguments)
         return (risk, base, relay)
     }

@@ -54,7 +54,28 @@ struct RiskProcessTests {
             try await world.intent("t-buy-2", type: .market, quote: "100")
             #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-2").hasPrefix("REJECTED halted:") })
             #expect(world.simulator.placements(of: "t-buy-2") == 0)
-            let stopped = try #require(try await relay.stop(timeout: .seconds(20)))
+            #expect(try await BotProcessTests.text(world.admin, "SELECT array_to_string(tripped, ',') FROM trading.risk_state") == "drawdown")
+
+            // An operator resumes; the next risk neither trips again nor halts: the drawdown
+            // counts afresh from the equity of the resume, and that is audited as a reset.
+            try await world.admin.query("""
+                UPDATE trading.halt_latch SET halted = false, reason = 'loss accepted', changed_by = 'operator:alice', changed_at = now()
+                """, logger: testLogger)
+            let (again, againBase, _) = try await world.startRisk(["--max-drawdown", "0.01", "--max-gross-exposure", "100000"], relay: false)
+            // The dust left has no stored price here (nothing runs gordon-data): the next kline gives one.
+            try await world.publish(try Self.closedKline(world.symbol, minute: 3, close: lower))
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.risk_events WHERE breaker = 'drawdown' AND state = 'reset'") == 1
+            }, "\(again.stderr.suffix(2000))")
+            #expect(try await BotProcessTests.text(world.admin, "SELECT array_to_string(tripped, ',') FROM trading.risk_state") == "")
+            try await world.intent("t-buy-3", type: .market, quote: "100")
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-3") == "FILLED" })
+            #expect(try await world.scalar("SELECT count(*)::int FROM trading.risk_events WHERE state = 'tripped'") == 1, "no second trip")
+            #expect(try await BotProcessTests.text(world.admin, "SELECT halted::text FROM trading.halt_latch") == "false")
+            let stoppedRisk = try #require(try await again.stop(timeout: .seconds(20)))
+            #expect(stoppedRisk.status == 0, "SIGTERM: a graceful exit")
+            _ = againBase
+            let stopped = try #require(try await relay?.stop(timeout: .seconds(20)))
             #expect(stopped.status == 0)
         }
     }

@@ -101,7 +101,8 @@ enum Fixtures {
     /// Like the latch, one row from the migration.
     static let riskState = Relation.table(
         "trading.risk_state", key: ["id"], seed: [],
-        fresh: [("id", "true"), ("peak_equity", "1200"), ("day", "20454"), ("day_opening_equity", "1100"), ("limits", "'{}'::jsonb"),
+        fresh: [("id", "true"), ("peak_equity", "1200"), ("day", "20454"), ("day_opening_equity", "1100"), ("tripped", "'{drawdown}'"),
+                ("limits", "'{}'::jsonb"),
                 ("updated_at", later)])
     static let runs = Relation.table(
         "trading.runs", key: ["run_id"],

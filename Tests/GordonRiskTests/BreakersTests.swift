@@ -106,6 +106,44 @@ import Testing
         #expect(back.map(\.state) == [.reset])
     }
 
+    @Test func whatStandsTrippedOutlivesARestartAndIsNotTrippedAgain() throws {
+        var breakers = Breakers(limits: Self.limits())
+        let bot = try BotId("fast-1")
+        _ = try breakers.evaluate(RiskSample(at: Self.at(0), equity: Self.dec("1000")))
+        for second in [1, 2, 3, 4] as [Int64] { breakers.orderSent(by: bot, at: Self.at(second)) }
+        let trips = try breakers.evaluate(RiskSample(at: Self.at(5), equity: Self.dec("850"), lastHeard: ["klines": Self.at(-200)]))
+        #expect(trips.map(\.key) == ["drawdown", "daily_loss", "order_rate/fast-1", "data_staleness/klines"])
+        #expect(breakers.trippedKeys == ["daily_loss", "data_staleness/klines", "drawdown", "order_rate/fast-1"])
+
+        // The next process starts from what was stored: nothing trips again. The bot's orders
+        // before the restart are not known, so its rate reads zero and resets (the pause
+        // itself stays until an operator resumes the bot).
+        var restarted = Breakers(limits: Self.limits(), peakEquity: breakers.peakEquity, day: breakers.day, trippedKeys: breakers.trippedKeys)
+        let first = try restarted.evaluate(RiskSample(at: Self.at(6), equity: Self.dec("850"), lastHeard: ["klines": Self.at(-200)]))
+        #expect(first.map(\.key) == ["order_rate/fast-1"] && first.first?.state == .reset)
+        let heard = try restarted.evaluate(RiskSample(at: Self.at(7), equity: Self.dec("850"), lastHeard: ["klines": Self.at(7)]))
+        #expect(heard.map(\.key) == ["data_staleness/klines"] && heard.first?.state == .reset)
+        #expect(restarted.trippedKeys == ["daily_loss", "drawdown"])
+    }
+
+    @Test func anOperatorsResumeCountsTheLossesAfreshFromThatEquity() throws {
+        var breakers = Breakers(limits: Self.limits())
+        _ = try breakers.evaluate(RiskSample(at: Self.at(0), equity: Self.dec("1000")))
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(1), equity: Self.dec("880"))).map(\.breaker) == [.drawdown, .dailyLoss])
+        let resets = breakers.operatorResumed(equity: try Self.dec("880"), at: Self.at(2))
+        #expect(resets.map(\.breaker) == [.drawdown, .dailyLoss] && resets.allSatisfy { $0.state == .reset && $0.actions.isEmpty })
+        let base = try Self.dec("880")
+        #expect(breakers.peakEquity == base && breakers.day?.openingEquity == base)
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(3), equity: Self.dec("870"))).isEmpty, "1.1 % from the new base")
+        // A further loss beyond the limit trips again.
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(4), equity: Self.dec("850"))).map(\.breaker) == [.dailyLoss])
+        // Nothing tripped: a resume changes nothing.
+        var calm = Breakers(limits: Self.limits())
+        _ = try calm.evaluate(RiskSample(at: Self.at(0), equity: Self.dec("1000")))
+        #expect(calm.operatorResumed(equity: try Self.dec("990"), at: Self.at(1)).isEmpty)
+        #expect(calm.peakEquity == (try Self.dec("1000")))
+    }
+
     @Test func limitsOutOfRangeAreRefusedByName() {
         var limits = RiskLimits()
         #expect(throws: Never.self) { try limits.validated() }
