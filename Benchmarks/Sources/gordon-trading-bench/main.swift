@@ -39,11 +39,12 @@ struct TradingBench: AsyncParsableCommand {
         try await Database.withConnection(admin, logger: logger) { try await $0.query("CREATE DATABASE \(unescaped: name)", logger: logger) }
         let database = admin.with(database: name)
         func password() -> Secret { Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench") }
-        let (dataPassword, executorPassword, botPassword) = (password(), password(), password())
+        let (dataPassword, executorPassword, botPassword, riskPassword) = (password(), password(), password(), password())
         let botRole = try await Database.withConnection(database, logger: logger) { connection in
             _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
             try await RolePassword.set(role: .dataWriter, password: dataPassword, on: connection)
             try await RolePassword.set(role: .executor, password: executorPassword, on: connection)
+            try await RolePassword.set(role: .risk, password: riskPassword, on: connection)
             let role = try await BotRole.ensure(botId: Self.bot, password: botPassword, on: connection, logger: logger)
             // Enters whenever flat (RSI(2) below 99.99, which is nearly always) and leaves after
             // one bar held: most klines make an order.
@@ -83,6 +84,7 @@ struct TradingBench: AsyncParsableCommand {
         let dataKey = try keyfile("gordon-data", dataPassword)
         let botKey = try keyfile("gordon-bot-\(Self.bot)", botPassword)
         let executorKey = try keyfile("gordon-executor", executorPassword, extra: "binance_api_key = \(apiKey)\nbinance_api_secret = \(apiSecret)\n")
+        let riskKey = try keyfile("gordon-risk", riskPassword)
         func url(_ role: String) -> String { database.with(username: role, password: nil).description }
         let simURL = "http://127.0.0.1:\(simPort)"
         let common = ["--nats-url", natsURL, "--http-port", "0"]
@@ -120,6 +122,12 @@ struct TradingBench: AsyncParsableCommand {
                                                      "--max-gross-exposure", "10000"], log: "executor")
         _ = try await listening("executor")
         _ = try start("gordon-outbox-relay", ["--database-url", url("gordon_executor"), "--keyfile", executorKey], log: "executor-relay")
+        // gordon-risk watches the run (its thresholds out of the way: nothing may trip here).
+        let risk = try start("gordon-risk", ["--database-url", url("gordon_risk"), "--keyfile", riskKey, "--max-drawdown", "0.9",
+                                             "--max-daily-loss", "0.9", "--max-gross-exposure", "1000000", "--max-rejects-per-minute", "100000",
+                                             "--max-orders-per-minute-per-bot", "100000"], log: "risk")
+        _ = try await listening("risk")
+        _ = try start("gordon-outbox-relay", ["--database-url", url("gordon_risk"), "--keyfile", riskKey], log: "risk-relay")
         let bot = try start("gordon-bot", ["--bot", Self.bot, "--database-url", url(botRole), "--keyfile", botKey, "--data-url", dataBase],
                             log: "bot")
         _ = try await listening("bot")
@@ -131,7 +139,7 @@ struct TradingBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(3))
-        let idle = (bot: resident(bot.processIdentifier), executor: resident(executor.processIdentifier))
+        let idle = (bot: resident(bot.processIdentifier), executor: resident(executor.processIdentifier), risk: resident(risk.processIdentifier))
 
         let monitor = try await Database.connect(database, logger: logger)
         defer { Task { try? await monitor.close() } }
@@ -194,7 +202,7 @@ struct TradingBench: AsyncParsableCommand {
         print("  \(klines) klines, one per \(paceMilliseconds) ms or slower, \(latencies.count) orders: p50 \(percentile(0.5)) ms, p90 \(percentile(0.9)) ms, p99 \(percentile(0.99)) ms, max \(percentile(1)) ms")
         try await printStages(closedAt, on: monitor, logger: logger)
         func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
-        for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor)] {
+        for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor), ("gordon-risk", idle.risk)] {
             guard let value else { continue }
             print("  \(name) idle RSS (native, ready, before the first kline): \(mib(value[0])) MiB = \(mib(value[1])) MiB anonymous + \(mib(value[2])) MiB file-backed")
         }
