@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 public import GordonDomain
 public import GordonKernel
 public import GordonProtocol
@@ -54,18 +49,13 @@ public final class RiskMonitor: Sendable {
     private let state: NIOLockedValueBox<State>
 
     public init(limits: RiskLimits, logger: Logger, ids: EventIdGenerator = EventIdGenerator(),
-                now: @escaping @Sendable () -> Timestamp = RiskMonitor.wallClock,
+                now: @escaping @Sendable () -> Timestamp = EventIdGenerator.systemClock,
                 connect: @escaping @Sendable () async throws -> PostgresConnection) {
         self.connect = connect
         self.logger = logger
         self.ids = ids
         self.now = now
         state = NIOLockedValueBox(State(breakers: Breakers(limits: limits), lastHeard: [Self.klines: now()]))
-    }
-
-    /// This machine's clock; only the shell reads it.
-    public static let wallClock: @Sendable () -> Timestamp = {
-        Timestamp(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     public var statistics: Counters { state.withLockedValue { $0.counters } }

@@ -11,10 +11,6 @@ public import PostgresNIO
 /// it asks for (the halt latch, a bot's desired state, the audit trail and the events) in one
 /// transaction.
 public enum RiskRecords {
-    static func failure(_ error: any Error, _ operation: String) -> GordonError {
-        (error as? GordonError) ?? PostgresFailure.map(error, context: ["operation": operation])
-    }
-
     /// Every bot's allocation (`max_quote_exposure`, none counting as zero).
     public static func allocations(on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> [BotId: ExactDecimal] {
         do {
@@ -24,7 +20,7 @@ public enum RiskRecords {
                 allocations[try BotId(bot)] = try ExactDecimal(parsing: amount)
             }
             return allocations
-        } catch { throw failure(error, "read the bots' allocations") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "read the bots' allocations"]) }
     }
 
     /// The bots' positions as the executor recorded them.
@@ -39,7 +35,7 @@ public enum RiskRecords {
                     realisedProfit: try ExactDecimal(parsing: realised))
             }
             return holdings
-        } catch { throw failure(error, "read the positions") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "read the positions"]) }
     }
 
     /// The newest stored close of each symbol, any interval: prices for the holdings before
@@ -54,7 +50,7 @@ public enum RiskRecords {
                 closes[try Symbol(symbol)] = try ExactDecimal(parsing: close)
             }
             return closes
-        } catch { throw failure(error, "read the last closes") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "read the last closes"]) }
     }
 
     /// What risk remembered from its last run.
@@ -79,7 +75,7 @@ public enum RiskRecords {
                 return State(peakEquity: try peak.map { text throws(GordonError) in try ExactDecimal(parsing: text) }, day: dayValue, tripped: tripped)
             }
             throw GordonError(.sqlFailed, "trading.risk_state has no row")
-        } catch { throw failure(error, "read the risk state") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "read the risk state"]) }
     }
 
     /// Keeps the peak and the day's opening for the next run.
@@ -90,7 +86,7 @@ public enum RiskRecords {
                 UPDATE trading.risk_state SET peak_equity = \(peak?.description)::numeric, day = \(day?.number),
                        day_opening_equity = \(day?.openingEquity.description)::numeric, updated_at = now()
                 """, logger: logger)
-        } catch { throw failure(error, "remember the risk state") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "remember the risk state"]) }
     }
 
     public static func isHalted(on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> Bool {
@@ -99,7 +95,7 @@ public enum RiskRecords {
                 return halted
             }
             return true
-        } catch { throw failure(error, "read the halt latch") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "read the halt latch"]) }
     }
 
     /// Stores the thresholds this run uses; a change from the last run's (or the first
@@ -121,7 +117,7 @@ public enum RiskRecords {
                 }
                 return .commit(changed)
             }
-        } catch { throw failure(error, "adopt the thresholds") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "adopt the thresholds"]) }
     }
 
     /// One breaker change and everything it asks for, in one transaction: `risk_events`, the
@@ -154,7 +150,7 @@ public enum RiskRecords {
                 }
                 return .commit(())
             }
-        } catch { throw failure(error, "record a breaker change") }
+        } catch { throw PostgresFailure.map(error, context: ["operation": "record a breaker change"]) }
     }
 
     private static func perform(_ action: RiskAction, change: BreakerChange, reason: String, at time: Timestamp, traceId: TraceId,

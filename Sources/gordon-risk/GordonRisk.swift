@@ -163,7 +163,7 @@ enum RiskMetrics {
             thresholds.map { (labels: [("limit", $0.0)], value: $0.1) }
         }
         metrics.sampledGauges(name: "gordon_risk_seconds_since_heard", help: "Seconds since each watched source last spoke") {
-            let now = RiskMonitor.wallClock().milliseconds
+            let now = EventIdGenerator.systemClock().milliseconds
             return monitor.statistics.lastHeard.sorted { $0.key < $1.key }.map {
                 (labels: [("source", $0.key)], value: Double(now - $0.value.milliseconds) / 1000)
             }
