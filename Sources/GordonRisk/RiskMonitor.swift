@@ -153,9 +153,11 @@ public final class RiskMonitor: Sendable {
             } catch {
                 if Task.isCancelled { break }
                 state.withLockedValue { $0.counters.recordFailures += 1 }
-                logger.error("risk evaluation could not write; retrying", metadata: ["error": "\(error)"])
+                logger.error("risk evaluation could not write; retrying in a second", metadata: ["error": "\(error)"])
                 try? await connection?.close()
                 connection = nil
+                // Not thirty failures (and log lines) a second while the database is away.
+                try? await Task.sleep(for: .seconds(1))
             }
             try? await Task.sleep(until: tick + period, clock: .continuous)
         }
