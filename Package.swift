@@ -366,7 +366,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "GordonExecutorTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExecutor"], swiftSettings: strict),
-        .testTarget(name: "GordonRiskTests", dependencies: ["GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk"], swiftSettings: strict),
+        .testTarget(
+            name: "GordonRiskTests",
+            dependencies: [
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk", "GordonPostgres", "GordonMigrations", "GordonTestDB",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GordonBotTests",
             dependencies: [

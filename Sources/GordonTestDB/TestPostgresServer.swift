@@ -38,7 +38,12 @@ public final class TestPostgresServer: @unchecked Sendable {
     public let port: Int
     public let directory: String
 
-    public init() async throws {
+    /// Whether it runs with the device's settings (fsync and synchronous commits on) rather
+    /// than the fast ones tests use elsewhere: for tests of what a crash of PostgreSQL keeps.
+    public let durable: Bool
+
+    public init(durable: Bool = false) async throws {
+        self.durable = durable
         port = try TestNATSServer.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-pg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -50,7 +55,7 @@ public final class TestPostgresServer: @unchecked Sendable {
         get throws { try DatabaseURL(parsing: "postgres://postgres@127.0.0.1:\(port)/postgres") }
     }
 
-    public func start() async throws { try await script("GORDON_PG_FAST=1 start_postgres \"$1/pg\" \"$2\"") }
+    public func start() async throws { try await script("GORDON_PG_FAST=\(durable ? 0 : 1) start_postgres \"$1/pg\" \"$2\"") }
 
     /// `pg_ctl stop -m fast`: every connection is terminated, as in a restart.
     public func stop() async throws { try await script("stop_postgres \"$1/pg\"") }
