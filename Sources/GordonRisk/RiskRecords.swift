@@ -168,8 +168,11 @@ public enum RiskRecords {
             try await audit(actor: actor, action: "flatten", target: "all", reason: reason, on: connection, logger: logger)
             command = try RiskCommandEvent(command: .flatten, target: .all, reason: reason, issuedBy: .breaker(change.breaker), issuedAt: time)
         case .pause(let bot):
+            // Only a running bot is paused (a stopped one stays stopped). The role may read no
+            // column of bot_configs but bot_id, so the state is read through the view.
             try await connection.query("""
-                UPDATE trading.bot_configs SET desired_state = 'paused' WHERE bot_id = \(bot.rawValue) AND desired_state = 'running'
+                UPDATE trading.bot_configs SET desired_state = 'paused'
+                WHERE bot_id = (SELECT bot_id FROM trading.v_bot_configs WHERE bot_id = \(bot.rawValue) AND desired_state = 'running')
                 """, logger: logger)
             try await audit(actor: actor, action: "pause_bot", target: bot.rawValue, reason: reason, on: connection, logger: logger)
             command = try RiskCommandEvent(command: .pauseBot, target: try .bot(bot), reason: reason, issuedBy: .breaker(change.breaker),

@@ -1,0 +1,52 @@
+import GordonDomain
+import GordonKernel
+import GordonMigrations
+import GordonProtocol
+import GordonRisk
+import GordonTestDB
+import PostgresNIO
+import Testing
+
+/// `RiskRecords.record` as gordon_risk's role may make it, for the per-bot action: the role
+/// may change one column of `bot_configs` and read none but `bot_id`.
+@Suite("RiskRecords: a bot sending too fast is paused through risk's column grant")
+struct RiskRecordsTests {
+    @Test("an order-rate trip pauses the running bot, audits it and queues pause_bot; a stopped bot is not woken as paused")
+    func orderRateTripPausesTheBot() async throws {
+        try await withTestDatabase { database in
+            let admin = try await database.connect()
+            defer { Task { try? await admin.close() } }
+            for (bot, state) in [("fast-1", "running"), ("idle-1", "stopped")] {
+                try await admin.query("""
+                    INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval, desired_state)
+                    VALUES (\(bot), 'sma_crossover', '{BTCUSDT}', '1m', \(state))
+                    """, logger: TestEnvironment.logger)
+            }
+            var limits = RiskLimits()
+            limits.maxOrdersPerMinutePerBot = 2
+            var breakers = Breakers(limits: limits)
+            let start: Int64 = 1_780_000_000_000
+            for bot in ["fast-1", "idle-1"] {
+                for second in 0..<3 { breakers.orderSent(by: try BotId(bot), at: Timestamp(milliseconds: start + Int64(second) * 1000)) }
+            }
+            let trips = try breakers.evaluate(RiskSample(at: Timestamp(milliseconds: start + 3000), equity: nil))
+            #expect(trips.map(\.key) == ["order_rate/fast-1", "order_rate/idle-1"])
+            let risk = try await database.connect(as: .risk)
+            defer { Task { try? await risk.close() } }
+            for trip in trips {
+                try await RiskRecords.record(trip, tripped: breakers.trippedKeys, at: Timestamp(milliseconds: start + 3000),
+                                             ids: EventIdGenerator(), on: risk, logger: TestEnvironment.logger)
+            }
+            let states = try await admin.query("SELECT string_agg(bot_id || '=' || desired_state, ',' ORDER BY bot_id) FROM trading.bot_configs",
+                                               logger: TestEnvironment.logger).collect()
+            #expect(try states.first?.decode(String.self) == "fast-1=paused,idle-1=stopped")
+            let audit = try await admin.query("SELECT string_agg(action || ':' || target, ',' ORDER BY id) FROM trading.risk_audit_log",
+                                              logger: TestEnvironment.logger).collect()
+            #expect(try audit.first?.decode(String.self)
+                    == "breaker_tripped:fast-1,pause_bot:fast-1,breaker_tripped:idle-1,pause_bot:idle-1")
+            let commands = try await admin.query("SELECT count(*)::int FROM trading.outbox WHERE subject LIKE 'gordon.risk.command.%'",
+                                                 logger: TestEnvironment.logger).collect()
+            #expect(try commands.first?.decode(Int.self) == 2)
+        }
+    }
+}
