@@ -74,7 +74,7 @@ public final class Flattener: Sendable {
         let neverSent = await placer.withdraw(pending.map(\.clientOrderId))
         let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
         for order in pending where neverSent.contains(order.clientOrderId) {
-            let refused = try await ExecutorRecords.reject(order, reason: "flatten: withdrawn before the order was sent (\(command.payload.reason))",
+            let refused = try await ExecutorRecords.reject(order, reason: "\(OrderPlacer.HoldBack.withdrawn.neverSent) (\(command.payload.reason))",
                                                            at: at, ids: ids, traceId: command.traceId, on: connection, logger: logger)
             if refused { counters.withLockedValue { $0.withdrawn += 1 } }
         }
