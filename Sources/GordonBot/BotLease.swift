@@ -23,6 +23,10 @@ public final class BotLease: Sendable {
     public struct Configuration: Sendable {
         public var retry: Duration = .seconds(1)
         public var renewEvery: Duration = .seconds(2)
+        /// How long one renewal may take before the holder takes its session for gone and
+        /// stops acting: well inside `ttl`, and well beyond a busy host's stall (a lease
+        /// given up because the CPU was slow hands the bot to the standby for nothing).
+        public var renewTimeout: Duration = .seconds(5)
         /// What the row's `expires_at` promises: beyond a few missed renewals. Writes fenced on
         /// the lease stop when it passes.
         public var ttl: Duration = .seconds(10)
@@ -101,7 +105,7 @@ public final class BotLease: Sendable {
 
     private func tryLock(on connection: PostgresConnection) async throws -> HeldLease? {
         // A connection that died unnoticed must not hold the standby (or a fresh holder) forever.
-        let deadline = max(configuration.renewEvery * 2, .seconds(5))
+        let deadline = max(configuration.renewTimeout, .seconds(5))
         return try await withDeadline(deadline, timeoutError: {
             GordonError(.databaseTimeout, "asking for the bot lease took longer than \(deadline)")
         }, onTimeout: { try? await connection.close() }) { [self] in
@@ -171,8 +175,9 @@ public final class HeldLease: Sendable {
             if let end = ended.withLock({ $0 }) { return end }
             if (try? await Task.sleep(for: lease.configuration.renewEvery)) == nil { return end(.released) }
             do {
-                let renewed = try await withDeadline(lease.configuration.renewEvery, timeoutError: {
-                    GordonError(.databaseUnreachable, "renewing the bot lease took longer than \(self.lease.configuration.renewEvery)")
+                let timeout = lease.configuration.renewTimeout
+                let renewed = try await withDeadline(timeout, timeoutError: {
+                    GordonError(.databaseUnreachable, "renewing the bot lease took longer than \(timeout)")
                 }) { try await self.renew() }
                 guard renewed else { return end(.lost("the lease row names another instance")) }
             } catch {
@@ -237,9 +242,17 @@ public final class HeldLease: Sendable {
         return true
     }
 
-    /// The PostgreSQL backend holding the lock (for operators and tests).
+    /// The PostgreSQL backend holding the lock (for operators and tests). A lease that has
+    /// ended is refused at once: its session is being closed, and a query sent to a closing
+    /// connection may never be answered.
     public func backendPID() async throws -> Int32 {
-        for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: lease.logger).decode(Int32.self) { return pid }
-        throw GordonError(.internalInvariant, "pg_backend_pid returned no row")
+        guard isHeld else { throw GordonError(.botLeaseLost, "the lease has ended; its session is closed") }
+        let timeout = lease.configuration.renewTimeout
+        return try await withDeadline(timeout, timeoutError: {
+            GordonError(.databaseTimeout, "reading the lease's backend took longer than \(timeout)")
+        }) { [connection, lease] in
+            for try await pid in try await connection.query("SELECT pg_backend_pid()", logger: lease.logger).decode(Int32.self) { return pid }
+            throw GordonError(.internalInvariant, "pg_backend_pid returned no row")
+        }
     }
 }

@@ -94,6 +94,71 @@ struct BotLeaseTests {
         }
     }
 
+    @Test("a renewal slower than its period (a busy host, a locked table) keeps the lease: only a dead session gives it up")
+    func slowRenewalKeepsTheLease() async throws {
+        try await withTestDatabase { database in
+            let admin = try await adminWithBots(database, ["epsilon"])
+            defer { Task { try? await admin.close() } }
+            let held = try await lease(database, bot: "epsilon", instance: "first").acquire()
+            let watching = Task { await held.watch() }
+            let pid = try await held.backendPID()
+            let locker = try await database.connect()
+            defer { Task { try? await locker.close() } }
+            // The next renewal waits behind this lock until it is released.
+            try await locker.query("BEGIN", logger: testLogger)
+            try await locker.query("LOCK TABLE trading.bot_leases IN ACCESS EXCLUSIVE MODE", logger: testLogger)
+            #expect(try await eventually {
+                try await admin.query("SELECT count(*) FROM pg_locks WHERE pid = \(pid) AND NOT granted", logger: testLogger)
+                    .collect().first?.decode(Int.self) == 1
+            })
+            // The stimulus, not a wait for anything: the renewal stays blocked for longer than
+            // its period (200 ms) and shorter than the session's lock timeout (500 ms).
+            try await Task.sleep(for: .milliseconds(350))
+            try await locker.query("COMMIT", logger: testLogger)
+            let renewedBefore = try await renewedAt(admin, bot: "epsilon")
+            #expect(try await eventually { try await renewedAt(admin, bot: "epsilon") != renewedBefore })
+            #expect(held.isHeld)
+            watching.cancel()
+            #expect(await watching.value == .released)
+        }
+    }
+
+    @Test("a lease lost to a renewal deadline says so: asking its session for its backend fails at once, never hangs")
+    func lostLeaseAnswersAtOnce() async throws {
+        try await withTestDatabase { database in
+            let admin = try await adminWithBots(database, ["zeta"])
+            defer { Task { try? await admin.close() } }
+            var impatient = Self.quick
+            impatient.renewTimeout = .nanoseconds(1)  // every renewal misses its deadline
+            let held = try await BotLease(botId: "zeta", instanceId: "first", host: "test", configuration: impatient, logger: testLogger) {
+                try await database.connect(asBot: "zeta")
+            }.acquire()
+            guard case .lost = await held.watch() else {
+                Issue.record("a renewal past its deadline did not end the lease")
+                return
+            }
+            // Sent to the connection the lease is closing, this query was never answered.
+            let outcome: Result<Int32, any Error>
+            do {
+                outcome = .success(try await withDeadline(.seconds(10), timeoutError: { GordonError(.databaseTimeout, "backendPID hung") }) {
+                    try await held.backendPID()
+                })
+            } catch {
+                outcome = .failure(error)
+            }
+            guard case .failure(let error as GordonError) = outcome else {
+                Issue.record("backendPID of a lost lease answered: \(outcome)")
+                return
+            }
+            #expect(error.code == .botLeaseLost, "\(error)")
+        }
+    }
+
+    func renewedAt(_ connection: PostgresConnection, bot: String) async throws -> String? {
+        try await connection.query("SELECT renewed_at::text FROM trading.bot_leases WHERE bot_id = \(bot)", logger: testLogger)
+            .collect().first?.decode(String.self)
+    }
+
     @Test("a watcher cancelled without a release still lets the standby in")
     func cancelledWatcherFreesTheLock() async throws {
         try await withTestDatabase { database in
@@ -122,3 +187,4 @@ struct BotLeaseTests {
         }
     }
 }
+
