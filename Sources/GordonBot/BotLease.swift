@@ -165,6 +165,14 @@ public final class HeldLease: Sendable {
         self.connection = connection
     }
 
+    /// A lease dropped with its session still open (a result its deadline discarded, a caller
+    /// gone, an end whose close has not run) must not keep the lock: the standby would wait.
+    deinit {
+        guard !connection.isClosed else { return }
+        let connection = connection
+        Task { try? await connection.close() }
+    }
+
     /// Whether this instance may still act for the bot.
     public var isHeld: Bool { ended.withLock { $0 == nil } }
 
