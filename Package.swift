@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "GordonBot", targets: ["GordonBot"]),
         .library(name: "GordonExecutor", targets: ["GordonExecutor"]),
         .library(name: "GordonRisk", targets: ["GordonRisk"]),
+        .library(name: "GordonManager", targets: ["GordonManager"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -40,6 +41,7 @@ let package = Package(
         .executable(name: "gordon-bot", targets: ["gordon-bot"]),
         .executable(name: "gordon-executor", targets: ["gordon-executor"]),
         .executable(name: "gordon-risk", targets: ["gordon-risk"]),
+        .executable(name: "gordon-manager", targets: ["gordon-manager"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -195,6 +197,32 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // gordon-manager's logic: the operators' API on a Unix socket, callers known by their
+        // peer credentials; what belongs to risk is filed for risk to carry out.
+        .target(
+            name: "GordonManager",
+            dependencies: [
+                "GordonKernel", "GordonPostgres", "GordonPlatform", "GordonWatchdog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-manager",
+            dependencies: [
+                "GordonKernel", "GordonManager", "GordonPlatform", "GordonPostgres", "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // gordon-executor's logic, plain values first: reconciliation.
         .target(
             name: "GordonExecutor",
@@ -338,8 +366,10 @@ let package = Package(
         .executableTarget(
             name: "gordonctl",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine", "GordonPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -371,6 +401,18 @@ let package = Package(
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk", "GordonPostgres", "GordonMigrations", "GordonTestDB",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonManagerTests",
+            dependencies: [
+                "GordonKernel", "GordonManager", "GordonPostgres", "GordonMigrations", "GordonTestDB", "GordonBus", "GordonNATS",
+                "gordon-manager", "gordon-risk", "gordonctl",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -156,6 +156,18 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// This instance no longer holds the bot's lease: another took over; it must stop acting.
     public static let botLeaseLost = ErrorCode("GORDON-BOT-0001", .conflict)
 
+    // MARK: The control plane (GordonManager)
+    /// A request to gordon-manager is malformed: a bad body, parameter or path.
+    public static let invalidRequest = ErrorCode("GORDON-MGR-0001", .invalidInput)
+    /// The caller of gordon-manager's socket is not an operator (not root, not in the operators' group).
+    public static let notAnOperator = ErrorCode("GORDON-MGR-0002", .unauthorized)
+    /// What the request names does not exist (a bot, a path).
+    public static let notFound = ErrorCode("GORDON-MGR-0003", .notFound)
+    /// An operator's request was recorded but gordon-risk has not carried it out in time (is it running?).
+    public static let requestPending = ErrorCode("GORDON-MGR-0004", .timeout)
+    /// gordon-risk refused an operator's request (an unknown bot, a bot not in the state asked from).
+    public static let requestRefused = ErrorCode("GORDON-MGR-0005", .conflict)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -180,5 +192,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid, orderOutcomeUnknown,
         serviceUnavailable, serviceConfigInvalid,
         botLeaseLost,
+        invalidRequest, notAnOperator, notFound, requestPending, requestRefused,
     ]
 }

@@ -3,7 +3,7 @@ import GordonLogging
 public import Hummingbird
 import HTTPTypes
 public import Logging
-import NIOCore
+public import NIOCore
 
 /// The request context of every service's HTTP server: Hummingbird's core storage and the
 /// request's trace id, which handlers put into the events the request causes.
@@ -11,10 +11,13 @@ public struct ServiceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// From the request's W3C `traceparent`, or a new trace when it has none (or a bad one).
     public var traceId: TraceId
+    /// The connection the request came on (gordon-manager reads its socket's peer credentials).
+    public let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         traceId = .random()
+        channel = source.channel
     }
 }
 
@@ -22,11 +25,14 @@ public struct ServiceRequestContext: RequestContext {
 /// `/readyz` (its dependencies answer) and `/metrics` (Prometheus text), behind the trace-id,
 /// request-log and request-metrics middleware. A service adds its own routes to the router.
 public enum ServiceHTTP {
-    public static func makeRouter(metrics: MetricsRegistry, readiness: Readiness) -> Router<ServiceRequestContext> {
+    /// Without `readiness`, a router for a service's second server (gordon-manager's socket):
+    /// the middleware, no probes.
+    public static func makeRouter(metrics: MetricsRegistry, readiness: Readiness?) -> Router<ServiceRequestContext> {
         let router = Router(context: ServiceRequestContext.self)
         router.add(middleware: TraceMiddleware())
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: RequestMetricsMiddleware(registry: metrics))
+        guard let readiness else { return router }
         for path in probePaths {
             router.get(RouterPath(path)) { _, _ in await probeResponse(path: path, metrics: metrics, readiness: readiness)! }
         }

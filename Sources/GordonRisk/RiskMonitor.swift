@@ -134,6 +134,7 @@ public final class RiskMonitor: Sendable {
         var connection: PostgresConnection?
         var lastReload = ContinuousClock.now
         var lastRemembered = ContinuousClock.now - .seconds(10)
+        var lastAsked = ContinuousClock.now - .seconds(10)
         while !Task.isCancelled {
             let tick = ContinuousClock.now
             do {
@@ -144,6 +145,11 @@ public final class RiskMonitor: Sendable {
                 if tick - lastReload >= reloadEvery {
                     try await reloadBook(on: connection!)
                     lastReload = tick
+                }
+                // An operator waits on the other end (gordonctl halt): a few looks a second.
+                if tick - lastAsked >= .milliseconds(200) {
+                    try await carryOutOperatorRequests(on: connection!)
+                    lastAsked = tick
                 }
                 if tick - lastRemembered >= .seconds(1) {
                     try await watchLatch(on: connection!)
@@ -238,6 +244,19 @@ public final class RiskMonitor: Sendable {
         }
         for change in changes { log(change) }
         if !changes.isEmpty { try await writeUnwritten(on: connection) }
+    }
+
+    private func carryOutOperatorRequests(on connection: PostgresConnection) async throws(GordonError) {
+        let requests = try await OperatorRequests.pending(on: connection, logger: logger)
+        for request in requests {
+            guard let outcome = try await OperatorRequests.carryOut(request, at: now(), ids: ids, on: connection, logger: logger) else { continue }
+            logger.notice("operator request carried out", metadata: [
+                "request": "\(request.id)", "action": "\(request.action.rawValue)", "target": "\(request.target)",
+                "operator": "\(request.requestedBy)", "reason": "\(request.reason)", "outcome": "\(outcome)",
+            ])
+        }
+        // A resume is seen here at once, not at the next look at the latch.
+        if requests.contains(where: { $0.action == .resume }) { try await watchLatch(on: connection) }
     }
 
     private func rememberIfChanged(on connection: PostgresConnection) async throws(GordonError) {

@@ -11,12 +11,17 @@ import Musl
 /// laptop for backtests).
 ///
 /// Exit status 0 on success; on bad input, 2 with one line on stderr saying what was wrong.
+/// The commands that call gordon-manager also exit 1 when it refuses, 3 when it cannot be
+/// reached (not running, or the caller may not open its socket) and 4 when a request is
+/// filed but not yet carried out (`OperatorExit`).
 @main
 struct Gordonctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordonctl",
-        abstract: "Operate Gordon: backtest strategies offline, list them, generate test data.",
-        subcommands: [BacktestCommand.self, StrategiesCommand.self, SynthCommand.self]
+        abstract: "Operate Gordon: status, halt, resume, flatten, bots, orders, fills, positions; backtests offline.",
+        subcommands: [StatusCommand.self, HaltCommand.self, ResumeCommand.self, FlattenCommand.self, BotsCommand.self, OrdersCommand.self,
+                      FillsCommand.self, PositionsCommand.self, AuditCommand.self,
+                      BacktestCommand.self, StrategiesCommand.self, SynthCommand.self]
     )
 
     static func main() async {

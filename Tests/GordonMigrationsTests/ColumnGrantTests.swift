@@ -73,6 +73,35 @@ struct ColumnGrantTests {
         }
     }
 
+    @Test("gordon_risk may say how an operator's request was handled, but not rewrite what was asked or by whom")
+    func riskOperatorRequestColumns() async throws {
+        try await withTestDatabase { database in
+            try await withConnection(try await database.connect(as: .manager)) { manager async throws in
+                #expect(try await Self.sqlState(manager, """
+                    INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'checked', 'alice (uid 1000)')
+                    """) == nil)
+                try await manager.query("""
+                    INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'checked', 'alice (uid 1000)')
+                    """, logger: TestEnvironment.logger)
+                // The manager files requests; only risk says what came of them.
+                #expect(try await Self.sqlState(manager, "UPDATE trading.operator_requests SET outcome = 'done', handled_at = now()") == "42501")
+                // A bot command names its bot, a portfolio command names none.
+                #expect(try await Self.sqlState(manager, """
+                    INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('pause_bot', 'why', 'alice')
+                    """) == "23514")
+            }
+            try await withConnection(try await database.connect(as: .risk)) { risk async throws in
+                #expect(try await Self.sqlState(risk, "UPDATE trading.operator_requests SET outcome = 'done', handled_at = now()") == nil)
+                for column in ["action = 'halt'", "reason = 'x'", "requested_by = 'mallory'", "target = 'bot-a'", "requested_at = now()"] {
+                    #expect(try await Self.sqlState(risk, "UPDATE trading.operator_requests SET \(column)") == "42501", "risk updating \(column)")
+                }
+                #expect(try await Self.sqlState(risk, """
+                    INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'forged', 'breaker:drawdown')
+                    """) == "42501")
+            }
+        }
+    }
+
     @Test("outbox rows are visible and claimable only by the role that wrote them")
     func outboxRowSecurity() async throws {
         try await withTestDatabase { database in

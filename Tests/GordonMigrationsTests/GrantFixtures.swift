@@ -104,6 +104,9 @@ enum Fixtures {
         fresh: [("id", "true"), ("peak_equity", "1200"), ("day", "20454"), ("day_opening_equity", "1100"), ("tripped", "'{drawdown}'"),
                 ("limits", "'{}'::jsonb"),
                 ("updated_at", later)])
+    static let operatorRequests = Relation.table(
+        "trading.operator_requests", key: ["id"],
+        seed: requestRow("halt", by: "alice (uid 1000)"), fresh: requestRow("resume", by: "bob (uid 1001)"))
     static let runs = Relation.table(
         "trading.runs", key: ["run_id"],
         seed: runRow(uuid(41)), fresh: runRow(uuid(42)))
@@ -138,7 +141,7 @@ enum Fixtures {
     static let tables: [Relation] = [
         klines, metrics, macro, funding, openInterest,
         botConfigs, botRoles, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
-        riskEvents, riskAudit, haltLatch, riskState, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
+        riskEvents, riskAudit, haltLatch, riskState, operatorRequests, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
     ]
 
     static let views: [Relation] = [
@@ -155,6 +158,8 @@ enum Fixtures {
         .view("trading.v_positions", over: positions),
         .view("trading.v_halt_latch", over: haltLatch),
         .view("trading.v_risk_events", over: riskEvents),
+        .view("trading.v_risk_state", over: riskState),
+        .view("trading.v_risk_audit_log", over: riskAudit),
         .view("trading.v_runs", over: runs),
         .view("trading.v_equity_points", over: equityPoints),
         .view("trading.v_own_bot_config", over: botConfigs),
@@ -229,6 +234,11 @@ enum Fixtures {
     static func auditRow(_ actor: String) -> [(String, String)] {
         [("actor", "'\(actor)'"), ("action", "'halt'"), ("target", "'all'"), ("reason", "'test'"),
          ("details", "'{}'"), ("occurred_at", now)]
+    }
+
+    static func requestRow(_ action: String, by caller: String) -> [(String, String)] {
+        [("action", "'\(action)'"), ("target", "'all'"), ("reason", "'test'"), ("requested_by", "'\(caller)'"),
+         ("requested_at", now), ("handled_at", later), ("outcome", "'done'")]
     }
 
     static func runRow(_ id: String) -> [(String, String)] {

@@ -30,6 +30,7 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.risk_audit_log": [.risk: "I", .labReader: "S"],
     "trading.halt_latch": [.risk: "SU", .labReader: "S"],
     "trading.risk_state": [.risk: "SU", .labReader: "S"],
+    "trading.operator_requests": [.manager: "SI", .risk: "S", .labReader: "S"],  // risk: UPDATE (handled_at, outcome), ColumnGrantTests
     "trading.runs": [.manager: "I", .labReader: "S"],
     "trading.equity_points": [.manager: "I", .labReader: "S"],
     "trading.outbox": [.executor: "SIUD", .risk: "SIUD", .manager: "SIUD", .bot: "SIUD", .labReader: "S"],
@@ -50,6 +51,8 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "trading.v_positions": [.risk: "S", .manager: "S", .labReader: "S"],
     "trading.v_halt_latch": [.executor: "S", .manager: "S", .labReader: "S"],
     "trading.v_risk_events": [.risk: "S", .manager: "S", .labReader: "S"],
+    "trading.v_risk_state": [.manager: "S", .labReader: "S"],
+    "trading.v_risk_audit_log": [.manager: "S", .labReader: "S"],
     "trading.v_runs": [.manager: "S", .labReader: "S"],
     "trading.v_equity_points": [.manager: "S", .labReader: "S"],
 ]

@@ -1,0 +1,361 @@
+public import AsyncHTTPClient
+import FoundationEssentials
+public import GordonKernel
+public import GordonPlatform
+import GordonPostgres
+import GordonWatchdog
+public import Hummingbird
+import HTTPTypes
+public import Logging
+import NIOCore
+public import PostgresNIO
+
+/// gordon-manager's API, version 1, as served on its Unix socket to gordonctl: JSON in and
+/// out, errors as `{"code","message"}` with Gordon's error codes. Every call is made by an
+/// operator, identified by the socket's peer credentials; anyone else is refused before the
+/// request is read.
+///
+/// What the manager may change itself it changes (nothing yet: bot creation comes with the
+/// console); what belongs to gordon-risk (the halt latch, flatten, pausing a bot) it files
+/// in `trading.operator_requests` and waits for risk to carry out, so the audit trail and
+/// the commands are written by their one owner.
+public struct ManagerAPI: Sendable {
+    public struct Configuration: Sendable {
+        /// Root and this group's members may call the API.
+        public var operatorsGroup = "gordon-ops"
+        public var passwdFile = "/etc/passwd"
+        public var groupFile = "/etc/group"
+        /// How long a request to risk may take before the caller is told it is still pending.
+        public var requestTimeout: Duration = .seconds(10)
+        /// The services whose `/readyz` the status shows, by name.
+        public var services: [(name: String, url: String)] = []
+        /// The watchdog's status document, if it runs.
+        public var watchdogStatusFile: String?
+
+        public init() {}
+    }
+
+    let configuration: Configuration
+    let database: PostgresClient
+    let logger: Logger
+    let probes: [(name: String, client: ServiceHTTPClient)]
+
+    public init(configuration: Configuration, database: PostgresClient, logger: Logger, http: HTTPClient = .shared) {
+        self.configuration = configuration
+        self.database = database
+        self.logger = logger
+        probes = configuration.services.map { ($0.name, ServiceHTTPClient(peer: $0.name, baseURL: $0.url, timeout: .seconds(2), http: http)) }
+    }
+
+    /// The operator making a call.
+    public struct Caller: Sendable {
+        public let uid: UInt32
+        public let name: String
+    }
+
+    /// Adds the routes to `router` (one built with `ServiceHTTP.makeRouter(metrics:readiness: nil)`).
+    public func addRoutes(to router: Router<ServiceRequestContext>) {
+        let api = router.group("api/v1")
+        get(api, "status") { _, _ in try await status() }
+        get(api, "bots") { _, _ in try await json(Self.botsQuery(bot: nil)) }
+        get(api, "bots/:bot") { _, context in
+            let bot = context.parameters.get("bot") ?? ""
+            let text = try await json(Self.botsQuery(bot: bot))
+            guard text != "[]" else { throw GordonError(.notFound, "there is no bot \(bot)") }
+            return text
+        }
+        get(api, "orders") { request, _ in
+            let (bot, limit) = try Self.listFilter(request)
+            return try await json(Self.ordersQuery(bot: bot, limit: limit))
+        }
+        get(api, "fills") { request, _ in
+            let (bot, limit) = try Self.listFilter(request)
+            return try await json(Self.fillsQuery(bot: bot, limit: limit))
+        }
+        get(api, "positions") { request, _ in
+            let (bot, _) = try Self.listFilter(request)
+            return try await json(Self.positionsQuery(bot: bot))
+        }
+        get(api, "audit") { request, _ in
+            let (_, limit) = try Self.listFilter(request)
+            return try await json(Self.auditQuery(limit: limit))
+        }
+        for action in ["halt", "resume", "flatten"] {
+            post(api, action) { request, _, caller in
+                let reason = try await Self.reason(request)
+                return try await ask(action, target: "all", reason: reason, by: caller)
+            }
+        }
+        for (verb, action) in [("pause", "pause_bot"), ("resume", "resume_bot")] {
+            post(api, "bots/:bot/\(verb)") { request, context, caller in
+                let bot = context.parameters.get("bot") ?? ""
+                let reason = try await Self.reason(request)
+                return try await ask(action, target: bot, reason: reason, by: caller)
+            }
+        }
+        router.on("**", method: .get) { _, _ in Self.failure(GordonError(.notFound, "no such path")) }
+        router.on("**", method: .post) { _, _ in Self.failure(GordonError(.notFound, "no such path")) }
+    }
+
+    // MARK: Who is calling
+
+    /// The caller, if an operator; otherwise `notAnOperator`. The accounts are read afresh
+    /// each time, so a user removed from the group loses access at once.
+    public func authorize(_ context: ServiceRequestContext) async throws(GordonError) -> Caller {
+        let peer = try await PeerCredentials.of(context.channel)
+        let accounts = LocalAccounts(passwd: Self.readFile(configuration.passwdFile), group: Self.readFile(configuration.groupFile))
+        guard accounts.isOperator(uid: peer.uid, group: configuration.operatorsGroup) else {
+            logger.warning("manager call refused: not an operator", metadata: ["uid": "\(peer.uid)", "pid": "\(peer.pid)"])
+            throw GordonError(.notAnOperator, "uid \(peer.uid) (\(accounts.name(of: peer.uid))) is not root and not in \(configuration.operatorsGroup)")
+        }
+        return Caller(uid: peer.uid, name: accounts.name(of: peer.uid))
+    }
+
+    static func readFile(_ path: String) -> String {
+        (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    }
+
+    // MARK: Routing helpers
+
+    private func get(_ group: RouterGroup<ServiceRequestContext>, _ path: String,
+                     _ body: @escaping @Sendable (Request, ServiceRequestContext) async throws -> String) {
+        group.get(RouterPath(path)) { request, context in
+            await respond(context) { _ in try await body(request, context) }
+        }
+    }
+
+    private func post(_ group: RouterGroup<ServiceRequestContext>, _ path: String,
+                      _ body: @escaping @Sendable (Request, ServiceRequestContext, Caller) async throws -> String) {
+        group.post(RouterPath(path)) { request, context in
+            await respond(context) { caller in try await body(request, context, caller) }
+        }
+    }
+
+    private func respond(_ context: ServiceRequestContext, _ body: (Caller) async throws -> String) async -> Response {
+        do {
+            let caller = try await authorize(context)
+            let text = try await body(caller)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
+        } catch let error as GordonError {
+            return Self.failure(error)
+        } catch {
+            logger.error("manager request failed", metadata: ["error": "\(error)"])
+            return Self.failure(GordonError(.internalInvariant, "the request failed: \(error)"))
+        }
+    }
+
+    static func failure(_ error: GordonError) -> Response {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .invalidInput: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .unauthorized: .forbidden
+        case .timeout: .accepted
+        case .unavailable, .rateLimited: .serviceUnavailable
+        case .rejectedByExchange, .internal: .internalServerError
+        }
+        var text = "{\"code\":"
+        JSONStringLiteral.append(error.code.description, to: &text)
+        text += ",\"message\":"
+        JSONStringLiteral.append(error.message, to: &text)
+        text += "}\n"
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `?bot=` (a bot id) and `?limit=` (1-1000, default 50).
+    static func listFilter(_ request: Request) throws(GordonError) -> (bot: String?, limit: Int) {
+        let bot = request.uri.queryParameters.get("bot")
+        if let bot, !Self.isBotId(bot) { throw GordonError(.invalidRequest, "bot must be a bot id (a-z, 0-9, _ and -), not '\(bot)'") }
+        var limit = 50
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), (1...1000).contains(value) else { throw GordonError(.invalidRequest, "limit must be 1-1000, not '\(text)'") }
+            limit = value
+        }
+        return (bot, limit)
+    }
+
+    static func isBotId(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...63).contains(bytes.count) else { return false }
+        return bytes.enumerated().allSatisfy { index, byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (index > 0 && (byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")))
+        }
+    }
+
+    struct ReasonBody: Decodable {
+        let reason: String
+    }
+
+    /// The body's `reason`: 1-256 bytes of text without control characters (it travels in
+    /// the risk command and the audit log).
+    static func reason(_ request: Request) async throws -> String {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        let body: ReasonBody
+        do {
+            body = try JSONDecoder().decode(ReasonBody.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw GordonError(.invalidRequest, "the body must be JSON with a \"reason\" string")
+        }
+        let reason = body.reason
+        guard !reason.isEmpty, reason.utf8.count <= 256, !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw GordonError(.invalidRequest, "the reason must be 1-256 bytes without control characters") }
+        return reason
+    }
+
+    // MARK: Asking risk
+
+    /// Files the request and waits for risk to carry it out: the outcome, `requestRefused`
+    /// with risk's reason, or `requestPending` when it has not been handled in time.
+    func ask(_ action: String, target: String, reason: String, by caller: Caller) async throws -> String {
+        if target != "all", !Self.isBotId(target) { throw GordonError(.invalidRequest, "'\(target)' is not a bot id") }
+        var id: Int64?
+        for try await (filed,) in try await database.query("""
+            INSERT INTO trading.operator_requests (action, target, reason, requested_by)
+            VALUES (\(action), \(target), \(reason), \(caller.name)) RETURNING id
+            """, logger: logger).decode((Int64,).self) { id = filed }
+        guard let id else { throw GordonError(.internalInvariant, "the request was not filed") }
+        logger.notice("operator request filed", metadata: [
+            "request": "\(id)", "action": "\(action)", "target": "\(target)", "operator": "\(caller.name)", "uid": "\(caller.uid)",
+            "reason": "\(reason)",
+        ])
+        let deadline = ContinuousClock.now + configuration.requestTimeout
+        while true {
+            for try await (outcome,) in try await database.query(
+                "SELECT outcome FROM trading.operator_requests WHERE id = \(id) AND handled_at IS NOT NULL", logger: logger
+            ).decode((String,).self) {
+                if outcome.hasPrefix("refused: ") {
+                    throw GordonError(.requestRefused, String(outcome.dropFirst("refused: ".count)), context: ["request": "\(id)"])
+                }
+                var text = "{\"request\":\(id),\"action\":"
+                JSONStringLiteral.append(action, to: &text)
+                text += ",\"outcome\":"
+                JSONStringLiteral.append(outcome, to: &text)
+                return text + "}"
+            }
+            guard ContinuousClock.now < deadline else {
+                throw GordonError(.requestPending, "request \(id) is filed but gordon-risk has not carried it out within \(configuration.requestTimeout): is it running?",
+                                  context: ["request": "\(id)"])
+            }
+            try await Task.sleep(for: .milliseconds(50))  // poll interval, bounded by the deadline above
+        }
+    }
+
+    // MARK: Reading
+
+    func json(_ query: PostgresQuery) async throws -> String {
+        for try await (text,) in try await database.query(query, logger: logger).decode((String,).self) { return text }
+        return "null"
+    }
+
+    /// Amounts as strings: exact, as the database holds them.
+    static func botsQuery(bot: String?) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(b ORDER BY b.bot_id), '[]')::text FROM (
+            SELECT c.bot_id, c.strategy, c.parameters, c.symbols, c.interval, c.desired_state,
+                   c.max_quote_exposure::text AS max_quote_exposure, c.created_at, c.updated_at,
+                   l.instance_id AS lease_holder, l.host AS lease_host, l.renewed_at AS lease_renewed_at,
+                   (l.expires_at > now()) AS lease_live
+            FROM trading.v_bot_configs c LEFT JOIN trading.v_bot_leases l USING (bot_id)
+            WHERE \(bot)::text IS NULL OR c.bot_id = \(bot)) b
+        """
+    }
+
+    static func ordersQuery(bot: String?, limit: Int) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(o ORDER BY o.created_at DESC, o.client_order_id), '[]')::text FROM (
+            SELECT client_order_id, exchange_order_id, bot_id, symbol, side, order_type, time_in_force, price::text AS price,
+                   quantity::text AS quantity, executed_quantity::text AS executed_quantity,
+                   cumulative_quote_quantity::text AS cumulative_quote_quantity, status, reject_reason, created_at, updated_at
+            FROM trading.v_orders WHERE \(bot)::text IS NULL OR bot_id = \(bot)
+            ORDER BY created_at DESC, client_order_id LIMIT \(limit)) o
+        """
+    }
+
+    static func fillsQuery(bot: String?, limit: Int) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(t ORDER BY t.trade_time DESC, t.trade_id DESC), '[]')::text FROM (
+            SELECT symbol, trade_id, client_order_id, bot_id, side, price::text AS price, quantity::text AS quantity,
+                   quote_quantity::text AS quote_quantity, commission::text AS commission, commission_asset, is_maker, trade_time
+            FROM trading.v_trades WHERE \(bot)::text IS NULL OR bot_id = \(bot)
+            ORDER BY trade_time DESC, trade_id DESC LIMIT \(limit)) t
+        """
+    }
+
+    static func positionsQuery(bot: String?) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(p ORDER BY p.bot_id, p.symbol), '[]')::text FROM (
+            SELECT p.bot_id, p.symbol, p.quantity::text AS quantity, p.average_entry_price::text AS average_entry_price,
+                   p.realized_pnl::text AS realized_pnl, k.close::text AS last_price,
+                   (p.quantity * (k.close - p.average_entry_price))::text AS unrealized_pnl, p.updated_at
+            FROM trading.v_positions p
+            LEFT JOIN LATERAL (SELECT close FROM market_data.v_klines_reader
+                               WHERE symbol = p.symbol ORDER BY close_time DESC LIMIT 1) k ON true
+            WHERE (\(bot)::text IS NULL OR p.bot_id = \(bot)) AND (p.quantity <> 0 OR p.realized_pnl <> 0)) p
+        """
+    }
+
+    static func auditQuery(limit: Int) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(a ORDER BY a.id DESC), '[]')::text FROM (
+            SELECT id, actor, action, target, reason, details, occurred_at FROM trading.v_risk_audit_log ORDER BY id DESC LIMIT \(limit)) a
+        """
+    }
+
+    static let tradingStatusQuery: PostgresQuery = """
+        SELECT json_build_object(
+            'halt', (SELECT row_to_json(h) FROM (SELECT halted, reason, changed_by, changed_at FROM trading.v_halt_latch) h),
+            'risk', (SELECT row_to_json(r) FROM (SELECT tripped, limits, peak_equity::text AS peak_equity,
+                                                        day_opening_equity::text AS day_opening_equity, updated_at
+                                                 FROM trading.v_risk_state) r),
+            'open_orders', (SELECT count(*) FROM trading.v_orders WHERE status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL')),
+            'pending_requests', (SELECT count(*) FROM trading.operator_requests WHERE handled_at IS NULL),
+            'last_breaker_event', (SELECT row_to_json(e) FROM (SELECT breaker, state, reason, occurred_at FROM trading.v_risk_events
+                                                               ORDER BY id DESC LIMIT 1) e)
+        )::text
+        """
+
+    /// One screen: the halt latch, what risk holds tripped, every service's readiness, the
+    /// bots, the positions, the watchdog and its last backup.
+    func status() async throws -> String {
+        var text = "{\"trading\":" + (try await json(Self.tradingStatusQuery))
+        text += ",\"bots\":" + (try await json(Self.botsQuery(bot: nil)))
+        text += ",\"positions\":" + (try await json(Self.positionsQuery(bot: nil)))
+        text += ",\"services\":["
+        let reports = await withTaskGroup(of: (Int, String).self) { group in
+            for (index, probe) in probes.enumerated() {
+                group.addTask { (index, await Self.readiness(of: probe.name, probe.client)) }
+            }
+            var reports = [String](repeating: "", count: probes.count)
+            for await (index, report) in group { reports[index] = report }
+            return reports
+        }
+        text += reports.joined(separator: ",") + "]"
+        text += ",\"watchdog\":" + watchdogStatus()
+        return text + "}"
+    }
+
+    static func readiness(of name: String, _ client: ServiceHTTPClient) async -> String {
+        var text = "{\"name\":"
+        JSONStringLiteral.append(name, to: &text)
+        do {
+            let reply = try await client.send(.GET, "/readyz")
+            var body = Substring(String(decoding: reply.body, as: UTF8.self))
+            while body.last?.isWhitespace == true { body = body.dropLast() }
+            let isJSON = body.hasPrefix("{") && body.hasSuffix("}")
+            text += ",\"ready\":\(reply.status == 200),\"readyz\":" + (isJSON ? String(body) : "null")
+        } catch {
+            text += ",\"ready\":false,\"error\":"
+            JSONStringLiteral.append(error.message, to: &text)
+        }
+        return text + "}"
+    }
+
+    func watchdogStatus() -> String {
+        guard let path = configuration.watchdogStatusFile else { return "null" }
+        guard let status = try? WatchdogStatus.read(from: path), let data = try? JSONEncoder().encode(status) else {
+            return "{\"error\":\"the watchdog's status file is missing or unreadable\"}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,179 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+import FoundationEssentials
+import GordonCommandLine
+import GordonKernel
+import GordonPlatform
+import NIOHTTP1
+
+/// Where gordon-manager's API is, and how to print its answers; shared by every operator command.
+struct ManagerOptions: ParsableArguments {
+    static let defaultSocket = getenv("GORDON_MANAGER_SOCKET").map { String(cString: $0) } ?? "/run/gordon/manager.sock"
+
+    @Option(help: "gordon-manager's API socket (default: $GORDON_MANAGER_SOCKET, else /run/gordon/manager.sock)")
+    var socket = ManagerOptions.defaultSocket
+
+    @Flag(help: "Print the API's JSON, for scripts")
+    var json = false
+}
+
+/// Exit statuses of the operator commands (also in the README).
+enum OperatorExit {
+    /// The manager answered with an error (refused, not found, bad request).
+    static let refused: Int32 = 1
+    /// Bad command-line input.
+    static let usage: Int32 = 2
+    /// The manager cannot be reached: not running, or the caller may not open its socket.
+    static let unreachable: Int32 = 3
+    /// The request is filed, but gordon-risk has not carried it out yet.
+    static let pending: Int32 = 4
+}
+
+/// A call to gordon-manager over its Unix socket. Failures end the command with one line
+/// on standard error and an `OperatorExit` status.
+struct ManagerClient {
+    let socket: String
+
+    func call(_ method: HTTPMethod, _ path: String, body: [String: String]? = nil) async throws -> JSONValue {
+        try reachable()
+        let encoded = socket.utf8.map { byte -> String in
+            let character = Character(Unicode.Scalar(byte))
+            return (character.isLetter || character.isNumber || "-._~".contains(character)) && byte < 128
+                ? String(character) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+        }.joined()
+        let client = ServiceHTTPClient(peer: "gordon-manager", baseURL: "http+unix://\(encoded)", timeout: .seconds(60))
+        let payload = try body.map { try JSONEncoder().encode($0) }.map { Array($0) }
+        let reply: ServiceHTTPClient.Reply
+        do {
+            reply = try await client.send(method, "/api/v1/" + path, body: payload)
+        } catch {
+            fail("gordon-manager is not running or not answering on \(socket): \(error.message)", status: OperatorExit.unreachable)
+        }
+        let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(reply.body))) ?? .null
+        guard reply.status == 200 else {
+            let code = value["code"]?.text ?? "HTTP \(reply.status)"
+            let message = value["message"]?.text ?? String(decoding: reply.body, as: UTF8.self)
+            fail("\(code) \(message)", status: reply.status == 202 ? OperatorExit.pending : OperatorExit.refused)
+        }
+        return value
+    }
+
+    /// Says plainly why the socket cannot be used, before a connection error would.
+    func reachable() throws {
+        var status = stat()
+        guard stat(socket, &status) == 0 else {
+            fail("gordon-manager is not running: no socket at \(socket)", status: OperatorExit.unreachable)
+        }
+        guard access(socket, R_OK | W_OK) == 0 else {
+            fail("you may not use gordon-manager's socket \(socket): only root and the members of its group (gordon-ops) may",
+                 status: OperatorExit.unreachable)
+        }
+    }
+
+    func fail(_ message: String, status: Int32) -> Never {
+        CommandLineEntry.fail(name: "gordonctl", message, status: status)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}
+
+/// Any JSON value, to print whatever the API answers.
+enum JSONValue: Decodable, Equatable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        guard case .object(let fields) = self else { return nil }
+        return fields[key]
+    }
+
+    var array: [JSONValue] {
+        guard case .array(let items) = self else { return [] }
+        return items
+    }
+
+    /// As a table cell: strings bare, numbers without a needless `.0`, lists joined.
+    var text: String {
+        switch self {
+        case .null: ""
+        case .bool(let value): value ? "yes" : "no"
+        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        case .string(let value): value
+        case .array(let items): items.map(\.text).joined(separator: ",")
+        case .object: json
+        }
+    }
+
+    /// Compact JSON, keys sorted (for --json and nested values).
+    var json: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return value ? "true" : "false"
+        case .number: return text
+        case .string(let value):
+            var out = ""
+            JSONStringLiteral.append(value, to: &out)
+            return out
+        case .array(let items): return "[" + items.map(\.json).joined(separator: ",") + "]"
+        case .object(let fields):
+            return "{" + fields.keys.sorted().map { key in
+                var out = ""
+                JSONStringLiteral.append(key, to: &out)
+                return out + ":" + fields[key]!.json
+            }.joined(separator: ",") + "}"
+        }
+    }
+}
+
+/// Rows under a header, each column as wide as its widest cell.
+func table(_ columns: [(title: String, key: String)], _ rows: [JSONValue]) -> String {
+    let cells = rows.map { row in columns.map { row[$0.key]?.text ?? "" } }
+    let widths = columns.indices.map { index in max(columns[index].title.count, cells.map { $0[index].count }.max() ?? 0) }
+    func line(_ values: [String]) -> String {
+        var text = ""
+        for (index, value) in values.enumerated() {
+            text += index == values.count - 1 ? value : value.padding(to: widths[index])
+            if index < values.count - 1 { text += "  " }
+        }
+        return text
+    }
+    var lines = [line(columns.map(\.title))]
+    lines += cells.map(line)
+    if rows.isEmpty { lines.append("(none)") }
+    return lines.joined(separator: "\n")
+}
+
+extension String {
+    func padding(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

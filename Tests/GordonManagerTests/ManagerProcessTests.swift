@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import AsyncHTTPClient
+import Foundation
+import GordonBus
+import GordonKernel
+import GordonMigrations
+import GordonNATS
+import GordonPostgres
+import GordonTestDB
+import Logging
+import NIOCore
+import PostgresNIO
+import Testing
+
+let testLogger: Logger = {
+    var logger = Logger(label: "test.manager")
+    logger.logLevel = .critical
+    return logger
+}()
+
+/// gordon-manager, gordon-risk and gordonctl as processes over a real PostgreSQL and
+/// nats-server: operators act through the manager's socket, risk carries the requests out.
+@Suite("gordon-manager and gordonctl: operating through the socket", .serialized)
+struct ManagerProcessTests {
+    /// The operators' group of the test's own account files.
+    static let operatorsGid: UInt32 = 4242
+    static let outsiderUid: UInt32 = 65534
+
+    final class World: @unchecked Sendable {
+        let database: TestDatabase
+        let directory: String
+        let socket: String
+        let natsURL: String
+        var risk: TestCommand?
+        var manager: TestCommand?
+        /// A copy of gordonctl where every user may run it (the build tree may be private).
+        let gordonctl: String
+
+        init(database: TestDatabase, directory: String, natsURL: String) throws {
+            self.database = database
+            self.directory = directory
+            self.natsURL = natsURL
+            socket = directory + "/manager.sock"
+            gordonctl = directory + "/gordonctl"
+            try FileManager.default.copyItem(atPath: TestEnvironment.builtExecutable("gordonctl"), toPath: gordonctl)
+            chmod(gordonctl, 0o755)
+            // alice is an operator by the group's member list; nobody is not, even when the
+            // kernel lets it open the socket.
+            try "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nnobody:x:\(outsiderUid):\(outsiderUid)::/:/bin/false\n"
+                .write(toFile: directory + "/passwd", atomically: true, encoding: .utf8)
+            try "root:x:0:\nops:x:\(operatorsGid):alice\nnogroup:x:\(outsiderUid):\n"
+                .write(toFile: directory + "/group", atomically: true, encoding: .utf8)
+        }
+
+        func keyfile(_ name: String, _ role: DatabaseRole) async throws -> (keyfile: String, url: String) {
+            let url = try await database.url(as: role)
+            let path = "\(directory)/\(name).key"
+            try url.password!.withPlainText { "postgres_password = \($0)\n" }.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o400)
+            return (path, url.with(username: url.username, password: nil).description)
+        }
+
+        func startRisk() async throws {
+            let key = try await keyfile("gordon-risk", .risk)
+            risk = try await start("gordon-risk", ["--database-url", key.url, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0"],
+                                   ready: " listening on ")
+        }
+
+        func startManager(requestTimeout: Int = 10) async throws {
+            let key = try await keyfile("gordon-manager", .manager)
+            manager = try await start("gordon-manager", [
+                "--database-url", key.url, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0",
+                "--socket", socket, "--operators-group", "ops", "--passwd-file", directory + "/passwd", "--group-file", directory + "/group",
+                "--request-timeout-seconds", "\(requestTimeout)",
+            ], ready: "gordon-manager API on unix:")
+        }
+
+        func start(_ program: String, _ arguments: [String], ready marker: String) async throws -> TestCommand {
+            let command = try TestCommand(program, arguments)
+            let started = try await eventually(timeout: .seconds(60)) { command.stdout.contains(marker) || !command.process.isRunning }
+            guard started, command.process.isRunning else {
+                throw TestNATSServerError(message: "\(program) did not start: \(command.stderr.suffix(2000))")
+            }
+            return command
+        }
+
+        /// gordonctl as root (this process), with the test's socket.
+        func ctl(_ arguments: [String]) async throws -> CommandResult {
+            try await TestCommand.runProgram(gordonctl, arguments + ["--socket", socket])
+        }
+
+        /// gordonctl as another user, by setpriv.
+        func ctl(as uid: UInt32, groups: [UInt32], _ arguments: [String]) async throws -> CommandResult {
+            try await TestCommand.runProgram("/usr/bin/setpriv", [
+                "--reuid=\(uid)", "--regid=\(uid)", groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))",
+                gordonctl,
+            ] + arguments + ["--socket", socket])
+        }
+
+        func stop() async {
+            for command in [manager, risk].compactMap({ $0 }) { _ = try? await command.stop() }
+        }
+    }
+
+    func withWorld(_ body: (World, PostgresConnection) async throws -> Void) async throws {
+        let natsServer = try await TestNATSServer()
+        let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsServer.url], name: "manager-test"), logger: testLogger)
+        try await GordonStream.ensure(JetStream(client: nats))
+        defer { Task { await nats.close(); await natsServer.stop() } }
+        try await withTestDatabase { database in
+            let directory = "/tmp/gordon-manager-test-\(UInt64.random(in: 0...UInt64.max))"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            chmod(directory, 0o755)  // the outsider must reach the socket to be refused by it
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let world = try World(database: database, directory: directory, natsURL: natsServer.url)
+            let admin = try await database.connect()
+            do {
+                try await admin.query("""
+                    INSERT INTO trading.bot_configs (bot_id, strategy, symbols, interval, desired_state)
+                    VALUES ('alpha', 'sma_crossover', '{BTCUSDT}', '1m', 'running'), ('beta', 'sma_crossover', '{BTCUSDT}', '1m', 'stopped')
+                    """, logger: testLogger)
+                try await body(world, admin)
+            } catch {
+                await world.stop()
+                try? await admin.close()
+                throw error
+            }
+            await world.stop()
+            try? await admin.close()
+        }
+    }
+
+    static func halted(_ admin: PostgresConnection) async throws -> Bool {
+        try await admin.query("SELECT halted FROM trading.halt_latch", logger: testLogger).collect().first!.decode(Bool.self)
+    }
+
+    static func lastAudit(_ admin: PostgresConnection) async throws -> (String, String, String, String)? {
+        try await admin.query("SELECT actor, action, target, reason FROM trading.risk_audit_log ORDER BY id DESC LIMIT 1", logger: testLogger)
+            .collect().first?.decode((String, String, String, String).self)
+    }
+
+    @Test("gordonctl resume opens the latch, audited with the caller; halt closes it; status shows it; bad input changes nothing")
+    func haltAndResume() async throws {
+        try await withWorld { world, admin in
+            try await world.startRisk()
+            try await world.startManager()
+            #expect(try await Self.halted(admin))  // a fresh install starts halted
+
+            let resumed = try await world.ctl(["resume", "--reason", "checked the books"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(resumed.stdout.contains("resumed"))
+            #expect(try await !Self.halted(admin))
+            let audit = try await Self.lastAudit(admin)
+            #expect(audit?.0 == "operator:root" && audit?.1 == "resume" && audit?.3 == "checked the books")
+            let latch = try await admin.query("SELECT changed_by FROM trading.halt_latch", logger: testLogger).collect().first?.decode(String.self)
+            #expect(latch == "operator:root")
+
+            let halted = try await world.ctl(["halt", "--reason", "maintenance", "--json"])
+            #expect(halted.status == 0, "\(halted.stderr)")
+            #expect(halted.stdout.contains("\"outcome\":\"halted\""))
+            #expect(try await Self.halted(admin))
+            let commands = try await admin.query("""
+                SELECT count(*) FROM trading.outbox WHERE subject = 'gordon.risk.command.all'
+                """, logger: testLogger).collect().first!.decode(Int.self)
+            #expect(commands == 2)  // resume, halt: the executor hears both
+
+            let status = try await world.ctl(["status", "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(status.stdout.contains("\"halted\":true") && status.stdout.contains("\"bot_id\":\"alpha\""))
+            let screen = try await world.ctl(["status"])
+            #expect(screen.status == 0 && screen.stdout.contains("HALTED") && screen.stdout.contains("alpha"), "\(screen.stdout)\(screen.stderr)")
+
+            // Bad input: a clear line, exit 2, nothing filed.
+            let requests = try await admin.query("SELECT count(*) FROM trading.operator_requests", logger: testLogger).collect().first!.decode(Int.self)
+            let noReason = try await world.ctl(["resume"])
+            #expect(noReason.status == 2 && noReason.stderr.contains("--reason"), "\(noReason.stderr)")
+            let unconfirmed = try await world.ctl(["flatten", "--reason", "x"])
+            #expect(unconfirmed.status == 2 && unconfirmed.stderr.contains("--yes"), "\(unconfirmed.stderr)")
+            // The API refuses a body without a reason with a 400 and its code.
+            let (code, body) = try await Self.post(world.socket, "/api/v1/resume", body: "{}")
+            #expect(code == 400 && body.contains("GORDON-MGR-0001"), "\(body)")
+            let (missing, _) = try await Self.post(world.socket, "/api/v1/nothing", body: "{}")
+            #expect(missing == 404)
+            let after = try await admin.query("SELECT count(*) FROM trading.operator_requests", logger: testLogger).collect().first!.decode(Int.self)
+            #expect(after == requests)
+            #expect(try await Self.halted(admin))
+        }
+    }
+
+    @Test("bots pause and resume through risk, audited; a bot in the wrong state or unknown is refused with exit 1")
+    func pauseAndResumeBot() async throws {
+        try await withWorld { world, admin in
+            try await world.startRisk()
+            try await world.startManager()
+            let paused = try await world.ctl(["bots", "pause", "alpha", "--reason", "too many orders"])
+            #expect(paused.status == 0, "\(paused.stderr)")
+            let state = try await admin.query("SELECT desired_state FROM trading.bot_configs WHERE bot_id = 'alpha'", logger: testLogger)
+                .collect().first?.decode(String.self)
+            #expect(state == "paused")
+            let audit = try await Self.lastAudit(admin)
+            #expect(audit?.0 == "operator:root" && audit?.1 == "pause_bot" && audit?.2 == "alpha")
+
+            let again = try await world.ctl(["bots", "pause", "alpha", "--reason", "twice"])
+            #expect(again.status == 1 && again.stderr.contains("GORDON-MGR-0005") && again.stderr.contains("paused, not running"), "\(again.stderr)")
+            let unknown = try await world.ctl(["bots", "resume", "nosuch", "--reason", "x"])
+            #expect(unknown.status == 1 && unknown.stderr.contains("there is no bot nosuch"), "\(unknown.stderr)")
+            let badId = try await world.ctl(["bots", "pause", "Bad/Id", "--reason", "x"])
+            #expect(badId.status == 2)
+
+            let resumed = try await world.ctl(["bots", "resume", "alpha", "--reason", "rate is back to normal"])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            let list = try await world.ctl(["bots", "list"])
+            #expect(list.status == 0 && list.stdout.contains("alpha") && list.stdout.contains("running"), "\(list.stdout)")
+        }
+    }
+
+    @Test("with risk down a request is filed and reported pending (exit 4); risk carries it out when it comes back")
+    func pendingUntilRiskRuns() async throws {
+        try await withWorld { world, admin in
+            try await world.startManager(requestTimeout: 1)
+            let pending = try await world.ctl(["resume", "--reason", "after the upgrade"])
+            #expect(pending.status == 4 && pending.stderr.contains("GORDON-MGR-0004"), "\(pending.stderr)")
+            #expect(try await Self.halted(admin))
+            try await world.startRisk()
+            #expect(try await eventually { try await !Self.halted(admin) })
+            let handled = try await admin.query("SELECT outcome FROM trading.operator_requests", logger: testLogger).collect().first?.decode(String?.self)
+            #expect(handled == "resumed: the bots may trade")
+        }
+    }
+
+    @Test("only root and the operators' group get in: the kernel refuses others at the socket, the manager refuses a non-member who can open it",
+          .enabled(if: getuid() == 0, "switching users needs root"))
+    func outsidersAreRefused() async throws {
+        try await withWorld { world, admin in
+            try await world.startManager()
+            var status = stat()
+            #expect(stat(world.socket, &status) == 0 && status.st_mode & 0o777 == 0o660 && status.st_gid == Self.operatorsGid)
+
+            // Not in the socket's group: the kernel says no before the manager hears a word.
+            let outsider = try await world.ctl(as: Self.outsiderUid, groups: [], ["resume", "--reason", "let me in"])
+            #expect(outsider.status == 3 && outsider.stderr.contains("gordon-ops"), "\(outsider.stderr)")
+            // In the socket's group by a supplementary group the account files do not give it:
+            // the connection opens, the peer credentials say who it is, and the manager refuses.
+            let sneaking = try await world.ctl(as: Self.outsiderUid, groups: [Self.operatorsGid], ["resume", "--reason", "let me in"])
+            #expect(sneaking.status == 1 && sneaking.stderr.contains("GORDON-MGR-0002"), "\(sneaking.stderr)")
+            let reading = try await world.ctl(as: Self.outsiderUid, groups: [Self.operatorsGid], ["orders"])
+            #expect(reading.status == 1 && reading.stderr.contains("GORDON-MGR-0002"), "\(reading.stderr)")
+            let filed = try await admin.query("SELECT count(*) FROM trading.operator_requests", logger: testLogger).collect().first!.decode(Int.self)
+            #expect(filed == 0)
+            // The manager not running: one clear line, exit 3.
+            _ = try await world.manager?.stop()
+            world.manager = nil
+            let down = try await world.ctl(["status"])
+            #expect(down.status == 3 && down.stderr.contains("not running"), "\(down.stderr)")
+        }
+    }
+
+    static func post(_ socket: String, _ path: String, body: String) async throws -> (Int, String) {
+        let encoded = socket.replacingOccurrences(of: "/", with: "%2F")
+        var request = HTTPClientRequest(url: "http+unix://\(encoded)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+}
