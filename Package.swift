@@ -202,7 +202,7 @@ let package = Package(
         .target(
             name: "GordonManager",
             dependencies: [
-                "GordonKernel", "GordonPostgres", "GordonPlatform", "GordonWatchdog",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonBot", "GordonPostgres", "GordonPlatform", "GordonWatchdog",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

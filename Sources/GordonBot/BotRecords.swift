@@ -78,6 +78,15 @@ public enum BotRecords {
             throw GordonError(.invalidBotConfig, "bot \(botId.rawValue) has no configuration this role may read: create it, and its role with gordon-migrate add-bot",
                               context: ["bot": botId.rawValue])
         }
+        return try validate(botId: botId, strategy: strategy, parameters: parameters, symbols: symbols, interval: intervalText, desiredState: state,
+                            allocation: allocationText, overlays: overlays, sizing: sizing)
+    }
+
+    /// A configuration row, checked as the bot checks it when it starts: gordon-manager
+    /// refuses to create a bot whose process would refuse to run. JSON columns as text.
+    public static func validate(botId: BotId, strategy: String, parameters: String, symbols: [String], interval intervalText: String,
+                                desiredState state: String, allocation allocationText: String?, overlays: String,
+                                sizing: String) throws(GordonError) -> BotSettings {
         func invalid(_ message: String) -> GordonError {
             GordonError(.invalidBotConfig, "bot \(botId.rawValue): \(message)", context: ["bot": botId.rawValue])
         }

@@ -167,6 +167,8 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let requestPending = ErrorCode("GORDON-MGR-0004", .timeout)
     /// gordon-risk refused an operator's request (an unknown bot, a bot not in the state asked from).
     public static let requestRefused = ErrorCode("GORDON-MGR-0005", .conflict)
+    /// What the request would create exists already (a bot id in use).
+    public static let alreadyExists = ErrorCode("GORDON-MGR-0006", .conflict)
 
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
@@ -192,6 +194,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid, orderOutcomeUnknown,
         serviceUnavailable, serviceConfigInvalid,
         botLeaseLost,
-        invalidRequest, notAnOperator, notFound, requestPending, requestRefused,
+        invalidRequest, notAnOperator, notFound, requestPending, requestRefused, alreadyExists,
     ]
 }

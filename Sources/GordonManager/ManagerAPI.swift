@@ -1,5 +1,8 @@
 public import AsyncHTTPClient
 import FoundationEssentials
+import GordonBot
+import GordonDomain
+import GordonStrategy
 public import GordonKernel
 public import GordonPlatform
 import GordonPostgres
@@ -15,8 +18,8 @@ public import PostgresNIO
 /// operator, identified by the socket's peer credentials; anyone else is refused before the
 /// request is read.
 ///
-/// What the manager may change itself it changes (nothing yet: bot creation comes with the
-/// console); what belongs to gordon-risk (the halt latch, flatten, pausing a bot) it files
+/// What the manager owns it changes itself (a bot's configuration: create, start, stop);
+/// what belongs to gordon-risk (the halt latch, flatten, pausing a bot) it files
 /// in `trading.operator_requests` and waits for risk to carry out, so the audit trail and
 /// the commands are written by their one owner.
 public struct ManagerAPI: Sendable {
@@ -84,6 +87,14 @@ public struct ManagerAPI: Sendable {
             post(api, action) { request, _, caller in
                 let reason = try await Self.reason(request)
                 return try await ask(action, target: "all", reason: reason, by: caller)
+            }
+        }
+        post(api, "bots") { request, _, caller in try await createBot(request, by: caller) }
+        for (verb, from, to) in [("start", ["stopped"], "running"), ("stop", ["running", "paused"], "stopped")] {
+            post(api, "bots/:bot/\(verb)") { request, context, caller in
+                let bot = context.parameters.get("bot") ?? ""
+                let reason = try await Self.reason(request)
+                return try await setDesiredState(bot: bot, from: from, to: to, reason: reason, by: caller)
             }
         }
         for (verb, action) in [("pause", "pause_bot"), ("resume", "resume_bot")] {
@@ -239,6 +250,87 @@ public struct ManagerAPI: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))  // poll interval, bounded by the deadline above
         }
+    }
+
+    // MARK: Bots
+
+    /// A new bot, as `POST /api/v1/bots` takes it: the plan in the backtester's JSON.
+    struct NewBot: Decodable {
+        let botId: String
+        let strategy: String
+        let parameters: [String: Double]?
+        let overlays: [StrategyConfig]?
+        let sizing: StrategyConfig?
+        let symbol: String
+        let interval: String
+        let maxQuoteExposure: String
+
+        enum CodingKeys: String, CodingKey {
+            case strategy, parameters, overlays, sizing, symbol, interval
+            case botId = "bot_id"
+            case maxQuoteExposure = "max_quote_exposure"
+        }
+    }
+
+    /// Checked as the bot will check it when it starts; created stopped (an operator starts
+    /// it once its process, role and NATS user are deployed).
+    func createBot(_ request: Request, by caller: Caller) async throws -> String {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        let bot: NewBot
+        do {
+            bot = try JSONDecoder().decode(NewBot.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw GordonError(.invalidRequest, "the body must be a bot: bot_id, strategy, parameters, overlays, sizing, symbol, interval, max_quote_exposure (\(error))")
+        }
+        guard Self.isBotId(bot.botId), bot.botId != "all" else {
+            throw GordonError(.invalidRequest, "bot_id must be a-z, 0-9, _ and - (at most 63, not 'all'), not '\(bot.botId)'")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        func encoded(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
+        let parameters = try encoded(bot.parameters ?? [:])
+        let overlays = try encoded(bot.overlays ?? [])
+        let sizing = try encoded(bot.sizing ?? StrategyConfig(name: "fixed_fraction"))
+        _ = try BotRecords.validate(botId: try BotId(bot.botId), strategy: bot.strategy, parameters: parameters, symbols: [bot.symbol],
+                                    interval: bot.interval, desiredState: "stopped", allocation: bot.maxQuoteExposure, overlays: overlays, sizing: sizing)
+        var created = false
+        for try await _ in try await database.query("""
+            INSERT INTO trading.bot_configs (bot_id, strategy, parameters, symbols, interval, desired_state, max_quote_exposure, overlays, sizing)
+            VALUES (\(bot.botId), \(bot.strategy), \(parameters)::jsonb, ARRAY[\(bot.symbol)], \(bot.interval), 'stopped',
+                    \(bot.maxQuoteExposure)::numeric, \(overlays)::jsonb, \(sizing)::jsonb)
+            ON CONFLICT (bot_id) DO NOTHING RETURNING bot_id
+            """, logger: logger) { created = true }
+        guard created else { throw GordonError(.alreadyExists, "there is a bot \(bot.botId) already") }
+        logger.notice("bot created", metadata: ["bot": "\(bot.botId)", "strategy": "\(bot.strategy)", "operator": "\(caller.name)"])
+        return try await json(Self.botsQuery(bot: bot.botId))
+    }
+
+    /// Start (stopped to running) and stop (running or paused to stopped) are the manager's:
+    /// the bot's lifecycle. Pausing and resuming a running bot are risk's.
+    func setDesiredState(bot: String, from: [String], to: String, reason: String, by caller: Caller) async throws -> String {
+        guard Self.isBotId(bot) else { throw GordonError(.invalidRequest, "'\(bot)' is not a bot id") }
+        var current: String?
+        for try await (state,) in try await database.query(
+            "SELECT desired_state FROM trading.v_bot_configs WHERE bot_id = \(bot)", logger: logger).decode((String,).self) { current = state }
+        guard let current else { throw GordonError(.notFound, "there is no bot \(bot)") }
+        guard from.contains(current) else {
+            throw GordonError(.requestRefused, "bot \(bot) is \(current), not \(from.joined(separator: " or "))")
+        }
+        var changed = false
+        for try await _ in try await database.query("""
+            UPDATE trading.bot_configs SET desired_state = \(to), updated_at = now()
+            WHERE bot_id = (SELECT bot_id FROM trading.v_bot_configs WHERE bot_id = \(bot) AND desired_state = ANY(\(from)))
+            RETURNING bot_id
+            """, logger: logger) { changed = true }
+        guard changed else { throw GordonError(.requestRefused, "bot \(bot) changed state meanwhile; look again") }
+        logger.notice("bot desired state set", metadata: [
+            "bot": "\(bot)", "from": "\(current)", "to": "\(to)", "operator": "\(caller.name)", "uid": "\(caller.uid)", "reason": "\(reason)",
+        ])
+        var text = "{\"bot\":"
+        JSONStringLiteral.append(bot, to: &text)
+        text += ",\"outcome\":"
+        JSONStringLiteral.append("bot \(bot) \(to)", to: &text)
+        return text + "}"
     }
 
     // MARK: Reading

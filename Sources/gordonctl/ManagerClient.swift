@@ -39,6 +39,14 @@ struct ManagerClient {
     let socket: String
 
     func call(_ method: HTTPMethod, _ path: String, body: [String: String]? = nil) async throws -> JSONValue {
+        try await call(method, path, bytes: try body.map { Array(try JSONEncoder().encode($0)) })
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, json body: some Encodable) async throws -> JSONValue {
+        try await call(method, path, bytes: Array(try JSONEncoder().encode(body)))
+    }
+
+    private func call(_ method: HTTPMethod, _ path: String, bytes payload: [UInt8]?) async throws -> JSONValue {
         try reachable()
         let encoded = socket.utf8.map { byte -> String in
             let character = Character(Unicode.Scalar(byte))
@@ -46,7 +54,6 @@ struct ManagerClient {
                 ? String(character) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
         }.joined()
         let client = ServiceHTTPClient(peer: "gordon-manager", baseURL: "http+unix://\(encoded)", timeout: .seconds(60))
-        let payload = try body.map { try JSONEncoder().encode($0) }.map { Array($0) }
         let reply: ServiceHTTPClient.Reply
         do {
             reply = try await client.send(method, "/api/v1/" + path, body: payload)

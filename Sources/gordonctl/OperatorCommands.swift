@@ -4,6 +4,25 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import GordonStrategy
+
+/// The body of `POST /api/v1/bots`.
+struct NewBot: Encodable {
+    let botId: String
+    let strategy: String
+    let parameters: [String: Double]
+    let overlays: [StrategyConfig]
+    let sizing: StrategyConfig
+    let symbol: String
+    let interval: String
+    let maxQuoteExposure: String
+
+    enum CodingKeys: String, CodingKey {
+        case strategy, parameters, overlays, sizing, symbol, interval
+        case botId = "bot_id"
+        case maxQuoteExposure = "max_quote_exposure"
+    }
+}
 
 /// `gordonctl status`: one screen of the running system.
 struct StatusCommand: AsyncParsableCommand {
@@ -64,7 +83,12 @@ struct ReasonOption: ParsableArguments {
 
 /// Prints what risk did with a request.
 func report(_ answer: JSONValue, json: Bool) {
-    if json { print(answer.json) } else { print("\(answer["outcome"]?.text ?? "done") (request \(answer["request"]?.text ?? "?"))") }
+    if json {
+        print(answer.json)
+    } else {
+        print(answer["outcome"]?.text ?? "done", terminator: "")
+        print(answer["request"].map { " (request \($0.text))" } ?? "")
+    }
 }
 
 struct HaltCommand: AsyncParsableCommand {
@@ -118,8 +142,64 @@ struct FlattenCommand: AsyncParsableCommand {
 
 struct BotsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bots", abstract: "List bots, show one, pause or resume one.",
-        subcommands: [List.self, Show.self, Pause.self, Resume.self], defaultSubcommand: List.self)
+        commandName: "bots", abstract: "List bots, show one, create one, start, stop, pause or resume one.",
+        subcommands: [List.self, Show.self, Create.self, Start.self, Stop.self, Pause.self, Resume.self], defaultSubcommand: List.self)
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create",
+            abstract: "A new bot from the strategy catalogue (`gordonctl strategies`), checked as the bot will check it; created stopped.")
+        @OptionGroup var manager: ManagerOptions
+        @Argument(help: "The bot's id: a-z, 0-9, _ and -") var bot: String
+        @Option(help: "Entry strategy name") var strategy: String
+        @Option(name: .customLong("param"), help: "Strategy parameter as name=value; repeatable") var params: [String] = []
+        @Option(name: .customLong("overlay"), help: "Overlay as NAME or NAME:k=v,k=v; repeatable, applied in order") var overlays: [String] = []
+        @Option(help: "Sizing rule as NAME or NAME:k=v,k=v (default fixed_fraction)") var sizing: String?
+        @Option(help: "The one symbol it trades, e.g. BTCUSDT") var symbol: String
+        @Option(help: "Kline interval, e.g. 1h") var interval: String
+        @Option(help: "The quote amount it trades with (max_quote_exposure)") var allocation: String
+
+        func run() async throws {
+            _ = try botPath(bot)
+            var parameters: [String: Double] = [:]
+            for text in params {
+                let (key, value) = try BacktestCommand.keyValue(text, what: "--param")
+                guard let number = Double(value) else { throw ValidationError("--param \(key): '\(value)' is not a number") }
+                parameters[key] = number
+            }
+            let body = NewBot(
+                botId: bot, strategy: strategy, parameters: parameters,
+                overlays: try overlays.map { try BacktestCommand.namedConfig($0, what: "--overlay") },
+                sizing: try sizing.map { try BacktestCommand.namedConfig($0, what: "--sizing") } ?? StrategyConfig(name: "fixed_fraction"),
+                symbol: symbol, interval: interval, maxQuoteExposure: allocation)
+            let created = try await ManagerClient(socket: manager.socket).call(.POST, "bots", json: body)
+            print(manager.json ? created.json : List.render(created.array))
+        }
+    }
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped bot (its process trades once it sees running).")
+        @OptionGroup var manager: ManagerOptions
+        @OptionGroup var reason: ReasonOption
+        @Argument(help: "The bot's id") var bot: String
+
+        func run() async throws {
+            report(try await ManagerClient(socket: manager.socket).call(.POST, "bots/\(try botPath(bot))/start", body: ["reason": reason.reason]),
+                   json: manager.json)
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a bot: its process exits; its positions stay (flatten closes them).")
+        @OptionGroup var manager: ManagerOptions
+        @OptionGroup var reason: ReasonOption
+        @Argument(help: "The bot's id") var bot: String
+
+        func run() async throws {
+            report(try await ManagerClient(socket: manager.socket).call(.POST, "bots/\(try botPath(bot))/stop", body: ["reason": reason.reason]),
+                   json: manager.json)
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "list", abstract: "Every bot, its desired state and who runs it.")

@@ -218,6 +218,51 @@ struct ManagerProcessTests {
         }
     }
 
+    @Test("bots create checks the plan as the bot will, creates it stopped, refuses a taken id; start and stop are the manager's own")
+    func createStartStop() async throws {
+        try await withWorld { world, admin in
+            try await world.startManager()
+            let create = ["bots", "create", "gamma", "--strategy", "sma_crossover", "--param", "fast=5", "--param", "slow=20",
+                          "--overlay", "stop_loss:percent=0.02", "--symbol", "ETHUSDT", "--interval", "1h", "--allocation", "250.5"]
+            let created = try await world.ctl(create)
+            #expect(created.status == 0 && created.stdout.contains("gamma") && created.stdout.contains("stopped"), "\(created.stdout)\(created.stderr)")
+            let row = try await admin.query("""
+                SELECT strategy, parameters::text, overlays::text, sizing->>'name', symbols, max_quote_exposure::text, desired_state
+                FROM trading.bot_configs WHERE bot_id = 'gamma'
+                """, logger: testLogger).collect().first?.decode((String, String, String, String, [String], String, String).self)
+            #expect(row?.0 == "sma_crossover" && row?.1.contains("\"fast\": 5") == true && row?.1.contains("\"slow\": 20") == true,
+                    "\(String(describing: row))")
+            #expect(row?.2.contains("stop_loss") == true && row?.3 == "fixed_fraction" && row?.4 == ["ETHUSDT"] && row?.5 == "250.5" && row?.6 == "stopped")
+
+            let taken = try await world.ctl(create)
+            #expect(taken.status == 1 && taken.stderr.contains("GORDON-MGR-0006"), "\(taken.stderr)")
+            for (what, arguments) in [
+                ("an unknown strategy", ["--strategy", "moonshot", "--symbol", "BTCUSDT", "--interval", "1h", "--allocation", "100"]),
+                ("a parameter out of range", ["--strategy", "sma_crossover", "--param", "fast=0", "--symbol", "BTCUSDT", "--interval", "1h", "--allocation", "100"]),
+                ("a bad interval", ["--strategy", "sma_crossover", "--symbol", "BTCUSDT", "--interval", "7m", "--allocation", "100"]),
+                ("no allocation", ["--strategy", "sma_crossover", "--symbol", "BTCUSDT", "--interval", "1h", "--allocation", "0"]),
+            ] {
+                let refused = try await world.ctl(["bots", "create", "delta"] + arguments)
+                #expect(refused.status == 1 && refused.stderr.contains("GORDON-DOM-0008"), "\(what): \(refused.stderr)")
+            }
+            let delta = try await admin.query("SELECT count(*) FROM trading.bot_configs WHERE bot_id = 'delta'", logger: testLogger)
+                .collect().first!.decode(Int.self)
+            #expect(delta == 0)
+
+            let started = try await world.ctl(["bots", "start", "gamma", "--reason", "deployed"])
+            #expect(started.status == 0 && started.stdout.contains("gamma running"), "\(started.stderr)")
+            let again = try await world.ctl(["bots", "start", "gamma", "--reason", "twice"])
+            #expect(again.status == 1 && again.stderr.contains("running, not stopped"), "\(again.stderr)")
+            let stopped = try await world.ctl(["bots", "stop", "gamma", "--reason", "retired"])
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            let state = try await admin.query("SELECT desired_state FROM trading.bot_configs WHERE bot_id = 'gamma'", logger: testLogger)
+                .collect().first?.decode(String.self)
+            #expect(state == "stopped")
+            let unknown = try await world.ctl(["bots", "stop", "nosuch", "--reason", "x"])
+            #expect(unknown.status == 1 && unknown.stderr.contains("GORDON-MGR-0003"), "\(unknown.stderr)")
+        }
+    }
+
     @Test("with risk down a request is filed and reported pending (exit 4); risk carries it out when it comes back")
     func pendingUntilRiskRuns() async throws {
         try await withWorld { world, admin in
