@@ -92,73 +92,20 @@ extension String {
     }
 }
 
-/// Any JSON value, to print whatever the API answers.
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSONValue].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
-
-    subscript(key: String) -> JSONValue? {
-        guard case .object(let fields) = self else { return nil }
-        return fields[key]
-    }
-
-    var array: [JSONValue] {
-        guard case .array(let items) = self else { return [] }
-        return items
-    }
-
-    /// As a table cell: strings bare, numbers without a needless `.0`, lists joined.
+extension JSONValue {
+    /// As a table cell: strings bare, lists joined, objects as JSON.
     var text: String {
         switch self {
         case .null: ""
         case .bool(let value): value ? "yes" : "no"
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         case .string(let value): value
         case .array(let items): items.map(\.text).joined(separator: ",")
-        case .object: json
+        case .number, .object: description
         }
     }
 
-    /// Compact JSON, keys sorted (for --json and nested values).
-    var json: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .number: return text
-        case .string(let value):
-            var out = ""
-            JSONStringLiteral.append(value, to: &out)
-            return out
-        case .array(let items): return "[" + items.map(\.json).joined(separator: ",") + "]"
-        case .object(let fields):
-            return "{" + fields.keys.sorted().map { key in
-                var out = ""
-                JSONStringLiteral.append(key, to: &out)
-                return out + ":" + fields[key]!.json
-            }.joined(separator: ",") + "}"
-        }
-    }
+    /// What `--json` prints.
+    var json: String { description }
 }
 
 /// Rows under a header, each column as wide as its widest cell.

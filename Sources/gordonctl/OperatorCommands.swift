@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import GordonKernel
 import GordonStrategy
 
 /// The body of `POST /api/v1/bots`.

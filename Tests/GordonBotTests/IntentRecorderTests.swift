@@ -41,6 +41,10 @@ struct IntentRecorderTests {
             let held = try await BotLease(botId: "alpha", instanceId: "first", host: "test", logger: testLogger) {
                 try await database.connect(asBot: "alpha")
             }.acquire()
+            // Renewed while the test runs, as the bot's own watcher does: unrenewed, the row
+            // expires after its ttl and a slow host would see the fence refuse the holder.
+            let renewing = Task { await held.watch() }
+            defer { renewing.cancel() }
 
             let bot = try await database.connect(asBot: "alpha")
             defer { Task { try? await bot.close() } }
@@ -71,6 +75,8 @@ struct IntentRecorderTests {
             let next = try await BotLease(botId: "alpha", instanceId: "second", host: "test", logger: testLogger) {
                 try await database.connect(asBot: "alpha")
             }.acquire()
+            let renewingNext = Task { await next.watch() }
+            defer { renewingNext.cancel() }
             await #expect(throws: GordonError.self) {
                 try await bot.withTransaction(logger: testLogger) { connection in
                     try await IntentRecorder.record(try Self.envelope("alpha-3"), lease: held.token, on: connection, logger: testLogger)

@@ -4,7 +4,11 @@
 // simulator acknowledges the order. Measured from the simulator closing the kline to the
 // simulator accepting the order, for every kline that makes one; PostgreSQL with fsync on.
 // Every part is the release executable, as its own role and keyfile, on loopback. Also the
-// idle resident set of gordon-bot and gordon-executor once ready.
+// idle resident set of gordon-bot, gordon-executor, gordon-risk and gordon-manager once ready.
+// Then breaker trip → flatten: gordon-risk restarted with a drawdown limit, and for each
+// round the bot's allocation cut while it holds a position, so equity falls through the
+// limit; measured from the trip risk records to the simulator's answer to the flatten's
+// sell, as the executor records it.
 import ArgumentParser
 import BinanceSim
 import Foundation
@@ -25,6 +29,7 @@ struct TradingBench: AsyncParsableCommand {
     @Option(help: "NATS URL of a throwaway server with JetStream") var natsURL: String
     @Option(help: "Directory of the release executables (gordon-data, gordon-bot, gordon-executor, gordon-outbox-relay)") var bin: String
     @Option(help: "Klines closed one at a time") var klines: Int = 600
+    @Option(help: "Breaker trips, each flattening the bot's position") var trips: Int = 20
     @Option(help: "Least time between two klines, in milliseconds: Binance allows an account 100 orders per 10 s and request weight 6000 per minute (each intent's check reads the account, weight 20), so the market is paced below both")
     var paceMilliseconds: Int = 300
 
@@ -40,11 +45,13 @@ struct TradingBench: AsyncParsableCommand {
         let database = admin.with(database: name)
         func password() -> Secret { Secret(String(UInt64.random(in: 0...UInt64.max), radix: 36) + "Bench") }
         let (dataPassword, executorPassword, botPassword, riskPassword) = (password(), password(), password(), password())
+        let managerPassword = password()
         let botRole = try await Database.withConnection(database, logger: logger) { connection in
             _ = try await Migrator(directory: try MigrationDirectory(path: migrations), logger: logger).migrate(on: connection)
             try await RolePassword.set(role: .dataWriter, password: dataPassword, on: connection)
             try await RolePassword.set(role: .executor, password: executorPassword, on: connection)
             try await RolePassword.set(role: .risk, password: riskPassword, on: connection)
+            try await RolePassword.set(role: .manager, password: managerPassword, on: connection)
             let role = try await BotRole.ensure(botId: Self.bot, password: botPassword, on: connection, logger: logger)
             // Enters whenever flat (RSI(2) below 99.99, which is nearly always) and leaves after
             // one bar held: most klines make an order.
@@ -59,7 +66,7 @@ struct TradingBench: AsyncParsableCommand {
         }
 
         let series = SyntheticMarket(seed: 7, startPrice: 30_000, priceDecimals: 2)
-            .generate(count: klines + 100, symbol: symbol, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
+            .generate(count: klines + 100 + trips * 50, symbol: symbol, interval: .oneMinute, startOpenTime: 1_704_067_200_000)
         let apiKey = String(UInt64.random(in: 0...UInt64.max), radix: 16) + "benchkey"
         let apiSecret = String(UInt64.random(in: 0...UInt64.max), radix: 16) + "benchsecret"
         let simulator = BinanceSimulator(
@@ -85,6 +92,8 @@ struct TradingBench: AsyncParsableCommand {
         let botKey = try keyfile("gordon-bot-\(Self.bot)", botPassword)
         let executorKey = try keyfile("gordon-executor", executorPassword, extra: "binance_api_key = \(apiKey)\nbinance_api_secret = \(apiSecret)\n")
         let riskKey = try keyfile("gordon-risk", riskPassword)
+        let managerKey = try keyfile("gordon-manager", managerPassword)
+        try "ops:x:\(getgid()):\n".write(toFile: "\(directory)/group", atomically: true, encoding: .utf8)
         func url(_ role: String) -> String { database.with(username: role, password: nil).description }
         let simURL = "http://127.0.0.1:\(simPort)"
         let common = ["--nats-url", natsURL, "--http-port", "0"]
@@ -128,6 +137,10 @@ struct TradingBench: AsyncParsableCommand {
                                              "--max-orders-per-minute-per-bot", "100000"], log: "risk")
         _ = try await listening("risk")
         _ = try start("gordon-outbox-relay", ["--database-url", url("gordon_risk"), "--keyfile", riskKey], log: "risk-relay")
+        let manager = try start("gordon-manager", ["--database-url", url("gordon_manager"), "--keyfile", managerKey, "--socket",
+                                                   "\(directory)/manager.sock", "--operators-group", "ops", "--group-file", "\(directory)/group"],
+                                log: "manager")
+        _ = try await listening("manager")
         let bot = try start("gordon-bot", ["--bot", Self.bot, "--database-url", url(botRole), "--keyfile", botKey, "--data-url", dataBase],
                             log: "bot")
         _ = try await listening("bot")
@@ -139,7 +152,8 @@ struct TradingBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         try await Task.sleep(for: .seconds(3))
-        let idle = (bot: resident(bot.processIdentifier), executor: resident(executor.processIdentifier), risk: resident(risk.processIdentifier))
+        let idle = (bot: resident(bot.processIdentifier), executor: resident(executor.processIdentifier), risk: resident(risk.processIdentifier),
+                    manager: resident(manager.processIdentifier))
 
         let monitor = try await Database.connect(database, logger: logger)
         defer { Task { try? await monitor.close() } }
@@ -202,11 +216,84 @@ struct TradingBench: AsyncParsableCommand {
         print("  \(klines) klines, one per \(paceMilliseconds) ms or slower, \(latencies.count) orders: p50 \(percentile(0.5)) ms, p90 \(percentile(0.9)) ms, p99 \(percentile(0.99)) ms, max \(percentile(1)) ms")
         try await printStages(closedAt, on: monitor, logger: logger)
         func mib(_ kib: Int) -> String { String(format: "%.1f", Double(kib) / 1024) }
-        for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor), ("gordon-risk", idle.risk)] {
+        for (name, value) in [("gordon-bot", idle.bot), ("gordon-executor", idle.executor), ("gordon-risk", idle.risk),
+                              ("gordon-manager", idle.manager)] {
             guard let value else { continue }
             print("  \(name) idle RSS (native, ready, before the first kline): \(mib(value[0])) MiB = \(mib(value[1])) MiB anonymous + \(mib(value[2])) MiB file-backed")
         }
+        if trips > 0 {
+            risk.terminate()
+            risk.waitUntilExit()
+            _ = try start("gordon-risk", ["--database-url", url("gordon_risk"), "--keyfile", riskKey, "--max-drawdown", "0.3",
+                                          "--max-daily-loss", "0.99", "--max-gross-exposure", "1000000", "--max-rejects-per-minute", "100000",
+                                          "--max-orders-per-minute-per-bot", "100000"], log: "risk-trips")
+            _ = try await listening("risk-trips")
+            let tripped = try await tripToFlatten(rounds: trips, simulator: simulator, on: monitor, logger: logger)
+            let sorted = tripped.sorted()
+            func at(_ p: Double) -> String { String(format: "%.2f", sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]) }
+            print("breaker trip → flatten (drawdown trip recorded by gordon-risk → the flatten's sell answered by the simulator, as the executor "
+                  + "records it; risk's outbox relay, NATS, the executor's flatten):")
+            print("  \(sorted.count) trips: p50 \(at(0.5)) ms, p90 \(at(0.9)) ms, p99 \(at(0.99)) ms, max \(at(1)) ms")
+        }
         await nats.close()
+    }
+
+    /// Each round: the latch opened and the allocation restored (an operator's request, as
+    /// gordonctl files it), the bot trading until it holds a position, then its allocation cut
+    /// to a tenth: equity falls 90 % from its peak and the drawdown breaker trips.
+    func tripToFlatten(rounds: Int, simulator: BinanceSimulator, on monitor: PostgresConnection,
+                       logger: Logger) async throws -> [Double] {
+        func scalar<T: PostgresDecodable>(_ query: PostgresQuery, _ type: T.Type) async throws -> T? {
+            for try await (value,) in try await monitor.query(query, logger: logger).decode((T?,).self) { return value }
+            return nil
+        }
+        func until(_ what: String, _ condition: () async throws -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await !condition() {
+                guard ContinuousClock.now < deadline else { throw ValidationError("trip bench: no \(what) within 60 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        var latencies: [Double] = []
+        var lastAdvance = ContinuousClock.now
+        for round in 0..<rounds {
+            try await monitor.query("""
+                INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'trip bench round', 'bench')
+                """, logger: logger)
+            try await until("resume") { try await scalar("SELECT halted FROM trading.halt_latch", Bool.self) == false }
+            try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 1000 WHERE bot_id = \(Self.bot)", logger: logger)
+            // Risk reloads the book every few seconds: the cut must come after it has seen the peak.
+            try await until("peak") { (try await scalar("SELECT peak_equity::float8 FROM trading.risk_state", Double.self) ?? 0) > 900 }
+            try await until("position") {
+                let held = try await scalar("""
+                    SELECT (SELECT coalesce(sum(quantity), 0) FROM trading.positions WHERE bot_id = \(Self.bot)) > 0
+                       AND NOT EXISTS (SELECT 1 FROM trading.orders WHERE bot_id = \(Self.bot)
+                                       AND status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL'))
+                    """, Bool.self) ?? false
+                // One kline per pace at most: the exchange's order rate limits hold here too.
+                if !held, ContinuousClock.now - lastAdvance >= .milliseconds(paceMilliseconds) {
+                    guard !simulator.advance(steps: 1).isEmpty else { throw ValidationError("trip bench: the market ran out of klines") }
+                    lastAdvance = ContinuousClock.now
+                }
+                return held
+            }
+            let lastTrip = try await scalar("SELECT coalesce(max(id), 0) FROM trading.risk_events", Int64.self) ?? 0
+            try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 100 WHERE bot_id = \(Self.bot)", logger: logger)
+            var latency: Double?
+            try await until("flatten of round \(round)") {
+                latency = try await scalar("""
+                    SELECT ((SELECT extract(epoch FROM min(e.recorded_at)) * 1000 FROM trading.order_events e
+                             JOIN trading.order_intents i ON i.intent_id = e.client_order_id
+                             WHERE i.reason LIKE 'flatten:%' AND e.status <> 'PENDING_NEW' AND e.recorded_at >= t.occurred_at)
+                            - extract(epoch FROM t.occurred_at) * 1000)::float8
+                    FROM trading.risk_events t
+                    WHERE t.id > \(lastTrip) AND t.breaker = 'drawdown' AND t.state = 'tripped'
+                    """, Double.self)
+                return latency != nil
+            }
+            latencies.append(latency!)
+        }
+        return latencies
     }
 
     /// Where the time goes, from the rows' own timestamps (PostgreSQL's `now()` is the start of
