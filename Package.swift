@@ -366,7 +366,7 @@ let package = Package(
         .executableTarget(
             name: "gordonctl",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine", "GordonPlatform",
+                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine", "GordonPlatform", "GordonManager",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

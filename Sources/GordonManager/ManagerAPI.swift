@@ -2,7 +2,7 @@ public import AsyncHTTPClient
 import FoundationEssentials
 import GordonBot
 import GordonDomain
-import GordonStrategy
+public import GordonStrategy
 public import GordonKernel
 public import GordonPlatform
 import GordonPostgres
@@ -254,24 +254,6 @@ public struct ManagerAPI: Sendable {
 
     // MARK: Bots
 
-    /// A new bot, as `POST /api/v1/bots` takes it: the plan in the backtester's JSON.
-    struct NewBot: Decodable {
-        let botId: String
-        let strategy: String
-        let parameters: [String: Double]?
-        let overlays: [StrategyConfig]?
-        let sizing: StrategyConfig?
-        let symbol: String
-        let interval: String
-        let maxQuoteExposure: String
-
-        enum CodingKeys: String, CodingKey {
-            case strategy, parameters, overlays, sizing, symbol, interval
-            case botId = "bot_id"
-            case maxQuoteExposure = "max_quote_exposure"
-        }
-    }
-
     /// Checked as the bot will check it when it starts; created stopped (an operator starts
     /// it once its process, role and NATS user are deployed).
     func createBot(_ request: Request, by caller: Caller) async throws -> String {
@@ -449,5 +431,36 @@ public struct ManagerAPI: Sendable {
             return "{\"error\":\"the watchdog's status file is missing or unreadable\"}"
         }
         return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A new bot, as `POST /api/v1/bots` takes it (and gordonctl sends it): the plan in the
+/// backtester's JSON.
+public struct NewBot: Codable, Sendable {
+    public let botId: String
+    public let strategy: String
+    public let parameters: [String: Double]?
+    public let overlays: [StrategyConfig]?
+    public let sizing: StrategyConfig?
+    public let symbol: String
+    public let interval: String
+    public let maxQuoteExposure: String
+
+    enum CodingKeys: String, CodingKey {
+        case strategy, parameters, overlays, sizing, symbol, interval
+        case botId = "bot_id"
+        case maxQuoteExposure = "max_quote_exposure"
+    }
+
+    public init(botId: String, strategy: String, parameters: [String: Double]?, overlays: [StrategyConfig]?, sizing: StrategyConfig?,
+                symbol: String, interval: String, maxQuoteExposure: String) {
+        self.botId = botId
+        self.strategy = strategy
+        self.parameters = parameters
+        self.overlays = overlays
+        self.sizing = sizing
+        self.symbol = symbol
+        self.interval = interval
+        self.maxQuoteExposure = maxQuoteExposure
     }
 }

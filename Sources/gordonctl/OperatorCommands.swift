@@ -5,25 +5,8 @@ import Musl
 #endif
 import ArgumentParser
 import GordonKernel
+import GordonManager
 import GordonStrategy
-
-/// The body of `POST /api/v1/bots`.
-struct NewBot: Encodable {
-    let botId: String
-    let strategy: String
-    let parameters: [String: Double]
-    let overlays: [StrategyConfig]
-    let sizing: StrategyConfig
-    let symbol: String
-    let interval: String
-    let maxQuoteExposure: String
-
-    enum CodingKeys: String, CodingKey {
-        case strategy, parameters, overlays, sizing, symbol, interval
-        case botId = "bot_id"
-        case maxQuoteExposure = "max_quote_exposure"
-    }
-}
 
 /// `gordonctl status`: one screen of the running system.
 struct StatusCommand: AsyncParsableCommand {

@@ -94,7 +94,7 @@ struct BotLeaseTests {
         }
     }
 
-    @Test("a renewal slower than its period (a busy host, a locked table) keeps the lease: only a dead session gives it up")
+    @Test("a renewal slower than its period (a busy host, a locked row) keeps the lease: only a dead session gives it up")
     func slowRenewalKeepsTheLease() async throws {
         try await withTestDatabase { database in
             let admin = try await adminWithBots(database, ["epsilon"])
@@ -104,16 +104,16 @@ struct BotLeaseTests {
             let pid = try await held.backendPID()
             let locker = try await database.connect()
             defer { Task { try? await locker.close() } }
-            // The next renewal waits behind this lock until it is released.
+            // The renewals' UPDATE waits behind this row lock until its lock timeout (500 ms),
+            // well past the renewal period (200 ms); a holder that gave up on a slow renewal
+            // would close its session, and the wait would end sooner.
             try await locker.query("BEGIN", logger: testLogger)
-            try await locker.query("LOCK TABLE trading.bot_leases IN ACCESS EXCLUSIVE MODE", logger: testLogger)
+            try await locker.query("SELECT 1 FROM trading.bot_leases WHERE bot_id = 'epsilon' FOR UPDATE", logger: testLogger)
             #expect(try await eventually {
-                try await admin.query("SELECT count(*) FROM pg_locks WHERE pid = \(pid) AND NOT granted", logger: testLogger)
-                    .collect().first?.decode(Int.self) == 1
+                try await admin.query("""
+                    SELECT count(*) FROM pg_locks WHERE pid = \(pid) AND NOT granted AND now() - waitstart > interval '300 milliseconds'
+                    """, logger: testLogger).collect().first?.decode(Int.self) == 1
             })
-            // The stimulus, not a wait for anything: the renewal stays blocked for longer than
-            // its period (200 ms) and shorter than the session's lock timeout (500 ms).
-            try await Task.sleep(for: .milliseconds(350))
             try await locker.query("COMMIT", logger: testLogger)
             let renewedBefore = try await renewedAt(admin, bot: "epsilon")
             #expect(try await eventually { try await renewedAt(admin, bot: "epsilon") != renewedBefore })
