@@ -34,7 +34,9 @@ public final class RiskMonitor: Sendable {
         var remembered: (peak: ExactDecimal?, day: Int64?) = (nil, nil)
         /// What stands tripped as written: the stored keys plus each written change.
         var writtenTripped: Set<String> = []
-        /// The halt latch as last read; nil before the first read.
+        /// The halt latch as last read, or as risk itself last set it; nil before the first read.
+        /// Risk's own halts count at once: an operator may resume before the next read, and
+        /// that resume must still count the losses afresh.
         var halted: Bool?
         var counters = Counters()
     }
@@ -218,6 +220,7 @@ public final class RiskMonitor: Sendable {
                 $0.unwritten.removeFirst()
                 $0.writtenTripped = tripped
                 $0.counters.changesRecorded += 1
+                if change.actions.contains(.halt) { $0.halted = true }
             }
         }
     }
@@ -250,6 +253,7 @@ public final class RiskMonitor: Sendable {
         let requests = try await OperatorRequests.pending(on: connection, logger: logger)
         for request in requests {
             guard let outcome = try await OperatorRequests.carryOut(request, at: now(), ids: ids, on: connection, logger: logger) else { continue }
+            if request.action == .halt || request.action == .flatten, !outcome.hasPrefix("refused") { state.withLockedValue { $0.halted = true } }
             logger.notice("operator request carried out", metadata: [
                 "request": "\(request.id)", "action": "\(request.action.rawValue)", "target": "\(request.target)",
                 "operator": "\(request.requestedBy)", "reason": "\(request.reason)", "outcome": "\(outcome)",

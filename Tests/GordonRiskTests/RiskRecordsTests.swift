@@ -49,4 +49,16 @@ struct RiskRecordsTests {
             #expect(try commands.first?.decode(Int.self) == 2)
         }
     }
+
+    @Test("a negative equity (losses beyond the allocations) is remembered: a refused write would stop risk recording anything")
+    func negativeEquityIsRemembered() async throws {
+        try await withTestDatabase { database in
+            try await withConnection(try await database.connect(as: .risk)) { risk async throws in
+                let negative = try ExactDecimal(parsing: "-95.5")
+                try await RiskRecords.remember(peak: negative, day: (20_000, negative), on: risk, logger: TestEnvironment.logger)
+                let state = try await RiskRecords.state(on: risk, logger: TestEnvironment.logger)
+                #expect(state.peakEquity == negative && state.day?.number == 20_000 && state.day?.openingEquity == negative)
+            }
+        }
+    }
 }

@@ -228,7 +228,16 @@ struct TradingBench: AsyncParsableCommand {
                                           "--max-daily-loss", "0.99", "--max-gross-exposure", "1000000", "--max-rejects-per-minute", "100000",
                                           "--max-orders-per-minute-per-bot", "100000"], log: "risk-trips")
             _ = try await listening("risk-trips")
-            let tripped = try await tripToFlatten(rounds: trips, simulator: simulator, on: monitor, logger: logger)
+            let tripped: [Double]
+            do {
+                tripped = try await tripToFlatten(rounds: trips, simulator: simulator, on: monitor, logger: logger)
+            } catch {
+                for log in ["risk-trips", "executor", "bot"] {
+                    let text = (try? String(contentsOfFile: "\(directory)/\(log).err", encoding: .utf8)) ?? ""
+                    print("--- \(log)\n" + text.split(separator: "\n").suffix(12).joined(separator: "\n"))
+                }
+                throw error
+            }
             let sorted = tripped.sorted()
             func at(_ p: Double) -> String { String(format: "%.2f", sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.down)))]) }
             print("breaker trip → flatten (drawdown trip recorded by gordon-risk → the flatten's sell answered by the simulator, as the executor "
@@ -243,8 +252,9 @@ struct TradingBench: AsyncParsableCommand {
     /// to a tenth: equity falls 90 % from its peak and the drawdown breaker trips.
     func tripToFlatten(rounds: Int, simulator: BinanceSimulator, on monitor: PostgresConnection,
                        logger: Logger) async throws -> [Double] {
-        func scalar<T: PostgresDecodable>(_ query: PostgresQuery, _ type: T.Type) async throws -> T? {
-            for try await (value,) in try await monitor.query(query, logger: logger).decode((T?,).self) { return value }
+        /// The first column of the first row, as text (nil for none or NULL).
+        func text(_ query: PostgresQuery) async throws -> String? {
+            for try await (value,) in try await monitor.query(query, logger: logger).decode((String?,).self) { return value }
             return nil
         }
         func until(_ what: String, _ condition: () async throws -> Bool) async throws {
@@ -260,16 +270,21 @@ struct TradingBench: AsyncParsableCommand {
             try await monitor.query("""
                 INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'trip bench round', 'bench')
                 """, logger: logger)
-            try await until("resume") { try await scalar("SELECT halted FROM trading.halt_latch", Bool.self) == false }
+            try await until("resume") { try await text("SELECT halted::text FROM trading.halt_latch") == "false" }
+            func peak() async throws -> Double { (try await text("SELECT peak_equity::text FROM trading.risk_state")).flatMap(Double.init) ?? 0 }
+            // After a trip the resume counts the drawdown afresh from the cut equity: that new
+            // base must be stored before the allocation goes back up, or its peak would be missed.
+            if round > 0 { try await until("re-based peak") { try await peak() < 900 } }
             try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 1000 WHERE bot_id = \(Self.bot)", logger: logger)
             // Risk reloads the book every few seconds: the cut must come after it has seen the peak.
-            try await until("peak") { (try await scalar("SELECT peak_equity::float8 FROM trading.risk_state", Double.self) ?? 0) > 900 }
+            try await until("peak") { try await peak() > 900 }
+            // More than the dust a sell rounded to the lot size leaves: the flatten sells it.
             try await until("position") {
-                let held = try await scalar("""
-                    SELECT (SELECT coalesce(sum(quantity), 0) FROM trading.positions WHERE bot_id = \(Self.bot)) > 0
-                       AND NOT EXISTS (SELECT 1 FROM trading.orders WHERE bot_id = \(Self.bot)
-                                       AND status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL'))
-                    """, Bool.self) ?? false
+                let held = try await text("""
+                    SELECT ((SELECT coalesce(sum(quantity), 0) FROM trading.positions WHERE bot_id = \(Self.bot)) > 0.001
+                            AND NOT EXISTS (SELECT 1 FROM trading.orders WHERE bot_id = \(Self.bot)
+                                            AND status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL')))::text
+                    """) == "true"
                 // One kline per pace at most: the exchange's order rate limits hold here too.
                 if !held, ContinuousClock.now - lastAdvance >= .milliseconds(paceMilliseconds) {
                     guard !simulator.advance(steps: 1).isEmpty else { throw ValidationError("trip bench: the market ran out of klines") }
@@ -277,18 +292,18 @@ struct TradingBench: AsyncParsableCommand {
                 }
                 return held
             }
-            let lastTrip = try await scalar("SELECT coalesce(max(id), 0) FROM trading.risk_events", Int64.self) ?? 0
+            let lastTrip = Int64(try await text("SELECT coalesce(max(id), 0)::text FROM trading.risk_events") ?? "0") ?? 0
             try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 100 WHERE bot_id = \(Self.bot)", logger: logger)
             var latency: Double?
             try await until("flatten of round \(round)") {
-                latency = try await scalar("""
+                latency = try await text("""
                     SELECT ((SELECT extract(epoch FROM min(e.recorded_at)) * 1000 FROM trading.order_events e
                              JOIN trading.order_intents i ON i.intent_id = e.client_order_id
                              WHERE i.reason LIKE 'flatten:%' AND e.status <> 'PENDING_NEW' AND e.recorded_at >= t.occurred_at)
-                            - extract(epoch FROM t.occurred_at) * 1000)::float8
+                            - extract(epoch FROM t.occurred_at) * 1000)::float8::text
                     FROM trading.risk_events t
                     WHERE t.id > \(lastTrip) AND t.breaker = 'drawdown' AND t.state = 'tripped'
-                    """, Double.self)
+                    """).flatMap(Double.init)
                 return latency != nil
             }
             latencies.append(latency!)
