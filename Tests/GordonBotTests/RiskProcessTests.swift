@@ -40,21 +40,29 @@ struct RiskProcessTests {
                 world.admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(ExecutorWorld.bot)'"))
             #expect(left < ExactDecimal(significand: 1, scale: 5), "sold down to below one lot: \(left)")
             #expect(try await world.scalar("SELECT count(*)::int FROM trading.risk_events WHERE breaker = 'drawdown' AND state = 'tripped'") == 1)
-            #expect(try await BotProcessTests.text(world.admin, """
-                SELECT string_agg(action, ',' ORDER BY id) FROM trading.risk_audit_log WHERE actor = 'breaker:drawdown'
-                """) == "breaker_tripped,halt,flatten")
-            #expect(try await world.scalar("""
-                SELECT count(*)::int FROM trading.outbox WHERE producer = 'gordon_risk' AND subject IN
-                    ('gordon.risk.breaker.drawdown', 'gordon.risk.command.all')
-                """) == 3, "the breaker event, the halt and the flatten")
 
             // kill -9: the latch is in the database, not in the process.
             let killed = try #require(try await risk.stop(signal: SIGKILL, timeout: .seconds(10)))
             #expect(killed.status != 0)
+            // The flatten sold at the simulator's price, which did not fall with the published
+            // kline: once the sell is booked the equity may be back within the limit, and risk
+            // then rightly records a reset. Read once risk is dead, so nothing moves meanwhile.
+            let actions = try await BotProcessTests.text(world.admin, """
+                SELECT string_agg(action, ',' ORDER BY id) FROM trading.risk_audit_log WHERE actor = 'breaker:drawdown'
+                """)
+            let recovered = actions == "breaker_tripped,halt,flatten,breaker_reset"
+            #expect(actions == "breaker_tripped,halt,flatten" || recovered, "\(actions)")
+            #expect(try await world.scalar("""
+                SELECT count(*)::int FROM trading.outbox WHERE producer = 'gordon_risk' AND subject = 'gordon.risk.command.all'
+                """) == 2, "the halt and the flatten")
+            #expect(try await world.scalar("""
+                SELECT count(*)::int FROM trading.outbox WHERE producer = 'gordon_risk' AND subject = 'gordon.risk.breaker.drawdown'
+                """) == (recovered ? 2 : 1), "the breaker's events")
             try await world.intent("t-buy-2", type: .market, quote: "100")
             #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-2").hasPrefix("REJECTED halted:") })
             #expect(world.simulator.placements(of: "t-buy-2") == 0)
-            #expect(try await BotProcessTests.text(world.admin, "SELECT array_to_string(tripped, ',') FROM trading.risk_state") == "drawdown")
+            #expect(try await BotProcessTests.text(world.admin, "SELECT array_to_string(tripped, ',') FROM trading.risk_state")
+                == (recovered ? "" : "drawdown"))
 
             // An operator resumes; the next risk neither trips again nor halts: the drawdown
             // counts afresh from the equity of the resume, and that is audited as a reset.
