@@ -185,14 +185,8 @@ public struct ManagerAPI: Sendable {
         return (bot, limit)
     }
 
-    static func isBotId(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard (1...63).contains(bytes.count) else { return false }
-        return bytes.enumerated().allSatisfy { index, byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || (index > 0 && (byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")))
-        }
-    }
+    /// BotId's own rule.
+    static func isBotId(_ text: String) -> Bool { (try? BotId(text)) != nil }
 
     struct ReasonBody: Decodable {
         let reason: String

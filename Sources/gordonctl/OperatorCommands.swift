@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import GordonDomain
 import GordonKernel
 import GordonManager
 import GordonStrategy
@@ -241,16 +242,11 @@ struct BotsCommand: AsyncParsableCommand {
     }
 }
 
-/// A bot id is safe in a path as it is; anything else is refused here.
+/// A bot id (BotId's rule) is safe in a path as it is; anything else is refused here.
 func botPath(_ bot: String) throws -> String {
-    let allowed = bot.utf8.enumerated().allSatisfy { index, byte in
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-            || (index > 0 && (byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")))
-    }
-    guard allowed, (1...63).contains(bot.utf8.count) else {
+    do { return try BotId(bot).rawValue } catch {
         throw ValidationError("'\(bot)' is not a bot id (a-z, 0-9, _ and -, at most 63)")
     }
-    return bot
 }
 
 /// `--bot` and `--limit` of the listing commands.
