@@ -95,6 +95,7 @@ let package = Package(
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonExchange", "GordonStrategy", "GordonKlineFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -202,9 +203,13 @@ let package = Package(
         .target(
             name: "GordonManager",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonStrategy", "GordonBot", "GordonPostgres", "GordonPlatform", "GordonWatchdog",
+                "GordonKernel", "GordonDomain", "GordonProtocol", "GordonStrategy", "GordonBot", "GordonPostgres", "GordonPlatform",
+                "GordonWatchdog", "GordonNATS", "GordonBus",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -409,10 +414,15 @@ let package = Package(
             name: "GordonManagerTests",
             dependencies: [
                 "GordonKernel", "GordonManager", "GordonPostgres", "GordonMigrations", "GordonTestDB", "GordonBus", "GordonNATS",
+                "GordonProtocol", "GordonDomain",
                 "gordon-manager", "gordon-risk", "gordonctl",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -104,7 +104,7 @@ public final class EventConsumer: Sendable {
         while !Task.isCancelled {
             do {
                 if connection == nil { connection = try await connect() }
-                let batch = try await consumer.fetch(batch: configuration.batchSize, expires: configuration.fetchExpiry)
+                let batch = try await consumer.next(batch: configuration.batchSize, expires: configuration.fetchExpiry)
                 let current = connection!
                 try await withWatchdog(configuration.batchTimeout, doing: "event batch", onTimeout: { try? await current.close() }) {
                     for message in batch { _ = try await self.process(message, on: current, handler: handler, committed: afterCommit) }

@@ -169,6 +169,8 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     public static let requestRefused = ErrorCode("GORDON-MGR-0005", .conflict)
     /// What the request would create exists already (a bot id in use).
     public static let alreadyExists = ErrorCode("GORDON-MGR-0006", .conflict)
+    /// A call on the console's loopback port without the console's credential, or with a wrong one.
+    public static let consoleCredentialInvalid = ErrorCode("GORDON-MGR-0007", .unauthorized)
 
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
@@ -194,6 +196,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         exchangeStreamMalformed, invalidExchangeRequest, exchangeConfigInvalid, orderOutcomeUnknown,
         serviceUnavailable, serviceConfigInvalid,
         botLeaseLost,
-        invalidRequest, notAnOperator, notFound, requestPending, requestRefused, alreadyExists,
+        invalidRequest, notAnOperator, notFound, requestPending, requestRefused, alreadyExists, consoleCredentialInvalid,
     ]
 }

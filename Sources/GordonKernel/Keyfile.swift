@@ -8,13 +8,17 @@ import Musl
 ///
 /// The format is `name = value` per line; `#` starts a comment line, blank lines are ignored.
 /// Known names: `postgres_password`, `nats_password`, and for gordon-executor alone
-/// `binance_api_key` and `binance_api_secret`, for gordon-data alone `fred_api_key`. Values are kept as `Secret`s.
+/// `binance_api_key` and `binance_api_secret`, for gordon-data alone `fred_api_key`, for
+/// gordon-manager alone `console_token_sha256`. Values are kept as `Secret`s.
 public struct Keyfile: Sendable {
     public static let postgresPassword = "postgres_password"
     public static let natsPassword = "nats_password"
     public static let binanceAPIKey = "binance_api_key"
     public static let binanceAPISecret = "binance_api_secret"
     public static let fredAPIKey = "fred_api_key"
+    /// gordon-manager's: the SHA-256 (hex) of the console's credential, so the manager can
+    /// check the console's token without holding it.
+    public static let consoleTokenSHA256 = "console_token_sha256"
 
     public let path: String
     private let entries: [String: Secret]

@@ -13,10 +13,11 @@ public import Logging
 import NIOCore
 public import PostgresNIO
 
-/// gordon-manager's API, version 1, as served on its Unix socket to gordonctl: JSON in and
-/// out, errors as `{"code","message"}` with Gordon's error codes. Every call is made by an
-/// operator, identified by the socket's peer credentials; anyone else is refused before the
-/// request is read.
+/// gordon-manager's API, version 1, as served on its Unix socket to gordonctl and on its
+/// loopback port to the console: JSON in and out, errors as `{"code","message"}` with
+/// Gordon's error codes. Every call is made by an operator: on the socket, identified by its
+/// peer credentials; on the port, by the console's credential and the user it names. Anyone
+/// else is refused before the request is read.
 ///
 /// What the manager owns it changes itself (a bot's configuration: create, start, stop);
 /// what belongs to gordon-risk (the halt latch, flatten, pausing a bot) it files
@@ -34,6 +35,9 @@ public struct ManagerAPI: Sendable {
         public var services: [(name: String, url: String)] = []
         /// The watchdog's status document, if it runs.
         public var watchdogStatusFile: String?
+        /// The console's credential, for calls on the loopback port; without it every such
+        /// call is refused.
+        public var consoleCredential: ConsoleCredential?
 
         public init() {}
     }
@@ -50,9 +54,10 @@ public struct ManagerAPI: Sendable {
         probes = configuration.services.map { ($0.name, ServiceHTTPClient(peer: $0.name, baseURL: $0.url, timeout: .seconds(2), http: http)) }
     }
 
-    /// The operator making a call.
+    /// The operator making a call: a local account (on the socket) or the console's user,
+    /// named `console.<user>` (on the loopback port, no uid).
     public struct Caller: Sendable {
-        public let uid: UInt32
+        public let uid: UInt32?
         public let name: String
     }
 
@@ -79,6 +84,7 @@ public struct ManagerAPI: Sendable {
             let (bot, _) = try Self.listFilter(request)
             return try await json(Self.positionsQuery(bot: bot))
         }
+        get(api, "events") { request, _ in throw Self.liveEventsRefusal(request) }
         get(api, "audit") { request, _ in
             let (_, limit) = try Self.listFilter(request)
             return try await json(Self.auditQuery(limit: limit))
@@ -110,10 +116,18 @@ public struct ManagerAPI: Sendable {
 
     // MARK: Who is calling
 
-    /// The caller, if an operator; otherwise `notAnOperator`. The accounts are read afresh
-    /// each time, so a user removed from the group loses access at once.
-    public func authorize(_ context: ServiceRequestContext) async throws(GordonError) -> Caller {
-        let peer = try await PeerCredentials.of(context.channel)
+    /// The caller, if an operator; otherwise `notAnOperator` (the socket) or
+    /// `consoleCredentialInvalid` (the port). On the socket the accounts are read afresh each
+    /// time, so a user removed from the group loses access at once.
+    public func authorize(_ headers: HTTPFields, on channel: any Channel) async throws(GordonError) -> Caller {
+        guard case .unixDomainSocket = channel.localAddress else {
+            guard let credential = configuration.consoleCredential, credential.admits(authorization: headers[.authorization]) else {
+                logger.warning("console call refused: no valid credential", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+                throw GordonError(.consoleCredentialInvalid, "the console's credential is missing or wrong")
+            }
+            return Caller(uid: nil, name: try ConsoleCredential.operatorName(headers[Self.operatorHeader]))
+        }
+        let peer = try await PeerCredentials.of(channel)
         let accounts = LocalAccounts(passwd: Self.readFile(configuration.passwdFile), group: Self.readFile(configuration.groupFile))
         guard accounts.isOperator(uid: peer.uid, group: configuration.operatorsGroup) else {
             logger.warning("manager call refused: not an operator", metadata: ["uid": "\(peer.uid)", "pid": "\(peer.pid)"])
@@ -121,6 +135,9 @@ public struct ManagerAPI: Sendable {
         }
         return Caller(uid: peer.uid, name: accounts.name(of: peer.uid))
     }
+
+    /// The console's user, on whose behalf it calls.
+    public static let operatorHeader = HTTPField.Name("X-Gordon-Operator")!
 
     static func readFile(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -131,20 +148,20 @@ public struct ManagerAPI: Sendable {
     private func get(_ group: RouterGroup<ServiceRequestContext>, _ path: String,
                      _ body: @escaping @Sendable (Request, ServiceRequestContext) async throws -> String) {
         group.get(RouterPath(path)) { request, context in
-            await respond(context) { _ in try await body(request, context) }
+            await respond(request, context) { _ in try await body(request, context) }
         }
     }
 
     private func post(_ group: RouterGroup<ServiceRequestContext>, _ path: String,
                       _ body: @escaping @Sendable (Request, ServiceRequestContext, Caller) async throws -> String) {
         group.post(RouterPath(path)) { request, context in
-            await respond(context) { caller in try await body(request, context, caller) }
+            await respond(request, context) { caller in try await body(request, context, caller) }
         }
     }
 
-    private func respond(_ context: ServiceRequestContext, _ body: (Caller) async throws -> String) async -> Response {
+    private func respond(_ request: Request, _ context: ServiceRequestContext, _ body: (Caller) async throws -> String) async -> Response {
         do {
-            let caller = try await authorize(context)
+            let caller = try await authorize(request.headers, on: context.channel)
             let text = try await body(caller)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text + "\n")))
         } catch let error as GordonError {
@@ -221,7 +238,7 @@ public struct ManagerAPI: Sendable {
             """, logger: logger).decode((Int64,).self) { id = filed }
         guard let id else { throw GordonError(.internalInvariant, "the request was not filed") }
         logger.notice("operator request filed", metadata: [
-            "request": "\(id)", "action": "\(action)", "target": "\(target)", "operator": "\(caller.name)", "uid": "\(caller.uid)",
+            "request": "\(id)", "action": "\(action)", "target": "\(target)", "operator": "\(caller.name)", "uid": "\(caller.uid.map(String.init) ?? "-")",
             "reason": "\(reason)",
         ])
         let deadline = ContinuousClock.now + configuration.requestTimeout
@@ -300,7 +317,7 @@ public struct ManagerAPI: Sendable {
             """, logger: logger) { changed = true }
         guard changed else { throw GordonError(.requestRefused, "bot \(bot) changed state meanwhile; look again") }
         logger.notice("bot desired state set", metadata: [
-            "bot": "\(bot)", "from": "\(current)", "to": "\(to)", "operator": "\(caller.name)", "uid": "\(caller.uid)", "reason": "\(reason)",
+            "bot": "\(bot)", "from": "\(current)", "to": "\(to)", "operator": "\(caller.name)", "uid": "\(caller.uid.map(String.init) ?? "-")", "reason": "\(reason)",
         ])
         var text = "{\"bot\":"
         JSONStringLiteral.append(bot, to: &text)
@@ -383,10 +400,29 @@ public struct ManagerAPI: Sendable {
         )::text
         """
 
-    /// One screen: the halt latch, what risk holds tripped, every service's readiness, the
-    /// bots, the positions, the watchdog and its last backup.
+    /// The portfolio's equity as gordon-risk counts it (`Portfolio.equity`): every bot's
+    /// allocation, plus realised profit, plus each position at its symbol's last closed kline;
+    /// null while a held symbol has no price. With risk's peak and the day's opening.
+    static let equityQuery: PostgresQuery = """
+        WITH last AS (
+            SELECT DISTINCT ON (symbol) symbol, close FROM market_data.v_klines_reader
+            WHERE symbol IN (SELECT symbol FROM trading.v_positions WHERE quantity <> 0) ORDER BY symbol, close_time DESC)
+        SELECT json_build_object(
+            'equity', CASE WHEN EXISTS (SELECT 1 FROM trading.v_positions p WHERE p.quantity <> 0 AND p.symbol NOT IN (SELECT symbol FROM last))
+                      THEN NULL ELSE (
+                          (SELECT coalesce(sum(coalesce(max_quote_exposure, 0)), 0) FROM trading.v_bot_configs)
+                          + (SELECT coalesce(sum(p.realized_pnl + CASE WHEN p.quantity <> 0 THEN p.quantity * (l.close - p.average_entry_price) ELSE 0 END), 0)
+                             FROM trading.v_positions p LEFT JOIN last l USING (symbol)))::text END,
+            'peak_equity', (SELECT peak_equity::text FROM trading.v_risk_state),
+            'day_opening_equity', (SELECT day_opening_equity::text FROM trading.v_risk_state),
+            'at', now())::text
+        """
+
+    /// One screen: the halt latch, what risk holds tripped, the equity, every service's
+    /// readiness, the bots, the positions, the watchdog and its last backup.
     func status() async throws -> String {
         var text = "{\"trading\":" + (try await json(Self.tradingStatusQuery))
+        text += ",\"equity\":" + (try await json(Self.equityQuery))
         text += ",\"bots\":" + (try await json(Self.botsQuery(bot: nil)))
         text += ",\"positions\":" + (try await json(Self.positionsQuery(bot: nil)))
         text += ",\"services\":["

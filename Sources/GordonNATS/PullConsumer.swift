@@ -13,12 +13,21 @@ public struct PullConsumer: Sendable {
     /// `idleHeartbeat`, the server sends heartbeats while it has nothing, and a fetch that
     /// hears nothing for two intervals ends early with `natsTimeout` (a dead connection is
     /// noticed in seconds rather than at `expires`).
-    public func fetch(batch: Int, expires: Duration = .seconds(5), idleHeartbeat: Duration? = nil) async throws(GordonError) -> [JetStreamMessage] {
+    ///
+    /// With `noWait`, the server answers at once with what it has (possibly nothing) instead
+    /// of holding the request open until `batch` messages arrive.
+    public func fetch(batch: Int, expires: Duration = .seconds(5), idleHeartbeat: Duration? = nil,
+                      noWait: Bool = false) async throws(GordonError) -> [JetStreamMessage] {
         precondition(batch > 0, "batch must be positive")
         let client = jetStream.client
         let inbox = client.newInbox()
         let subscription = try await client.subscribe(to: inbox, pendingLimit: batch + 64)
-        var request = "{\"batch\":\(batch),\"expires\":\(expires.nanoseconds)"
+        var request = "{\"batch\":\(batch)"
+        if noWait {
+            request += ",\"no_wait\":true"
+        } else {
+            request += ",\"expires\":\(expires.nanoseconds)"
+        }
         if let idleHeartbeat { request += ",\"idle_heartbeat\":\(idleHeartbeat.nanoseconds)" }
         request += "}"
         do {
@@ -74,6 +83,17 @@ public struct PullConsumer: Sendable {
             throw GordonError(.natsTimeout, "JetStream fetch missed its idle heartbeats", context: ["consumer": name])
         }
         return messages
+    }
+
+    /// What is ready, up to `batch`, at once; when nothing is, the first message to arrive
+    /// within `expires` (none if none does). A batched reader that still hears each event as
+    /// it is published: a plain fetch of `batch` waits until `batch` have arrived or `expires`
+    /// has passed, however long ago the first one came.
+    public func next(batch: Int, expires: Duration = .seconds(5)) async throws(GordonError) -> [JetStreamMessage] {
+        guard batch > 1 else { return try await fetch(batch: 1, expires: expires) }
+        let ready = try await fetch(batch: batch, expires: expires, noWait: true)
+        guard ready.isEmpty else { return ready }
+        return try await fetch(batch: 1, expires: expires)
     }
 
     struct FetchWatch {

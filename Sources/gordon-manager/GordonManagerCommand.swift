@@ -14,9 +14,11 @@ import ServiceLifecycle
 
 /// gordon-manager: the control plane. Serves the operators' API (`/api/v1`) on a Unix domain
 /// socket that only root and the operators' group can open, and knows each caller by the
-/// socket's peer credentials; halts, resumes, flattens and bot pauses are filed for
-/// gordon-risk to carry out and audit. Its TCP port serves only `/healthz`, `/readyz` and
-/// `/metrics`.
+/// socket's peer credentials; with `--console-port`, the same API on loopback for the console,
+/// which must present its credential. Halts, resumes, flattens and bot pauses are filed for
+/// gordon-risk to carry out and audit. `/api/v1/events` is a WebSocket of live events, fed by
+/// the manager's one read-only JetStream consumer. Its service port serves only `/healthz`,
+/// `/readyz` and `/metrics`.
 @main
 struct GordonManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +48,12 @@ struct GordonManagerCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for gordon-risk to carry out a halt, resume, flatten or pause")
     var requestTimeoutSeconds = 10
 
+    @Option(help: "Serve the API to the console on 127.0.0.1:PORT (0: any free port); the keyfile must hold console_token_sha256")
+    var consolePort: Int?
+
+    @Option(help: "Live events queued for one WebSocket client before it is dropped as too slow")
+    var liveQueue = 256
+
     static func main() async {
         await CommandLineEntry.main(GordonManagerCommand.self, failureStatus: 1)
     }
@@ -64,6 +72,8 @@ struct GordonManagerCommand: AsyncParsableCommand {
         _ = try probes()
         guard socket.hasPrefix("/"), socket.utf8.count < 100 else { throw ValidationError("--socket must be an absolute path under 100 bytes") }
         guard (1...300).contains(requestTimeoutSeconds) else { throw ValidationError("--request-timeout-seconds must be 1-300") }
+        if let consolePort, !(0...65535).contains(consolePort) { throw ValidationError("--console-port must be 0-65535") }
+        guard (1...100_000).contains(liveQueue) else { throw ValidationError("--live-queue must be 1-100000") }
     }
 
     func run() async throws {
@@ -76,15 +86,26 @@ struct GordonManagerCommand: AsyncParsableCommand {
         configuration.watchdogStatusFile = watchdogStatus
         configuration.requestTimeout = .seconds(requestTimeoutSeconds)
         let socket = socket
+        let consolePort = consolePort
+        let liveQueue = liveQueue
         await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8083) }) { context in
             let socketGroup = try OperatorSocket.groupId(of: configuration.operatorsGroup, groupFile: configuration.groupFile)
+            var configuration = configuration
+            if consolePort != nil {
+                configuration.consoleCredential = try ConsoleCredential(hexDigest: try context.keyfile.secret(Keyfile.consoleTokenSHA256))
+            }
             let api = ManagerAPI(configuration: configuration, database: context.database, logger: context.logger)
+            let fanOut = EventFanOut(capacity: liveQueue)
+            let feed = LiveEventFeed(jetStream: context.jetStream, database: context.database, fanOut: fanOut, logger: context.logger)
+            Self.exportMetrics(context.metrics, fanOut: fanOut, feed: feed)
             let router = ServiceHTTP.makeRouter(metrics: context.metrics, readiness: nil)
             api.addRoutes(to: router)
             try OperatorSocket.removeStale(socket)
             let logger = context.logger
-            let application = Application(
+            var services: [any Service] = [LiveFeedService(feed: feed)]
+            services.append(Application(
                 router: router,
+                server: api.server(fanOut: fanOut, feed: feed),
                 configuration: .init(address: .unixDomainSocket(path: socket), serverName: identity.name),
                 onServerRunning: { _ in
                     do {
@@ -95,8 +116,42 @@ struct GordonManagerCommand: AsyncParsableCommand {
                         unlink(socket)
                     }
                 },
-                logger: logger)
-            return [application]
+                logger: logger))
+            if let consolePort {
+                services.append(Application(
+                    router: router,
+                    server: api.server(fanOut: fanOut, feed: feed),
+                    configuration: .init(address: .hostname("127.0.0.1", port: consolePort), serverName: identity.name),
+                    onServerRunning: { channel in
+                        GordonService.announce("gordon-manager console API on http://127.0.0.1:\(channel.localAddress?.port ?? consolePort)")
+                    },
+                    logger: logger))
+            }
+            return services
         }
+    }
+
+    static func exportMetrics(_ metrics: MetricsRegistry, fanOut: EventFanOut, feed: LiveEventFeed) {
+        metrics.sampledGauge(name: "gordon_manager_live_subscribers", help: "WebSocket clients following live events") {
+            Double(fanOut.subscriberCount)
+        }
+        metrics.sampledGauge(name: "gordon_manager_live_dropped", help: "Live-event clients dropped for reading too slowly") {
+            Double(fanOut.droppedCount)
+        }
+        metrics.sampledGauge(name: "gordon_manager_live_forwarded", help: "Events passed on to live-event clients") {
+            Double(feed.forwardedCount)
+        }
+        metrics.sampledGauge(name: "gordon_manager_live_malformed", help: "Events not passed on: not a Gordon event") {
+            Double(feed.malformedCount)
+        }
+    }
+}
+
+/// The live-event feed, for as long as the manager runs.
+struct LiveFeedService: Service {
+    let feed: LiveEventFeed
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await feed.run() }
     }
 }

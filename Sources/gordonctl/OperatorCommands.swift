@@ -24,8 +24,14 @@ struct StatusCommand: AsyncParsableCommand {
         let halted = halt?["halted"] == .bool(true)
         print("Trading:   \(halted ? "HALTED" : "running")  (\(halt?["reason"]?.text ?? ""); by \(halt?["changed_by"]?.text ?? "") at \(halt?["changed_at"]?.text ?? ""))")
         let tripped = trading?["risk"]?["tripped"]?.array.map(\.text) ?? []
-        print("Breakers:  \(tripped.isEmpty ? "none tripped" : "tripped: " + tripped.joined(separator: ", "))"
-            + "  peak equity \(trading?["risk"]?["peak_equity"]?.text ?? "-")")
+        print("Breakers:  \(tripped.isEmpty ? "none tripped" : "tripped: " + tripped.joined(separator: ", "))")
+        let equity = status["equity"]
+        func figure(_ name: String, else missing: String) -> String {
+            let value = equity?[name] ?? .null
+            return value == .null ? missing : value.text
+        }
+        print("Equity:    \(figure("equity", else: "unknown (a held symbol has no price yet)"))"
+            + "  peak \(figure("peak_equity", else: "-"))  day's opening \(figure("day_opening_equity", else: "-"))")
         print("Orders:    \(trading?["open_orders"]?.text ?? "?") open; \(trading?["pending_requests"]?.text ?? "?") operator requests pending")
         print("\nServices:")
         print(table([("SERVICE", "name"), ("READY", "ready"), ("DETAIL", "detail")], (status["services"]?.array ?? []).map { service in

@@ -7,6 +7,7 @@ import AsyncHTTPClient
 import Foundation
 import GordonBus
 import GordonKernel
+import GordonManager
 import GordonMigrations
 import GordonNATS
 import GordonPostgres
@@ -56,10 +57,13 @@ struct ManagerProcessTests {
                 .write(toFile: directory + "/group", atomically: true, encoding: .utf8)
         }
 
-        func keyfile(_ name: String, _ role: DatabaseRole) async throws -> (keyfile: String, url: String) {
+        /// The console's credential; the manager's keyfile holds its SHA-256.
+        static let consoleToken = "console-token-\(UInt64.random(in: 0...UInt64.max))"
+
+        func keyfile(_ name: String, _ role: DatabaseRole, extra: String = "") async throws -> (keyfile: String, url: String) {
             let url = try await database.url(as: role)
             let path = "\(directory)/\(name).key"
-            try url.password!.withPlainText { "postgres_password = \($0)\n" }.write(toFile: path, atomically: true, encoding: .utf8)
+            try url.password!.withPlainText { "postgres_password = \($0)\n" + extra }.write(toFile: path, atomically: true, encoding: .utf8)
             chmod(path, 0o400)
             return (path, url.with(username: url.username, password: nil).description)
         }
@@ -70,13 +74,26 @@ struct ManagerProcessTests {
                                    ready: " listening on ")
         }
 
-        func startManager(requestTimeout: Int = 10) async throws {
-            let key = try await keyfile("gordon-manager", .manager)
+        func startManager(requestTimeout: Int = 10, console: Bool = false, liveQueue: Int = 256) async throws {
+            let key = try await keyfile("gordon-manager", .manager,
+                                        extra: "console_token_sha256 = \(ConsoleCredential.hexDigest(of: Self.consoleToken))\n")
             manager = try await start("gordon-manager", [
                 "--database-url", key.url, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0",
                 "--socket", socket, "--operators-group", "ops", "--passwd-file", directory + "/passwd", "--group-file", directory + "/group",
-                "--request-timeout-seconds", "\(requestTimeout)",
-            ], ready: "gordon-manager API on unix:")
+                "--request-timeout-seconds", "\(requestTimeout)", "--live-queue", "\(liveQueue)",
+            ] + (console ? ["--console-port", "0"] : []), ready: console ? "gordon-manager console API on " : "gordon-manager API on unix:")
+            if console {
+                // Both listeners announce themselves; wait for the socket's line too.
+                _ = try await eventually(timeout: .seconds(30)) { self.manager!.stdout.contains("gordon-manager API on unix:") }
+            }
+        }
+
+        /// The port a started service announced after `marker` (`… on http://127.0.0.1:PORT`).
+        func announcedPort(_ command: TestCommand, after marker: String) throws -> Int {
+            guard let line = command.stdout.split(separator: "\n").first(where: { $0.contains(marker) }),
+                  let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+            else { throw TestNATSServerError(message: "no port after '\(marker)' in: \(command.stdout)") }
+            return port
         }
 
         func start(_ program: String, _ arguments: [String], ready marker: String) async throws -> TestCommand {

@@ -2,6 +2,7 @@ import GordonKernel
 @testable import GordonNATS
 import GordonTestDB
 import NIOCore
+import Synchronization
 import Testing
 
 /// A stream of its own for each test on the shared server, deleted at the end.
@@ -108,6 +109,25 @@ private func durable(_ js: JetStream, stream: String, filter: String, configure:
         }
     }
 
+    /// A plain fetch of 64 would hold these until its expiry (a minute here): `next` hands
+    /// over what is ready, and when nothing is, the first message as it arrives.
+    @Test func nextHandsOverWhatIsReadyWithoutWaitingForAFullBatch() async throws {
+        try await withStream { js, name, root in
+            let consumer = try await durable(js, stream: name, filter: "\(root).ready")
+            for i in 1...3 { _ = try await js.publish(Array("\(i)".utf8), to: "\(root).ready") }
+            let ready = Handover { try await consumer.next(batch: 64, expires: .seconds(60)) }
+            #expect(try await eventually(timeout: .seconds(20)) { ready.isDone })
+            let first = try await ready.task.value
+            #expect(first.map { String(buffer: $0.payload) } == ["1", "2", "3"])
+            for message in first { try await message.ack() }
+
+            let waiting = Handover { try await consumer.next(batch: 64, expires: .seconds(60)) }
+            _ = try await js.publish(Array("4".utf8), to: "\(root).ready")
+            #expect(try await eventually(timeout: .seconds(20)) { waiting.isDone })
+            #expect(try await waiting.task.value.map { String(buffer: $0.payload) } == ["4"])
+        }
+    }
+
     @Test func nakWithDelayHoldsTheMessageBack() async throws {
         try await withStream { js, name, root in
             _ = try await js.publish(Array("x".utf8), to: "\(root).delay")
@@ -189,4 +209,25 @@ private func durable(_ js: JetStream, stream: String, filter: String, configure:
     func anythingElseFallsBackToTheDecoder(_ text: String) {
         #expect(PubAck(fastParsing: Array(text.utf8)) == nil)
     }
+}
+
+/// A task that says when it has finished.
+final class Handover: Sendable {
+    final class Flag: Sendable {
+        let value = Mutex(false)
+    }
+
+    private let flag: Flag
+    let task: Task<[JetStreamMessage], any Error>
+
+    init(_ body: @escaping @Sendable () async throws -> [JetStreamMessage]) {
+        let flag = Flag()
+        self.flag = flag
+        task = Task {
+            defer { flag.value.withLock { $0 = true } }
+            return try await body()
+        }
+    }
+
+    var isDone: Bool { flag.value.withLock { $0 } }
 }

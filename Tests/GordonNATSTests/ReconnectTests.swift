@@ -119,9 +119,13 @@ import Testing
         let server = try await TestNATSServer()
         let producer = try await connect(server, name: "producer")
         let consumerClient = try await connect(server, name: "consumer")
+        // Publishes retry on a short timeout (a publish lost in the crash is sent again);
+        // administration on a CI host whose cores run every other suite gets longer, as in
+        // JetStreamTests: creating a file-backed stream there has taken more than 2 s.
         let js = JetStream(client: producer, timeout: .seconds(2))
-        _ = try await js.createStream(StreamConfig(name: "FAULT", subjects: ["fault.js.>"]))
-        _ = try await js.createConsumer(stream: "FAULT", ConsumerConfig(durableName: "worker", filterSubject: "fault.js.>"))
+        let administration = JetStream(client: producer, timeout: .seconds(20))
+        _ = try await administration.createStream(StreamConfig(name: "FAULT", subjects: ["fault.js.>"]))
+        _ = try await administration.createConsumer(stream: "FAULT", ConsumerConfig(durableName: "worker", filterSubject: "fault.js.>"))
         let consumer = JetStream(client: consumerClient, timeout: .seconds(2)).pullConsumer(stream: "FAULT", name: "worker")
 
         let total = 600
@@ -157,7 +161,7 @@ import Testing
         reader.cancel()
         #expect(await effects.ids == (1...total).map { "msg-\($0)" })
         #expect(await effects.duplicateApplications == 0)
-        #expect(try await js.streamInfo("FAULT").state.messages == UInt64(total))
+        #expect(try await administration.streamInfo("FAULT").state.messages == UInt64(total))
         #expect(producer.statistics.reconnects >= 1 && consumerClient.statistics.reconnects >= 1)
         await producer.close()
         await consumerClient.close()
