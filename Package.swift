@@ -372,6 +372,7 @@ let package = Package(
             name: "gordonctl",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine", "GordonPlatform", "GordonManager",
+                "GordonProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

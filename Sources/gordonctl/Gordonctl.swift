@@ -18,9 +18,9 @@ import Musl
 struct Gordonctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordonctl",
-        abstract: "Operate Gordon: status, halt, resume, flatten, bots, orders, fills, positions; backtests offline.",
+        abstract: "Operate Gordon: status, halt, resume, flatten, bots, orders, fills, positions, logs; backtests offline.",
         subcommands: [StatusCommand.self, HaltCommand.self, ResumeCommand.self, FlattenCommand.self, BotsCommand.self, OrdersCommand.self,
-                      FillsCommand.self, PositionsCommand.self, AuditCommand.self,
+                      FillsCommand.self, PositionsCommand.self, AuditCommand.self, LogsCommand.self,
                       BacktestCommand.self, StrategiesCommand.self, SynthCommand.self]
     )
 
