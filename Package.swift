@@ -204,7 +204,7 @@ let package = Package(
             name: "GordonManager",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonStrategy", "GordonBot", "GordonPostgres", "GordonPlatform",
-                "GordonWatchdog", "GordonNATS", "GordonBus",
+                "GordonWatchdog", "GordonNATS", "GordonBus", "GordonProcess",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -415,7 +415,7 @@ let package = Package(
             name: "GordonManagerTests",
             dependencies: [
                 "GordonKernel", "GordonManager", "GordonPostgres", "GordonMigrations", "GordonTestDB", "GordonBus", "GordonNATS",
-                "GordonProtocol", "GordonDomain",
+                "GordonProtocol", "GordonDomain", "GordonStrategy", "GordonKlineFiles",
                 "gordon-manager", "gordon-risk", "gordonctl",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -46,11 +46,14 @@ public struct ManagerAPI: Sendable {
     let database: PostgresClient
     let logger: Logger
     let probes: [(name: String, client: ServiceHTTPClient)]
+    let backtests: BacktestRuns?
 
-    public init(configuration: Configuration, database: PostgresClient, logger: Logger, http: HTTPClient = .shared) {
+    public init(configuration: Configuration, database: PostgresClient, logger: Logger, backtests: BacktestRuns? = nil,
+                http: HTTPClient = .shared) {
         self.configuration = configuration
         self.database = database
         self.logger = logger
+        self.backtests = backtests
         probes = configuration.services.map { ($0.name, ServiceHTTPClient(peer: $0.name, baseURL: $0.url, timeout: .seconds(2), http: http)) }
     }
 
@@ -110,8 +113,51 @@ public struct ManagerAPI: Sendable {
                 return try await ask(action, target: bot, reason: reason, by: caller)
             }
         }
+        if let backtests { addBacktestRoutes(to: api, backtests) }
         router.on("**", method: .get) { _, _ in Self.failure(GordonError(.notFound, "no such path")) }
         router.on("**", method: .post) { _, _ in Self.failure(GordonError(.notFound, "no such path")) }
+    }
+
+    private func addBacktestRoutes(to api: RouterGroup<ServiceRequestContext>, _ backtests: BacktestRuns) {
+        get(api, "backtests") { request, _ in
+            let (_, limit) = try Self.listFilter(request)
+            return try await json(BacktestRuns.runsQuery(id: nil, limit: limit))
+        }
+        get(api, "backtests/:run") { _, context in
+            let id = try Self.runId(context)
+            let text = try await json(BacktestRuns.runsQuery(id: id, limit: 1))
+            guard text != "[]" else { throw GordonError(.notFound, "there is no backtest \(id)") }
+            return String(text.dropFirst().dropLast())
+        }
+        get(api, "backtests/:run/equity") { _, context in
+            try await json(BacktestRuns.equityQuery(id: try Self.runId(context)))
+        }
+        post(api, "backtests") { request, _, caller in
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            let body: BacktestRequest
+            do {
+                body = try JSONDecoder().decode(BacktestRequest.self, from: Data(buffer.readableBytesView))
+            } catch {
+                throw GordonError(.invalidRequest, "the body must be a backtest: plan, symbol, interval, from, to, cash, maker_fee_bps, "
+                                  + "taker_fee_bps, pay_fees_with_bnb, fill, slippage_bps (\(error))")
+            }
+            let id = try await backtests.submit(body, by: caller.name)
+            let text = try await json(BacktestRuns.runsQuery(id: id, limit: 1))
+            return String(text.dropFirst().dropLast())
+        }
+        post(api, "backtests/:run/cancel") { _, context, caller in
+            let id = try Self.runId(context)
+            let outcome = try await backtests.cancel(id, by: caller.name)
+            var text = "{\"run_id\":\"\(id.uuidString.lowercased())\",\"outcome\":"
+            JSONStringLiteral.append(outcome, to: &text)
+            return text + "}"
+        }
+    }
+
+    static func runId(_ context: ServiceRequestContext) throws(GordonError) -> UUID {
+        let text = context.parameters.get("run") ?? ""
+        guard let id = UUID(uuidString: text) else { throw GordonError(.invalidRequest, "'\(text)' is not a run id (a UUID)") }
+        return id
     }
 
     // MARK: Who is calling

@@ -4,7 +4,10 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import FoundationEssentials
 import GordonCommandLine
+import GordonLogging
+import GordonPostgres
 import GordonKernel
 import GordonManager
 import GordonPlatform
@@ -23,7 +26,20 @@ import ServiceLifecycle
 struct GordonManagerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-manager",
-        abstract: "Serve the operators' API on a Unix socket: status, bots, orders, fills, positions, halt, resume, flatten.")
+        abstract: "The control plane: the operators' API, live events, backtests.",
+        subcommands: [Serve.self, BacktestRun.self],
+        defaultSubcommand: Serve.self)
+
+    static func main() async {
+        await CommandLineEntry.main(GordonManagerCommand.self, failureStatus: 1)
+    }
+}
+
+/// The manager itself (the default: `gordon-manager --socket …`).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the operators' API on a Unix socket: status, bots, orders, fills, positions, halt, resume, flatten, backtests.")
 
     @OptionGroup var service: ServiceOptions
 
@@ -53,10 +69,6 @@ struct GordonManagerCommand: AsyncParsableCommand {
 
     @Option(help: "Live events queued for one WebSocket client before it is dropped as too slow")
     var liveQueue = 256
-
-    static func main() async {
-        await CommandLineEntry.main(GordonManagerCommand.self, failureStatus: 1)
-    }
 
     func probes() throws -> [(name: String, url: String)] {
         try probe.map { text in
@@ -88,13 +100,18 @@ struct GordonManagerCommand: AsyncParsableCommand {
         let socket = socket
         let consolePort = consolePort
         let liveQueue = liveQueue
-        await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8083) }) { context in
+        let serviceConfiguration = try service.configuration(identity, defaultPort: 8083)
+        let worker = BacktestRuns.Worker(executable: Self.ownExecutable(), arguments: [
+            "backtest-run", "--database-url", serviceConfiguration.databaseURL.description, "--keyfile", serviceConfiguration.keyfilePath,
+        ])
+        await GordonService.main(identity, configuration: { serviceConfiguration }) { context in
             let socketGroup = try OperatorSocket.groupId(of: configuration.operatorsGroup, groupFile: configuration.groupFile)
             var configuration = configuration
             if consolePort != nil {
                 configuration.consoleCredential = try ConsoleCredential(hexDigest: try context.keyfile.secret(Keyfile.consoleTokenSHA256))
             }
-            let api = ManagerAPI(configuration: configuration, database: context.database, logger: context.logger)
+            let backtests = BacktestRuns(worker: worker, database: context.database, logger: context.logger)
+            let api = ManagerAPI(configuration: configuration, database: context.database, logger: context.logger, backtests: backtests)
             let fanOut = EventFanOut(capacity: liveQueue)
             let feed = LiveEventFeed(jetStream: context.jetStream, database: context.database, fanOut: fanOut, logger: context.logger)
             Self.exportMetrics(context.metrics, fanOut: fanOut, feed: feed)
@@ -102,7 +119,7 @@ struct GordonManagerCommand: AsyncParsableCommand {
             api.addRoutes(to: router)
             try OperatorSocket.removeStale(socket)
             let logger = context.logger
-            var services: [any Service] = [LiveFeedService(feed: feed)]
+            var services: [any Service] = [LiveFeedService(feed: feed), BacktestRecovery(backtests: backtests)]
             services.append(Application(
                 router: router,
                 server: api.server(fanOut: fanOut, feed: feed),
@@ -143,6 +160,54 @@ struct GordonManagerCommand: AsyncParsableCommand {
         }
         metrics.sampledGauge(name: "gordon_manager_live_malformed", help: "Events not passed on: not a Gordon event") {
             Double(feed.malformedCount)
+        }
+    }
+}
+
+extension Serve {
+    /// This program's path, for the backtest workers it starts.
+    static func ownExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Closes the backtests a stopped manager left running and starts the queued ones; when the
+/// manager stops, puts the running one back in the queue (its worker is ended with it).
+struct BacktestRecovery: Service {
+    let backtests: BacktestRuns
+
+    func run() async throws {
+        await backtests.recover()
+        try? await gracefulShutdown()
+        await backtests.requeueRunning()
+    }
+}
+
+/// `gordon-manager backtest-run`: one backtest, in a child process of the manager.
+struct BacktestRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backtest-run", abstract: "Run one filed backtest (gordon-manager starts this itself).", shouldDisplay: false)
+
+    @Option(help: "The run, from trading.runs") var runId: String
+    @Option(help: "PostgreSQL URL without a password") var databaseURL: String
+    @Option(help: "The manager's keyfile") var keyfile: String
+
+    func run() async throws {
+        guard let id = UUID(uuidString: runId) else { throw ValidationError("--run-id must be a UUID, not '\(runId)'") }
+        let redactor = SecretRedactor()
+        ProcessLogging.bootstrap(service: ServiceIdentity.manager.name, redactor: redactor)
+        let logger = Logger(label: "gordon.gordon-manager.backtest")
+        let keys = try Keyfile.load(path: keyfile)
+        redactor.register(keys.values.map { $0.withPlainText { $0 } })
+        let url = try DatabaseURL(parsing: databaseURL)
+        let database = Database.makePool(url.with(username: url.username, password: try keys.secret(Keyfile.postgresPassword)), logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            try await BacktestWorker.run(id, database: database, logger: logger)
         }
     }
 }

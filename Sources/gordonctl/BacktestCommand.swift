@@ -4,6 +4,7 @@ import FoundationEssentials
 import GordonDomain
 import GordonKernel
 import GordonKlineFiles
+import GordonManager
 import GordonStrategy
 
 #if canImport(Glibc)
@@ -56,8 +57,17 @@ struct BacktestCommand: AsyncParsableCommand {
     @Flag(help: "Also report each overlay's contribution (all, none, each removed).") var ablation = false
     @Option(help: "Directory for trades.csv, equity.csv and equity.svg.") var out: String?
     @Flag(help: "No progress lines.") var quiet = false
+    @Flag(help: "Run it on gordon-manager over the klines the database holds (needs --from and --to), following its progress.")
+    var submit = false
+    @Flag(help: "With --submit: file it and return at once.") var detach = false
+    @OptionGroup var manager: ManagerOptions
 
     func run() async throws {
+        if submit {
+            try await BacktestsCommand.submit(try submittedRequest(), manager: manager, detach: detach)
+            return
+        }
+        guard !detach else { throw ValidationError("--detach goes with --submit") }
         let symbol = try Symbol(self.symbol)
         let interval = try Interval(parsing: self.interval)
         let plan = try makePlan()
@@ -91,6 +101,30 @@ struct BacktestCommand: AsyncParsableCommand {
             try writeFile(out, "equity.svg", BacktestReport.equitySVG(result, title: title))
             print("wrote \(out)/trades.csv, \(out)/equity.csv, \(out)/equity.svg")
         }
+    }
+
+    /// The backtest as gordon-manager runs it: the same plan and account, over stored klines.
+    func submittedRequest() throws -> BacktestRequest {
+        guard files.isEmpty, synthetic == nil, walkForward == nil, !ablation, out == nil, tickSize == nil, stepSize == nil,
+              minNotional == nil, !allowGaps else {
+            throw ValidationError("--submit runs over the klines gordon-manager's database holds: leave out --csv, --synthetic, "
+                                  + "--walk-forward, --ablation, --out, --tick-size, --step-size, --min-notional and --allow-gaps")
+        }
+        guard let from, let to else { throw ValidationError("--submit needs --from and --to") }
+        let plan = try makePlan()
+        _ = try plan.makeStrategy()
+        let rates = fees.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard rates.count == 1 || rates.count == 2 else { throw ValidationError("--fees must be one figure or MAKER,TAKER (got '\(fees)')") }
+        let request = BacktestRequest(
+            plan: plan, symbol: symbol, interval: interval, from: try CommandLineTime.milliseconds(from, what: "--from"),
+            to: try CommandLineTime.milliseconds(to, what: "--to"), cash: cash, makerFeeBps: rates[0], takerFeeBps: rates.last!,
+            payFeesWithBNB: bnb, fill: fill, slippageBps: Format.fixed(slippageBps, 4))
+        do {
+            _ = try request.validated()
+        } catch {
+            throw ValidationError(error.message)
+        }
+        return request
     }
 
     private func runWalkForward(_ windows: String, plan: TradingPlan, series: BarSeries, backtester: Backtester,

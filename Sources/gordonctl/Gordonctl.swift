@@ -21,7 +21,7 @@ struct Gordonctl: AsyncParsableCommand {
         abstract: "Operate Gordon: status, halt, resume, flatten, bots, orders, fills, positions, logs; backtests offline.",
         subcommands: [StatusCommand.self, HaltCommand.self, ResumeCommand.self, FlattenCommand.self, BotsCommand.self, OrdersCommand.self,
                       FillsCommand.self, PositionsCommand.self, AuditCommand.self, LogsCommand.self,
-                      BacktestCommand.self, StrategiesCommand.self, SynthCommand.self]
+                      BacktestCommand.self, BacktestsCommand.self, StrategiesCommand.self, SynthCommand.self]
     )
 
     static func main() async {

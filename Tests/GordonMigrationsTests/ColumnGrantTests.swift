@@ -61,10 +61,10 @@ struct ColumnGrantTests {
             try await Self.seedBots(database)
             try await withConnection(try await database.connect(as: .manager)) { manager async throws in
                 #expect(try await Self.sqlState(manager, """
-                    UPDATE trading.runs SET status = 'succeeded', summary = '{"sharpe": 1.2}', finished_at = now()
+                    UPDATE trading.runs SET status = 'succeeded', summary = '{"sharpe": 1.2}', finished_at = now(), progress = 100, error = NULL
                     WHERE run_id = \(Fixtures.uuid(41))
                     """) == nil)
-                for column in ["strategy = 'x'", "parameters = '{}'", "from_time = now()", "kind = 'paper'"] {
+                for column in ["strategy = 'x'", "parameters = '{}'", "from_time = now()", "kind = 'paper'", "requested_by = 'mallory'"] {
                     #expect(try await Self.sqlState(manager, "UPDATE trading.runs SET \(column)") == "42501", "manager updating \(column)")
                 }
                 #expect(try await Self.sqlState(manager, "UPDATE trading.bot_configs SET desired_state = 'running' WHERE bot_id = 'bot-a'") == nil)

@@ -76,6 +76,8 @@ public struct BacktestResult: Sendable {
     public let trades: [Trade]
     /// Equity at each bar's close (cash plus the position at the close), one per bar.
     public let equity: [Double]
+    /// Cash at each bar's close, aligned with `equity` (the rest of the equity is the position).
+    public let cash: [Double]
     /// Open time of each bar, aligned with `equity`.
     public let times: [Int64]
     /// Whether a position was held at each bar's close.
@@ -133,8 +135,9 @@ public struct Backtester: Sendable {
         var sizer = SizingState(sizing, barsPerYear: barsPerYear)
         var ledger = Ledger(exchange: exchange, botId: botId, symbol: series.symbol, maxExposure: maxExposure,
                             filters: settings.filters, fees: settings.fees)
-        var equity: [Double] = [], inPosition: [Bool] = []
+        var equity: [Double] = [], cash: [Double] = [], inPosition: [Bool] = []
         equity.reserveCapacity(series.count)
+        cash.reserveCapacity(series.count)
         inPosition.reserveCapacity(series.count)
         var pending: Signal = .hold
         let progressEvery = max(1, series.count / 100)
@@ -174,11 +177,12 @@ public struct Backtester: Sendable {
                 try closeAndExecute(.exit(reason: "end of data"), at: index)
             }
             equity.append(ledger.equity(at: close))
+            cash.append(ledger.cash)
             inPosition.append(ledger.position.isOpen)
             if let progress, index % progressEvery == 0 { progress(index) }
         }
         let book = exchange.snapshot
-        return BacktestResult(strategyName: strategy.name, trades: ledger.trades, equity: equity, times: series.openTime,
+        return BacktestResult(strategyName: strategy.name, trades: ledger.trades, equity: equity, cash: cash, times: series.openTime,
                               inPosition: inPosition, fills: exchange.fills, initialCash: settings.initialCash,
                               finalCash: book.cash + book.lockedCash, finalPosition: book.base + book.lockedBase,
                               totalCommission: book.totalCommission, barsPerYear: barsPerYear)
@@ -212,6 +216,8 @@ struct Ledger {
     }
 
     func equity(at close: Double) -> Double { cashValue + baseValue * close }
+
+    var cash: Double { cashValue }
 
     mutating func execute(_ signal: Signal, index: Int, sizer: inout SizingState) throws(GordonError) {
         let book = exchange.snapshot
