@@ -88,6 +88,7 @@ public struct ManagerAPI: Sendable {
             return try await json(Self.positionsQuery(bot: bot))
         }
         get(api, "events") { request, _ in throw Self.liveEventsRefusal(request) }
+        get(api, "data") { _, _ in try await marketDataStatus() }
         get(api, "audit") { request, _ in
             let (_, limit) = try Self.listFilter(request)
             return try await json(Self.auditQuery(limit: limit))
@@ -158,6 +159,43 @@ public struct ManagerAPI: Sendable {
         let text = context.parameters.get("run") ?? ""
         guard let id = UUID(uuidString: text) else { throw GordonError(.invalidRequest, "'\(text)' is not a run id (a UUID)") }
         return id
+    }
+
+    // MARK: Market data
+
+    /// Each stored kline series: how many, from when to when, how many are missing between
+    /// its first and last, how far its last close is behind now; and each alternative-data
+    /// series' last observation.
+    func marketDataStatus() async throws -> String {
+        let now = Int64((Date.now.timeIntervalSince1970 * 1000).rounded())
+        var series: [JSONValue] = []
+        for try await (symbol, intervalText, count, first, last, lastClose, ingested) in try await database.query("""
+            SELECT symbol, interval, count(*), (extract(epoch FROM min(open_time)) * 1000)::bigint,
+                   (extract(epoch FROM max(open_time)) * 1000)::bigint, (extract(epoch FROM max(close_time)) * 1000)::bigint,
+                   max(ingested_at)::text
+            FROM market_data.v_klines_reader GROUP BY symbol, interval ORDER BY symbol, interval
+            """, logger: logger).decode((String, String, Int64, Int64, Int64, Int64, String).self) {
+            var fields: [String: JSONValue] = [
+                "symbol": .string(symbol), "interval": .string(intervalText), "klines": .number(Double(count)),
+                "first_open": .string(Timestamp(milliseconds: first).description), "last_open": .string(Timestamp(milliseconds: last).description),
+                "seconds_behind": .number(Double(max(0, now - lastClose) / 1000)), "last_ingested_at": .string(ingested),
+            ]
+            // A calendar month has no fixed length: its gaps are not counted.
+            if let interval = try? Interval(parsing: intervalText), intervalText != "1M" {
+                let expected = (last - first) / interval.nominalMilliseconds + 1
+                fields["missing"] = .number(Double(max(0, expected - count)))
+            }
+            series.append(.object(fields))
+        }
+        var metrics: [JSONValue] = []
+        for try await (name, observations, lastObserved, source) in try await database.query("""
+            SELECT DISTINCT ON (name) name, count(*) OVER (PARTITION BY name), observed_at::text, source
+            FROM market_data.v_metrics_reader ORDER BY name, observed_at DESC
+            """, logger: logger).decode((String, Int64, String, String).self) {
+            metrics.append(.object(["name": .string(name), "observations": .number(Double(observations)),
+                                    "last_observed_at": .string(lastObserved), "source": .string(source)]))
+        }
+        return JSONValue.object(["klines": .array(series), "metrics": .array(metrics)]).description
     }
 
     // MARK: Who is calling

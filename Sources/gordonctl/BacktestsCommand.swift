@@ -116,3 +116,28 @@ func runPath(_ text: String) throws -> String {
     else { throw ValidationError("a run id is a UUID such as 0193a1e2-8b4c-7a3f-9c2d-5e6f7a8b9c0d, not '\(text)'") }
     return text
 }
+
+/// `gordonctl data`: what market data the database holds.
+struct DataCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Market data: the stored kline series and alternative-data series.",
+        subcommands: [Status.self], defaultSubcommand: Status.self)
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status", abstract: "Each kline series: count, first and last bar, bars missing, how far behind; each metric's last value.")
+        @OptionGroup var manager: ManagerOptions
+
+        func run() async throws {
+            let status = try await ManagerClient(socket: manager.socket).call(.GET, "data")
+            if manager.json { print(status.json); return }
+            print(table([("SYMBOL", "symbol"), ("INTERVAL", "interval"), ("KLINES", "klines"), ("MISSING", "missing"), ("FIRST", "first_open"),
+                         ("LAST", "last_open"), ("BEHIND (S)", "seconds_behind")], status["klines"]?.array ?? []))
+            let metrics = status["metrics"]?.array ?? []
+            if !metrics.isEmpty {
+                print("")
+                print(table([("METRIC", "name"), ("OBSERVATIONS", "observations"), ("LAST", "last_observed_at"), ("SOURCE", "source")], metrics))
+            }
+        }
+    }
+}

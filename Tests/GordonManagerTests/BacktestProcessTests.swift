@@ -94,6 +94,17 @@ extension ManagerProcessTests {
             #expect(code == 400 && body.contains("from must be before to"), "\(body)")
             let after = try await admin.query("SELECT count(*) FROM trading.runs", logger: testLogger).collect().first!.decode(Int.self)
             #expect(after == filed)
+
+            // The market data the manager reports: the series, and a bar gone missing.
+            let data = try await world.ctl(["data", "status"])
+            #expect(data.status == 0 && data.stdout.contains("BTCUSDT") && data.stdout.contains("3000"), "\(data.stdout)\(data.stderr)")
+            try await admin.query("DELETE FROM market_data.klines WHERE open_time = 'epoch'::timestamptz + \(start + 100 * 60_000) * interval '1 millisecond'",
+                                  logger: testLogger)
+            let gap = try await world.ctl(["data", "status", "--json"])
+            let stored = (try JSONSerialization.jsonObject(with: Data(gap.stdout.utf8)) as? [String: Any])?["klines"] as? [[String: Any]]
+            let klines = stored?.first?["klines"] as? Double
+            let missing = stored?.first?["missing"] as? Double
+            #expect(stored?.count == 1 && klines == 2999 && missing == 1, "\(gap.stdout)")
         }
     }
 }
