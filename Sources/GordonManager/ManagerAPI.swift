@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 public import AsyncHTTPClient
 import FoundationEssentials
 import GordonBot
@@ -35,6 +40,8 @@ public struct ManagerAPI: Sendable {
         public var services: [(name: String, url: String)] = []
         /// The watchdog's status document, if it runs.
         public var watchdogStatusFile: String?
+        /// The file that asks the watchdog for a backup now (its `backup.requestFile`).
+        public var backupRequestFile: String?
         /// The console's credential, for calls on the loopback port; without it every such
         /// call is refused.
         public var consoleCredential: ConsoleCredential?
@@ -100,6 +107,7 @@ public struct ManagerAPI: Sendable {
             }
         }
         post(api, "bots") { request, _, caller in try await createBot(request, by: caller) }
+        post(api, "backup") { _, _, caller in try requestBackup(by: caller) }
         for (verb, from, to) in [("start", ["stopped"], "running"), ("stop", ["running", "paused"], "stopped")] {
             post(api, "bots/:bot/\(verb)") { request, context, caller in
                 let bot = context.parameters.get("bot") ?? ""
@@ -159,6 +167,27 @@ public struct ManagerAPI: Sendable {
         let text = context.parameters.get("run") ?? ""
         guard let id = UUID(uuidString: text) else { throw GordonError(.invalidRequest, "'\(text)' is not a run id (a UUID)") }
         return id
+    }
+
+    // MARK: Backups
+
+    /// Asks the watchdog for a backup now, by its request file; the watchdog's status says
+    /// when it ran and how it went.
+    func requestBackup(by caller: Caller) throws -> String {
+        guard let path = configuration.backupRequestFile else {
+            throw GordonError(.serviceUnavailable, "backups on request are not configured (--backup-request)")
+        }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            throw GordonError(.serviceUnavailable, "cannot write the backup request \(path): errno \(errno)")
+        }
+        defer { close(descriptor) }
+        let line = Array("operator:\(caller.name)\n".utf8)
+        guard write(descriptor, line, line.count) == line.count else {
+            throw GordonError(.serviceUnavailable, "cannot write the backup request \(path): errno \(errno)")
+        }
+        logger.notice("backup requested", metadata: ["operator": "\(caller.name)"])
+        return "{\"outcome\":\"requested: the watchdog starts it within a second unless one is running\"}"
     }
 
     // MARK: Market data

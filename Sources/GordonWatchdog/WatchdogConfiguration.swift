@@ -81,10 +81,15 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
         public var keepMonthly: Int
         /// Create the repository when it does not exist yet (a local disk or a fresh sftp path).
         public var initializeRepository: Bool
+        /// A file whose appearance asks for a backup now: gordon-manager writes it for
+        /// `gordonctl backup now`, with who asked. The watchdog takes it (removes it) when it
+        /// starts that backup.
+        public var requestFile: String?
 
         public init(intervalSeconds: Double = 86_400, firstAfterSeconds: Double = 600, pgDump: Command, psql: Command,
                     restic: Command, repository: String, passwordFile: String, cacheDirectory: String? = nil,
-                    keepDaily: Int = 7, keepWeekly: Int = 5, keepMonthly: Int = 12, initializeRepository: Bool = true) {
+                    keepDaily: Int = 7, keepWeekly: Int = 5, keepMonthly: Int = 12, initializeRepository: Bool = true,
+                    requestFile: String? = nil) {
             self.intervalSeconds = intervalSeconds
             self.firstAfterSeconds = firstAfterSeconds
             self.pgDump = pgDump
@@ -97,6 +102,7 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
             self.keepWeekly = keepWeekly
             self.keepMonthly = keepMonthly
             self.initializeRepository = initializeRepository
+            self.requestFile = requestFile
         }
 
         public init(from decoder: any Decoder) throws {
@@ -113,6 +119,7 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
             keepWeekly = try container.decodeIfPresent(Int.self, forKey: .keepWeekly) ?? 5
             keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly) ?? 12
             initializeRepository = try container.decodeIfPresent(Bool.self, forKey: .initializeRepository) ?? true
+            requestFile = try container.decodeIfPresent(String.self, forKey: .requestFile)
         }
     }
 }

@@ -193,13 +193,32 @@ public final class WatchdogRunner {
                 finishBackup(run, result: "failed", failedStep: step,
                              detail: "\(statuses.map(\.description).joined(separator: ", ")): \(detail)", plan: plan)
             }
-        } else if backupRun == nil, supervisor.phase == .running, let due = nextBackup, current >= due {
+        } else if backupRun == nil, supervisor.phase == .running,
+                  let trigger = backupTrigger(at: current, requestFile: plan.configuration.requestFile) {
+            backupStatus?.lastRequestedBy = trigger.requestedBy
             backupStatus?.lastStartedAt = Date.now.formatted(.iso8601)
             backupStatus?.lastResult = "running"
-            logger.info("backup starting")
+            logger.info("backup starting", metadata: ["requested_by": "\(backupStatus?.lastRequestedBy ?? "the schedule")"])
             startBackupStep(plan.firstStep, plan: plan, startedAt: current, wallStart: backupStatus?.lastStartedAt ?? "")
         }
         backupStatus?.nextInSeconds = backupRun == nil ? nextBackup.map { WatchdogStatus.seconds(max($0 - current, .zero)) } : nil
+    }
+
+    /// Why a backup starts now: an operator's request (taken: the file is removed), or the
+    /// schedule; nil when neither.
+    private func backupTrigger(at current: Duration, requestFile: String?) -> BackupTrigger? {
+        if let path = requestFile, let text = readTextFile(path) {
+            unlink(path)
+            let requester = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(128)) } ?? ""
+            return BackupTrigger(requestedBy: requester.isEmpty ? "unknown" : requester)
+        }
+        guard let due = nextBackup, current >= due else { return nil }
+        return BackupTrigger(requestedBy: nil)
+    }
+
+    struct BackupTrigger {
+        /// Nil: the schedule.
+        let requestedBy: String?
     }
 
     private func startBackupStep(_ step: BackupPlan.Step, plan: BackupPlan, startedAt: Duration, wallStart: String) {

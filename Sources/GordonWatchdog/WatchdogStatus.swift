@@ -33,6 +33,8 @@ public struct WatchdogStatus: Codable, Sendable, Equatable {
         public var lastSuccessAt: String?
         public var lastSnapshotId: String?
         public var nextInSeconds: Double?
+        /// Who asked for the latest run, when an operator did (`operator:<login>`).
+        public var lastRequestedBy: String?
 
         public init() { lastResult = "never" }
     }

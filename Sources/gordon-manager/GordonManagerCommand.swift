@@ -61,6 +61,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The watchdog's status document, shown in the status")
     var watchdogStatus: String?
 
+    @Option(help: "The file that asks the watchdog for a backup now (its backup.requestFile)")
+    var backupRequest: String?
+
     @Option(help: "Seconds to wait for gordon-risk to carry out a halt, resume, flatten or pause")
     var requestTimeoutSeconds = 10
 
@@ -96,6 +99,7 @@ struct Serve: AsyncParsableCommand {
         configuration.groupFile = groupFile
         configuration.services = try probes()
         configuration.watchdogStatusFile = watchdogStatus
+        configuration.backupRequestFile = backupRequest
         configuration.requestTimeout = .seconds(requestTimeoutSeconds)
         let socket = socket
         let consolePort = consolePort

@@ -141,3 +141,70 @@ struct DataCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `gordonctl backup`: the watchdog's backups, through gordon-manager.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Backups: the last one's result, or ask the watchdog for one now.",
+        subcommands: [Status.self, Now.self], defaultSubcommand: Status.self)
+
+    static func backupStatus(_ client: ManagerClient) async throws -> JSONValue {
+        let status = try await client.call(.GET, "status")
+        guard let backup = status["watchdog"]?["backup"], backup != .null else {
+            standardError("gordonctl: the watchdog's status has no backups (is it running, with backups configured?)\n")
+            throw ExitCode(OperatorExit.unreachable)
+        }
+        return backup
+    }
+
+    static func render(_ backup: JSONValue) -> String {
+        ["lastResult", "runningStep", "lastStartedAt", "lastFinishedAt", "lastDurationSeconds", "lastSuccessAt", "lastSnapshotId",
+         "lastRequestedBy", "failedStep", "detail", "nextInSeconds"].compactMap { key in
+            guard let value = backup[key], value != .null else { return nil }
+            return "\(key): \(value.text)"
+        }.joined(separator: "\n")
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "The last backup: result, snapshot, when the next is due.")
+        @OptionGroup var manager: ManagerOptions
+
+        func run() async throws {
+            let backup = try await BackupCommand.backupStatus(ManagerClient(socket: manager.socket))
+            print(manager.json ? backup.json : BackupCommand.render(backup))
+        }
+    }
+
+    struct Now: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "now", abstract: "Ask the watchdog for a backup now; --wait follows it to its end (exit 1 if it failed).")
+        @OptionGroup var manager: ManagerOptions
+        @Flag(help: "Wait for the backup to finish") var wait = false
+        @Option(help: "Give up waiting after this many seconds") var timeoutSeconds = 3600
+
+        func run() async throws {
+            let client = ManagerClient(socket: manager.socket)
+            let before = wait ? try await BackupCommand.backupStatus(client)["lastStartedAt"] : nil
+            let outcome = try await client.call(.POST, "backup", body: [:])
+            guard wait else {
+                print(manager.json ? outcome.json : outcome["outcome"]?.text ?? "requested")
+                return
+            }
+            let deadline = ContinuousClock.now + .seconds(timeoutSeconds)
+            while ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(1))  // the watchdog rewrites its status every second
+                let backup = try await BackupCommand.backupStatus(client)
+                let result = backup["lastResult"]?.text ?? ""
+                guard backup["lastStartedAt"] != before, result == "succeeded" || result == "failed" else {
+                    if backup["lastStartedAt"] != before { standardError("backup running: \(backup["runningStep"]?.text ?? "")\n") }
+                    continue
+                }
+                print(manager.json ? backup.json : BackupCommand.render(backup))
+                if result == "failed" { throw ExitCode(OperatorExit.refused) }
+                return
+            }
+            standardError("gordonctl: the backup has not finished within \(timeoutSeconds) s; see `gordonctl backup status`\n")
+            throw ExitCode(OperatorExit.pending)
+        }
+    }
+}

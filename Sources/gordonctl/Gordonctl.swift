@@ -20,7 +20,7 @@ struct Gordonctl: AsyncParsableCommand {
         commandName: "gordonctl",
         abstract: "Operate Gordon: status, halt, resume, flatten, bots, orders, fills, positions, logs; backtests offline.",
         subcommands: [StatusCommand.self, HaltCommand.self, ResumeCommand.self, FlattenCommand.self, BotsCommand.self, OrdersCommand.self,
-                      FillsCommand.self, PositionsCommand.self, AuditCommand.self, DataCommand.self, LogsCommand.self,
+                      FillsCommand.self, PositionsCommand.self, AuditCommand.self, DataCommand.self, BackupCommand.self, LogsCommand.self,
                       BacktestCommand.self, BacktestsCommand.self, StrategiesCommand.self, SynthCommand.self]
     )
 

@@ -74,14 +74,14 @@ struct ManagerProcessTests {
                                    ready: " listening on ")
         }
 
-        func startManager(requestTimeout: Int = 10, console: Bool = false, liveQueue: Int = 256) async throws {
+        func startManager(requestTimeout: Int = 10, console: Bool = false, liveQueue: Int = 256, extra: [String] = []) async throws {
             let key = try await keyfile("gordon-manager", .manager,
                                         extra: "console_token_sha256 = \(ConsoleCredential.hexDigest(of: Self.consoleToken))\n")
             manager = try await start("gordon-manager", [
                 "--database-url", key.url, "--keyfile", key.keyfile, "--nats-url", natsURL, "--http-port", "0",
                 "--socket", socket, "--operators-group", "ops", "--passwd-file", directory + "/passwd", "--group-file", directory + "/group",
                 "--request-timeout-seconds", "\(requestTimeout)", "--live-queue", "\(liveQueue)",
-            ] + (console ? ["--console-port", "0"] : []), ready: console ? "gordon-manager console API on " : "gordon-manager API on unix:")
+            ] + (console ? ["--console-port", "0"] : []) + extra, ready: console ? "gordon-manager console API on " : "gordon-manager API on unix:")
             if console {
                 // Both listeners announce themselves; wait for the socket's line too.
                 _ = try await eventually(timeout: .seconds(30)) { self.manager!.stdout.contains("gordon-manager API on unix:") }
@@ -277,6 +277,23 @@ struct ManagerProcessTests {
             #expect(state == "stopped")
             let unknown = try await world.ctl(["bots", "stop", "nosuch", "--reason", "x"])
             #expect(unknown.status == 1 && unknown.stderr.contains("GORDON-MGR-0003"), "\(unknown.stderr)")
+        }
+    }
+
+    @Test("gordonctl backup now leaves the watchdog a request naming the operator; without one configured it is refused")
+    func backupRequest() async throws {
+        try await withWorld { world, _ in
+            let requestFile = world.directory + "/backup-request"
+            try await world.startManager(extra: ["--backup-request", requestFile])
+            let asked = try await world.ctl(["backup", "now"])
+            #expect(asked.status == 0 && asked.stdout.contains("requested"), "\(asked.stdout)\(asked.stderr)")
+            #expect((try? String(contentsOfFile: requestFile, encoding: .utf8)) == "operator:root\n")
+            _ = try await world.manager?.stop()
+            try FileManager.default.removeItem(atPath: requestFile)
+            try await world.startManager()
+            let refused = try await world.ctl(["backup", "now"])
+            #expect(refused.status == 1 && refused.stderr.contains("not configured"), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: requestFile))
         }
     }
 

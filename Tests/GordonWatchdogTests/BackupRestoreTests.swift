@@ -122,6 +122,26 @@ struct BackupRestoreTests {
         }
     }
 
+    @Test func anOperatorsRequestStartsABackupAtOnceAndSaysWhoAsked() async throws {
+        try await withTestDatabase { database in
+            let scene = try WatchdogScene()
+            try await Self.seed(database, orders: 3, trades: 10)
+            var backup = try Self.backupConfiguration(database, scene: scene)
+            backup.firstAfterSeconds = 86_400  // the schedule would not run one during the test
+            backup.requestFile = scene.directory + "/backup-request"
+            let watchdog = try scene.start(WatchdogConfiguration(
+                statusFile: scene.statusFile, migrate: .init(name: "migrate", executable: "/bin/true"),
+                services: [scene.service("data")], backup: backup))
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.phase == "running" })
+            #expect(scene.status?.backup?.lastResult == "never")
+            try "operator:alice\n".write(toFile: backup.requestFile!, atomically: true, encoding: .utf8)
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.backup?.lastResult == "succeeded" })
+            #expect(scene.status?.backup?.lastRequestedBy == "operator:alice")
+            #expect(!FileManager.default.fileExists(atPath: backup.requestFile!))
+            #expect(try await watchdog.stop()?.status == 0)
+        }
+    }
+
     @Test func theRunningWatchdogBacksUpOnScheduleAndRecordsTheResult() async throws {
         try await withTestDatabase { database in
             let scene = try WatchdogScene()
