@@ -96,6 +96,18 @@ public struct ManagerAPI: Sendable {
         }
         get(api, "events") { request, _ in throw Self.liveEventsRefusal(request) }
         get(api, "data") { _, _ in try await marketDataStatus() }
+        get(api, "data/backfills") { request, _ in
+            let (_, limit) = try Self.listFilter(request)
+            return try await json(Self.backfillsQuery(id: nil, limit: limit))
+        }
+        get(api, "data/backfills/:id") { _, context in
+            let text = context.parameters.get("id") ?? ""
+            guard let id = Int64(text), id > 0 else { throw GordonError(.invalidRequest, "'\(text)' is not a backfill id") }
+            let found = try await json(Self.backfillsQuery(id: id, limit: 1))
+            guard found != "[]" else { throw GordonError(.notFound, "there is no backfill \(id)") }
+            return String(found.dropFirst().dropLast())
+        }
+        post(api, "data/backfill") { request, _, caller in try await fileBackfill(request, by: caller) }
         get(api, "audit") { request, _ in
             let (_, limit) = try Self.listFilter(request)
             return try await json(Self.auditQuery(limit: limit))
@@ -225,6 +237,56 @@ public struct ManagerAPI: Sendable {
                                     "last_observed_at": .string(lastObserved), "source": .string(source)]))
         }
         return JSONValue.object(["klines": .array(series), "metrics": .array(metrics)]).description
+    }
+
+    /// A backfill as `POST /api/v1/data/backfill` takes it: open times in epoch milliseconds.
+    public struct BackfillBody: Codable, Sendable {
+        public let symbol: String
+        public let interval: String
+        public let from: Int64
+        public let to: Int64
+
+        public init(symbol: String, interval: String, from: Int64, to: Int64) {
+            self.symbol = symbol
+            self.interval = interval
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// Files a backfill for gordon-data, which writes market data (the manager cannot).
+    func fileBackfill(_ request: Request, by caller: Caller) async throws -> String {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        let body: BackfillBody
+        do {
+            body = try JSONDecoder().decode(BackfillBody.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw GordonError(.invalidRequest, "the body must be a backfill: symbol, interval, from, to (epoch milliseconds)")
+        }
+        let symbol = try Symbol(body.symbol)
+        let interval = try Interval(parsing: body.interval)
+        let now = Int64((Date.now.timeIntervalSince1970 * 1000).rounded())
+        guard body.from >= 1_230_768_000_000, body.from <= body.to, body.to <= now else {
+            throw GordonError(.invalidRequest, "from and to must be open times from 2009 to now, from not after to")
+        }
+        var id: Int64?
+        for try await (filed,) in try await database.query("""
+            INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by)
+            VALUES (\(symbol.rawValue), \(interval.rawValue), 'epoch'::timestamptz + \(body.from) * interval '1 millisecond',
+                    'epoch'::timestamptz + \(body.to) * interval '1 millisecond', \("operator:" + caller.name)) RETURNING id
+            """, logger: logger).decode((Int64,).self) { id = filed }
+        guard let id else { throw GordonError(.internalInvariant, "the backfill was not filed") }
+        logger.notice("backfill filed", metadata: ["request": "\(id)", "series": "\(symbol)@\(interval)", "operator": "\(caller.name)"])
+        return String(try await json(Self.backfillsQuery(id: id, limit: 1)).dropFirst().dropLast())
+    }
+
+    static func backfillsQuery(id: Int64?, limit: Int) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]')::text FROM (
+            SELECT id, symbol, interval, from_time, to_time, status, progress, fetched, written, error, requested_by, requested_at,
+                   started_at, finished_at
+            FROM market_data.backfill_requests WHERE \(id)::bigint IS NULL OR id = \(id) ORDER BY id DESC LIMIT \(limit)) b
+        """
     }
 
     // MARK: Who is calling

@@ -129,7 +129,8 @@ struct Serve: AsyncParsableCommand {
                 let key = try context.keyfile.secret(Keyfile.fredAPIKey)
                 polled += try fredSeries.map { (try FREDSource(seriesId: $0, apiKey: key), fred) }
             }
-            var services: [any Service] = [IngestService(ingest: ingest)]
+            let backfills = BackfillRequests(rest: rest, store: store, database: context.database, logger: context.logger)
+            var services: [any Service] = [IngestService(ingest: ingest), BackfillRequestService(requests: backfills)]
             for (source, baseURL) in polled {
                 let poller = MetricPoller(source: source, baseURL: baseURL, database: context.database,
                                           publisher: JetStreamEventPublisher(jetStream: context.jetStream), logger: context.logger)
@@ -138,6 +139,15 @@ struct Serve: AsyncParsableCommand {
             }
             return services
         }
+    }
+}
+
+/// The backfills operators filed through gordon-manager.
+struct BackfillRequestService: Service {
+    let requests: BackfillRequests
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await requests.run() }
     }
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import FoundationEssentials
 import GordonCommandLine
 import GordonKernel
 import GordonManager
@@ -121,7 +122,58 @@ func runPath(_ text: String) throws -> String {
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Market data: the stored kline series and alternative-data series.",
-        subcommands: [Status.self], defaultSubcommand: Status.self)
+        subcommands: [Status.self, Backfill.self, Backfills.self], defaultSubcommand: Status.self)
+
+    static let backfillColumns: [(title: String, key: String)] = [
+        ("ID", "id"), ("SYMBOL", "symbol"), ("INTERVAL", "interval"), ("FROM", "from_time"), ("TO", "to_time"), ("STATUS", "status"),
+        ("PROGRESS", "progress"), ("FETCHED", "fetched"), ("NEW", "written"), ("BY", "requested_by"), ("ERROR", "error"),
+    ]
+
+    struct Backfill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "backfill",
+            abstract: "Ask gordon-data to backfill one kline series over Binance's REST API, and follow it (exit 1 if it fails).")
+        @OptionGroup var manager: ManagerOptions
+        @Option(help: "Symbol, e.g. BTCUSDT") var symbol: String
+        @Option(help: "Kline interval, e.g. 1m") var interval: String
+        @Option(help: "First open time: YYYY-MM-DD, YYYY-MM-DDTHH:MM (UTC) or epoch milliseconds") var from: String
+        @Option(help: "Last open time, in the same forms (default: now)") var to: String?
+        @Flag(help: "File it and return at once") var detach = false
+
+        func run() async throws {
+            let lower = try CommandLineTime.milliseconds(from, what: "--from")
+            let upper = try to.map { try CommandLineTime.milliseconds($0, what: "--to") } ?? Int64(Date.now.timeIntervalSince1970 * 1000)
+            let client = ManagerClient(socket: manager.socket)
+            var request = try await client.call(.POST, "data/backfill",
+                                                json: ManagerAPI.BackfillBody(symbol: symbol, interval: interval, from: lower, to: upper))
+            let id = request["id"]?.text ?? ""
+            guard !detach else {
+                print(manager.json ? request.json : "filed backfill \(id): follow it with `gordonctl data backfills`")
+                return
+            }
+            standardError("filed backfill \(id)\n")
+            let bar = ProgressBar()
+            while !["succeeded", "failed"].contains(request["status"]?.text ?? "") {
+                bar.show(percent: Int(request["progress"]?.text ?? "") ?? 0, status: request["status"]?.text ?? "")
+                try await Task.sleep(for: .seconds(1))  // gordon-data writes its progress once a second
+                request = try await client.call(.GET, "data/backfills/\(id)")
+            }
+            bar.finish()
+            print(manager.json ? request.json : table(DataCommand.backfillColumns, [request]))
+            guard request["status"]?.text == "succeeded" else { throw ExitCode(OperatorExit.refused) }
+        }
+    }
+
+    struct Backfills: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "backfills", abstract: "Backfills filed, newest first.")
+        @OptionGroup var manager: ManagerOptions
+        @Option(help: "How many (1-1000)") var limit = 20
+
+        func run() async throws {
+            let list = try await ManagerClient(socket: manager.socket).call(.GET, "data/backfills?limit=\(limit)")
+            print(manager.json ? list.json : table(DataCommand.backfillColumns, list.array))
+        }
+    }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

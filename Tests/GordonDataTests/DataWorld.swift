@@ -35,6 +35,8 @@ struct DataWorld {
     let pool: PostgresClient
     /// The private cluster, for tests that stop PostgreSQL; nil on the shared test server.
     let postgres: TestPostgresServer?
+    /// The test database on the shared server (its other roles); nil on a private cluster.
+    let database: TestDatabase?
 
     static func with(preload: Int = 100, privatePostgres: Bool = false, _ body: (DataWorld) async throws -> Void) async throws {
         let series = SyntheticMarket(seed: 11, startPrice: 30_000, priceDecimals: 2)
@@ -47,20 +49,20 @@ struct DataWorld {
         let nats = try await NATSClient.connect(try NATSClientOptions(urls: [natsServer.url], name: "data-test"), logger: testLogger)
         let jetStream = JetStream(client: nats)
         try await GordonStream.ensure(jetStream)
-        func run(_ writerURL: DatabaseURL, _ postgres: TestPostgresServer?) async throws {
+        func run(_ writerURL: DatabaseURL, _ postgres: TestPostgresServer?, _ database: TestDatabase? = nil) async throws {
             let pool = Database.makePool(writerURL, logger: testLogger)
             let running = Task { await pool.run() }
             defer { running.cancel() }
             try await body(DataWorld(simulator: simulator, endpoint: try BinanceEndpoint(parsing: "http://127.0.0.1:\(port)"),
                                      nats: nats, natsURL: natsServer.url, jetStream: jetStream, writerURL: writerURL, pool: pool,
-                                     postgres: postgres))
+                                     postgres: postgres, database: database))
         }
         if privatePostgres {
             let postgres = try await TestPostgresServer()
             let (url, passwords) = try await postgres.migratedDatabase()
             try await run(url.with(username: DatabaseRole.dataWriter.rawValue, password: passwords[.dataWriter]), postgres)
         } else {
-            try await withTestDatabase { database in try await run(try await database.url(as: .dataWriter), nil) }
+            try await withTestDatabase { database in try await run(try await database.url(as: .dataWriter), nil, database) }
         }
         await nats.close()
         await natsServer.stop()

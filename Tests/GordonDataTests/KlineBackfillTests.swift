@@ -38,6 +38,36 @@ struct KlineBackfillTests {
         }
     }
 
+    @Test("a backfill the manager filed is taken by gordon-data, run, and its end written; one the exchange refuses fails saying why")
+    func filedBackfills() async throws {
+        try await DataWorld.with(preload: 1500) { world in
+            let database = try #require(world.database)
+            let manager = try await database.connect(as: .manager)
+            defer { Task { try? await manager.close() } }
+            for (symbol, from, to) in [("BTCUSDT", Self.firstOpen, Self.firstOpen + 1199 * 60_000), ("ETHUSDT", Self.firstOpen, Self.firstOpen + 60_000)] {
+                try await manager.query("""
+                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by)
+                    VALUES (\(symbol), '1m', 'epoch'::timestamptz + \(from) * interval '1 millisecond',
+                            'epoch'::timestamptz + \(to) * interval '1 millisecond', 'operator:alice')
+                    """, logger: testLogger)
+            }
+            let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: world.endpoint), logger: testLogger)
+            let requests = BackfillRequests(rest: rest, store: world.store, database: world.pool, logger: testLogger)
+            #expect(try await requests.processNext())
+            #expect(try await requests.processNext())
+            #expect(try await !requests.processNext())  // nothing queued
+            let rows = try await manager.query("""
+                SELECT symbol, status, progress, fetched, written, coalesce(error, ''), started_at IS NOT NULL AND finished_at IS NOT NULL
+                FROM market_data.backfill_requests ORDER BY id
+                """, logger: testLogger).collect().map { try $0.decode((String, String, Int, Int64, Int64, String, Bool).self) }
+            #expect(rows.count == 2)
+            #expect(rows.first.map { $0.1 == "succeeded" && $0.2 == 100 && $0.3 == 1200 && $0.4 == 1200 && $0.6 } == true,
+                    "\(String(describing: rows.first))")
+            #expect(rows.last.map { $0.1 == "failed" && $0.5.contains("Invalid symbol") && $0.6 } == true, "\(String(describing: rows.last))")
+            #expect(try await world.storedCount() == 1200)
+        }
+    }
+
     @Test("gordon-data backfill runs as the service's role and prints progress; a bad --from is refused with what was wrong")
     func backfillCommand() async throws {
         try await DataWorld.with(preload: 300) { world in

@@ -297,6 +297,33 @@ struct ManagerProcessTests {
         }
     }
 
+    @Test("gordonctl data backfill files a backfill for gordon-data naming the operator; a bad series or range files nothing")
+    func backfillFiled() async throws {
+        try await withWorld { world, admin in
+            try await world.startManager()
+            let filed = try await world.ctl(["data", "backfill", "--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-01-01",
+                                             "--to", "2024-02-01", "--detach"])
+            #expect(filed.status == 0 && filed.stdout.contains("filed backfill"), "\(filed.stdout)\(filed.stderr)")
+            let row = try await admin.query("""
+                SELECT symbol, interval, (extract(epoch FROM from_time) * 1000)::bigint, status, requested_by FROM market_data.backfill_requests
+                """, logger: testLogger).collect().first?.decode((String, String, Int64, String, String).self)
+            #expect(row?.0 == "BTCUSDT" && row?.1 == "1h" && row?.2 == 1_704_067_200_000 && row?.3 == "queued" && row?.4 == "operator:root",
+                    "\(String(describing: row))")
+            let listed = try await world.ctl(["data", "backfills"])
+            #expect(listed.status == 0 && listed.stdout.contains("queued"), "\(listed.stdout)")
+            for (arguments, complaint) in [
+                (["--symbol", "btc", "--interval", "1h", "--from", "2024-01-01"], "GORDON-DOM"),
+                (["--symbol", "BTCUSDT", "--interval", "7m", "--from", "2024-01-01"], "GORDON-DOM"),
+                (["--symbol", "BTCUSDT", "--interval", "1h", "--from", "2024-02-01", "--to", "2024-01-01"], "from not after to"),
+            ] {
+                let refused = try await world.ctl(["data", "backfill"] + arguments)
+                #expect(refused.status == 1 && refused.stderr.contains(complaint), "\(arguments): \(refused.stderr)")
+            }
+            let count = try await admin.query("SELECT count(*) FROM market_data.backfill_requests", logger: testLogger).collect().first!.decode(Int.self)
+            #expect(count == 1)
+        }
+    }
+
     @Test("with risk down a request is filed and reported pending (exit 4); risk carries it out when it comes back")
     func pendingUntilRiskRuns() async throws {
         try await withWorld { world, admin in

@@ -55,6 +55,32 @@ struct ColumnGrantTests {
         }
     }
 
+    @Test("gordon_manager files backfills; gordon-data writes only how each goes, never what was asked or by whom")
+    func backfillRequestColumns() async throws {
+        try await withTestDatabase { database in
+            try await withConnection(try await database.connect(as: .manager)) { manager async throws in
+                #expect(try await Self.sqlState(manager, """
+                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by)
+                    VALUES ('BTCUSDT', '1m', now() - interval '1 day', now(), 'operator:alice')
+                    """) == nil)
+                #expect(try await Self.sqlState(manager, "UPDATE market_data.backfill_requests SET status = 'succeeded'") == "42501")
+            }
+            try await withConnection(try await database.connect(as: .dataWriter)) { data async throws in
+                #expect(try await Self.sqlState(data, """
+                    UPDATE market_data.backfill_requests SET status = 'succeeded', fetched = 10, written = 10, progress = 100, error = NULL,
+                           started_at = now(), finished_at = now()
+                    """) == nil)
+                for column in ["symbol = 'ETHUSDT'", "from_time = now()", "requested_by = 'mallory'"] {
+                    #expect(try await Self.sqlState(data, "UPDATE market_data.backfill_requests SET \(column)") == "42501", "data updating \(column)")
+                }
+                #expect(try await Self.sqlState(data, """
+                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by)
+                    VALUES ('BTCUSDT', '1m', now(), now(), 'x')
+                    """) == "42501")
+            }
+        }
+    }
+
     @Test("gordon_manager may finish a run but not rewrite what it ran")
     func managerRunColumns() async throws {
         try await withTestDatabase { database in

@@ -107,6 +107,9 @@ enum Fixtures {
     static let operatorRequests = Relation.table(
         "trading.operator_requests", key: ["id"],
         seed: requestRow("halt", by: "alice (uid 1000)"), fresh: requestRow("resume", by: "bob (uid 1001)"))
+    static let backfillRequests = Relation.table(
+        "market_data.backfill_requests", key: ["id"],
+        seed: backfillRow(by: "alice"), fresh: backfillRow(by: "bob"))
     static let runs = Relation.table(
         "trading.runs", key: ["run_id"],
         seed: runRow(uuid(41)), fresh: runRow(uuid(42)))
@@ -139,7 +142,7 @@ enum Fixtures {
 
     /// In dependency order: parents before children.
     static let tables: [Relation] = [
-        klines, metrics, macro, funding, openInterest,
+        klines, metrics, macro, funding, openInterest, backfillRequests,
         botConfigs, botRoles, botLeases, orderIntents, orders, trades, orderEvents, fillEvents, positions,
         riskEvents, riskAudit, haltLatch, riskState, operatorRequests, runs, equityPoints, outbox, processedEvents, deadLetters, schemaMigrations,
     ]
@@ -239,6 +242,11 @@ enum Fixtures {
     static func requestRow(_ action: String, by caller: String) -> [(String, String)] {
         [("action", "'\(action)'"), ("target", "'all'"), ("reason", "'test'"), ("requested_by", "'\(caller)'"),
          ("requested_at", now), ("handled_at", later), ("outcome", "'done'")]
+    }
+
+    static func backfillRow(by caller: String) -> [(String, String)] {
+        [("symbol", "'BTCUSDT'"), ("interval", "'1m'"), ("from_time", now), ("to_time", later), ("requested_by", "'\(caller)'"),
+         ("requested_at", now), ("status", "'queued'"), ("fetched", "0"), ("written", "0"), ("progress", "0")]
     }
 
     static func runRow(_ id: String) -> [(String, String)] {
