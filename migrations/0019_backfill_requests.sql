@@ -23,8 +23,12 @@ CREATE TABLE market_data.backfill_requests (
 );
 CREATE INDEX backfill_requests_queued ON market_data.backfill_requests (id) WHERE status = 'queued';
 
--- The manager files requests and reads them; gordon-data reads them and writes only how
--- each is going.
-GRANT SELECT, INSERT ON market_data.backfill_requests TO gordon_manager;
-GRANT SELECT, UPDATE (status, fetched, written, progress, error, started_at, finished_at)
+-- Reads go through the view, as for every market_data table. The manager files requests
+-- (and reads back the id it filed); gordon-data takes the oldest queued one (reading what it
+-- asks for) and writes only how each is going.
+CREATE VIEW market_data.v_backfill_requests AS SELECT * FROM market_data.backfill_requests;
+GRANT SELECT ON market_data.v_backfill_requests TO gordon_manager, gordon_data_writer;
+GRANT INSERT, SELECT (id) ON market_data.backfill_requests TO gordon_manager;
+GRANT SELECT (id, symbol, interval, from_time, to_time, status),
+      UPDATE (status, fetched, written, progress, error, started_at, finished_at)
     ON market_data.backfill_requests TO gordon_data_writer;

@@ -285,7 +285,7 @@ public struct ManagerAPI: Sendable {
         SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]')::text FROM (
             SELECT id, symbol, interval, from_time, to_time, status, progress, fetched, written, error, requested_by, requested_at,
                    started_at, finished_at
-            FROM market_data.backfill_requests WHERE \(id)::bigint IS NULL OR id = \(id) ORDER BY id DESC LIMIT \(limit)) b
+            FROM market_data.v_backfill_requests WHERE \(id)::bigint IS NULL OR id = \(id) ORDER BY id DESC LIMIT \(limit)) b
         """
     }
 

@@ -58,7 +58,11 @@ struct ExecutorReconciliationTests {
             #expect(try await eventually(timeout: .seconds(30)) { try await world.status("gap-1") == "FILLED" })
             #expect(try await world.scalar("SELECT count(*)::int FROM trading.trades WHERE client_order_id = 'gap-1'") == 1)
             try await world.expectBookMatchesAccount()
-            #expect(try await world.metric(base, "gordon_executor_reconciliation_advanced_orders") == 1)
+            // Counted when the reconciliation's run ends, which is after it recorded the fill:
+            // on a loaded host the status can be read between the two.
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try await world.metric(base, "gordon_executor_reconciliation_advanced_orders") == 1
+            })
             #expect(try await world.metric(base, "gordon_executor_user_stream_fills") == 0)
             #expect(try await eventually(timeout: .seconds(20)) { await BotProcessTests.isReady(base) }, "ready: stream up, reconciled")
         }

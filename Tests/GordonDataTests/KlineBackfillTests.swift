@@ -58,7 +58,7 @@ struct KlineBackfillTests {
             #expect(try await !requests.processNext())  // nothing queued
             let rows = try await manager.query("""
                 SELECT symbol, status, progress, fetched, written, coalesce(error, ''), started_at IS NOT NULL AND finished_at IS NOT NULL
-                FROM market_data.backfill_requests ORDER BY id
+                FROM market_data.v_backfill_requests ORDER BY id
                 """, logger: testLogger).collect().map { try $0.decode((String, String, Int, Int64, Int64, String, Bool).self) }
             #expect(rows.count == 2)
             #expect(rows.first.map { $0.1 == "succeeded" && $0.2 == 100 && $0.3 == 1200 && $0.4 == 1200 && $0.6 } == true,

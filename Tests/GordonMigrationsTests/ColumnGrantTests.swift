@@ -64,6 +64,8 @@ struct ColumnGrantTests {
                     VALUES ('BTCUSDT', '1m', now() - interval '1 day', now(), 'operator:alice')
                     """) == nil)
                 #expect(try await Self.sqlState(manager, "UPDATE market_data.backfill_requests SET status = 'succeeded'") == "42501")
+                #expect(try await Self.sqlState(manager, "SELECT requested_by FROM market_data.backfill_requests") == "42501")
+                #expect(try await Self.sqlState(manager, "SELECT requested_by FROM market_data.v_backfill_requests") == nil)
             }
             try await withConnection(try await database.connect(as: .dataWriter)) { data async throws in
                 #expect(try await Self.sqlState(data, """

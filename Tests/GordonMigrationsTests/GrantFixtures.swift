@@ -149,6 +149,7 @@ enum Fixtures {
 
     static let views: [Relation] = [
         .view("market_data.v_klines_reader", over: klines),
+        .view("market_data.v_backfill_requests", over: backfillRequests),
         .view("market_data.v_metrics_reader", over: metrics),
         .view("market_data.v_macro_reader", over: macro),
         .view("market_data.v_funding_rates_reader", over: funding),

@@ -12,7 +12,8 @@ let expectedGrants: [String: [DatabaseRole: String]] = [
     "market_data.macro_series": [.dataWriter: "I"],
     "market_data.funding_rates": [.dataWriter: "I"],
     "market_data.open_interest": [.dataWriter: "I"],
-    "market_data.backfill_requests": [.manager: "SI", .dataWriter: "S"],  // data: UPDATE (status, progress…), ColumnGrantTests
+    "market_data.backfill_requests": [.manager: "I"],  // manager: SELECT (id); data: SELECT and UPDATE of columns, ColumnGrantTests
+    "market_data.v_backfill_requests": [.manager: "S", .dataWriter: "S"],
     "market_data.v_klines_reader": [.dataWriter: "S", .risk: "S", .manager: "S", .labReader: "S"],
     "market_data.v_metrics_reader": [.dataWriter: "S", .risk: "S", .manager: "S", .labReader: "S"],
     "market_data.v_macro_reader": [.dataWriter: "S", .manager: "S", .labReader: "S"],
