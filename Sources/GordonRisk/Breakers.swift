@@ -157,6 +157,15 @@ public struct Breakers: Sendable {
         return changes
     }
 
+    /// Capital moved into or out of the bots' allocations (a bot created with one, or its
+    /// allocation changed): no gain and no loss, so the peak and the day's opening move with
+    /// it. Otherwise a day that opened before the first allocation (equity zero) would never
+    /// count a loss, an allocation cut would read as a drawdown, and a raise would hide one.
+    public mutating func capitalMoved(_ amount: ExactDecimal) throws(GordonError) {
+        if let peak = peakEquity { peakEquity = try peak.adding(amount) }
+        if let day { self.day = (day.number, try day.openingEquity.adding(amount)) }
+    }
+
     /// New thresholds apply from the next evaluation.
     public mutating func update(_ limits: RiskLimits) { self.limits = limits }
 

@@ -37,6 +37,13 @@ public struct Portfolio: Sendable, Equatable {
 
     public mutating func setAllocation(_ amount: ExactDecimal, of bot: BotId) { allocations[bot] = amount }
 
+    /// Every bot's allocation together: the capital the equity starts from.
+    public func totalAllocation() throws(GordonError) -> ExactDecimal {
+        var total = ExactDecimal.zero
+        for amount in allocations.values { total = try total.adding(amount) }
+        return total
+    }
+
     /// The bots' positions as the executor recorded them; replaces what was known.
     public mutating func replaceHoldings(_ holdings: [Key: Holding]) { self.holdings = holdings }
 
@@ -53,8 +60,7 @@ public struct Portfolio: Sendable, Equatable {
     /// Nil while a held symbol has no price: a guess could trip a breaker, or hide a loss.
     public func equity() throws(GordonError) -> ExactDecimal? {
         guard unpricedSymbols.isEmpty else { return nil }
-        var total = ExactDecimal.zero
-        for amount in allocations.values { total = try total.adding(amount) }
+        var total = try totalAllocation()
         for (key, holding) in holdings {
             total = try total.adding(holding.realisedProfit)
             guard !holding.quantity.isZero, let price = lastPrices[key.symbol] else { continue }

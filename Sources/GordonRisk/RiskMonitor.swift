@@ -38,6 +38,8 @@ public final class RiskMonitor: Sendable {
         /// Risk's own halts count at once: an operator may resume before the next read, and
         /// that resume must still count the losses afresh.
         var halted: Bool?
+        /// The first load of the book is where capital starts, not capital moved.
+        var bookLoaded = false
         var counters = Counters()
     }
 
@@ -80,13 +82,26 @@ public final class RiskMonitor: Sendable {
         }
     }
 
-    /// The allocations and positions as recorded now.
+    /// The allocations and positions as recorded now. A change of the allocations moves the
+    /// breakers' peak and day's opening with it (`Breakers.capitalMoved`).
     func reloadBook(on connection: PostgresConnection) async throws(GordonError) {
         let allocations = try await RiskRecords.allocations(on: connection, logger: logger)
         let holdings = try await RiskRecords.holdings(on: connection, logger: logger)
-        state.withLockedValue { state in
-            for (bot, amount) in allocations { state.portfolio.setAllocation(amount, of: bot) }
-            state.portfolio.replaceHoldings(holdings)
+        let moved = try state.withLockedValue { (state: inout State) -> Result<ExactDecimal, GordonError> in
+            do throws(GordonError) {
+                let before = try state.portfolio.totalAllocation()
+                for (bot, amount) in allocations { state.portfolio.setAllocation(amount, of: bot) }
+                state.portfolio.replaceHoldings(holdings)
+                let moved = state.bookLoaded ? try state.portfolio.totalAllocation().subtracting(before) : .zero
+                state.bookLoaded = true
+                if !moved.isZero { try state.breakers.capitalMoved(moved) }
+                return .success(moved)
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+        if !moved.isZero {
+            logger.notice("the bots' allocations changed: the peak and the day's opening move with them", metadata: ["amount": "\(moved)"])
         }
     }
 
@@ -211,7 +226,7 @@ public final class RiskMonitor: Sendable {
     }
 
     /// Writes the oldest unwritten change first; stops at the first failure (thrown).
-    private func writeUnwritten(on connection: PostgresConnection) async throws(GordonError) {
+    func writeUnwritten(on connection: PostgresConnection) async throws(GordonError) {
         while let (change, written) = state.withLockedValue({ state in state.unwritten.first.map { ($0, state.writtenTripped) } }) {
             var tripped = written
             if change.state == .tripped { tripped.insert(change.key) } else { tripped.remove(change.key) }
@@ -227,7 +242,7 @@ public final class RiskMonitor: Sendable {
 
     /// An operator opened the halt latch (seen closed before, or at start with a trip
     /// standing): the drawdown and the day's loss count afresh from the equity now.
-    private func watchLatch(on connection: PostgresConnection) async throws(GordonError) {
+    func watchLatch(on connection: PostgresConnection) async throws(GordonError) {
         let halted = try await RiskRecords.isHalted(on: connection, logger: logger)
         let at = now()
         let equity = try state.withLockedValue { $0.portfolio }.equity()
@@ -249,7 +264,7 @@ public final class RiskMonitor: Sendable {
         if !changes.isEmpty { try await writeUnwritten(on: connection) }
     }
 
-    private func carryOutOperatorRequests(on connection: PostgresConnection) async throws(GordonError) {
+    func carryOutOperatorRequests(on connection: PostgresConnection) async throws(GordonError) {
         let requests = try await OperatorRequests.pending(on: connection, logger: logger)
         for request in requests {
             guard let outcome = try await OperatorRequests.carryOut(request, at: now(), ids: ids, on: connection, logger: logger) else { continue }

@@ -64,6 +64,26 @@ import Testing
         #expect(try breakers.evaluate(RiskSample(at: Self.at(secondsToMidnight + 1), equity: Self.dec("950"))).isEmpty, "1.96 % today")
     }
 
+    @Test func capitalMovedIsNoGainOrLoss() throws {
+        // The day opened before any bot had an allocation: equity zero.
+        var breakers = Breakers(limits: Self.limits())
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(0), equity: .zero)).isEmpty)
+        try breakers.capitalMoved(Self.dec("1000"))
+        #expect(breakers.day?.openingEquity == (try Self.dec("1000")))
+        #expect(breakers.peakEquity == (try Self.dec("1000")))
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(1), equity: Self.dec("1000"))).isEmpty)
+        // A loss of 4 % is a day's loss, counted from the capital that came in.
+        #expect(try breakers.evaluate(RiskSample(at: Self.at(2), equity: Self.dec("960"))).map(\.breaker) == [.dailyLoss])
+
+        // An allocation cut by half is no drawdown: 500 of 1000 left is not 50 % down.
+        var cut = Breakers(limits: Self.limits())
+        #expect(try cut.evaluate(RiskSample(at: Self.at(0), equity: Self.dec("1000"))).isEmpty)
+        try cut.capitalMoved(Self.dec("-500"))
+        #expect(try cut.evaluate(RiskSample(at: Self.at(1), equity: Self.dec("500"))).isEmpty)
+        #expect(try cut.evaluate(RiskSample(at: Self.at(2), equity: Self.dec("440"))).map(\.breaker) == [.drawdown, .dailyLoss],
+                "12 % below the peak of what is left")
+    }
+
     @Test func exposureAboveTheLimitHaltsAndResetsWhenBack() throws {
         var breakers = Breakers(limits: Self.limits())
         #expect(try breakers.evaluate(RiskSample(at: Self.at(0), equity: nil, grossExposure: Self.dec("500"))).isEmpty)
