@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOHTTP1
 import Foundation
 import GordonDomain
 import GordonExchange
@@ -55,6 +56,14 @@ struct BinanceSimCommandTests {
         let metrics = try await fetch(base + "/metrics")
         #expect(metrics.status == 200 && metrics.body.contains("gordon_sim_stream_connections 0"), "\(metrics.body)")
 
+        // A crash on request: the next kline published comes at half the price the market was at.
+        let before = try #require(history.last?.close.value)
+        #expect(try await fetch(base + "/sim/shock?factor=0.5", method: .POST).status == 200)
+        #expect(try await fetch(base + "/sim/shock?factor=-1", method: .POST).status == 400)
+        #expect(try await fetch(base + "/sim/advance?steps=1", method: .POST).status == 200)
+        let crashed = try #require(try await client.klines(symbol: SimHarness.symbol, interval: .oneMinute, limit: 1).last?.close.value)
+        #expect(crashed < (try before.multiplied(by: ExactDecimal(significand: 6, scale: 1))), "\(before) → \(crashed)")
+
         let result = try #require(try await sim.stop())
         #expect(result.status == 0)
         // The keyfile's secret never reaches the simulator's output.
@@ -81,8 +90,10 @@ struct BinanceSimCommandTests {
         #expect(balance.stderr.contains("--balance must be ASSET=AMOUNT"))
     }
 
-    func fetch(_ url: String) async throws -> (status: Int, body: String) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    func fetch(_ url: String, method: HTTPMethod = .GET) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 }

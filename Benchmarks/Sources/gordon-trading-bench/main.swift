@@ -224,7 +224,7 @@ struct TradingBench: AsyncParsableCommand {
         if trips > 0 {
             risk.terminate()
             risk.waitUntilExit()
-            _ = try start("gordon-risk", ["--database-url", url("gordon_risk"), "--keyfile", riskKey, "--max-drawdown", "0.3",
+            _ = try start("gordon-risk", ["--database-url", url("gordon_risk"), "--keyfile", riskKey, "--max-drawdown", "0.05",
                                           "--max-daily-loss", "0.99", "--max-gross-exposure", "1000000", "--max-rejects-per-minute", "100000",
                                           "--max-orders-per-minute-per-bot", "100000"], log: "risk-trips")
             _ = try await listening("risk-trips")
@@ -247,9 +247,12 @@ struct TradingBench: AsyncParsableCommand {
         await nats.close()
     }
 
-    /// Each round: the latch opened and the allocation restored (an operator's request, as
-    /// gordonctl files it), the bot trading until it holds a position, then its allocation cut
-    /// to a tenth: equity falls 90 % from its peak and the drawdown breaker trips.
+    /// Each round: the latch opened (an operator's request, as gordonctl files it), the bot
+    /// trading until at least half the equity is in the coin, the bot paused (its own time-stop
+    /// exit on the crash's kline would race the flatten), then a market crash to 85 % on the
+    /// simulator: the drawdown breaker (5 %) trips. An allocation cut would not trip it (risk
+    /// counts capital moved as no loss), and the bot reads its allocation only at its start,
+    /// so the capital is not topped up: each round starts from what the last one left.
     func tripToFlatten(rounds: Int, simulator: BinanceSimulator, on monitor: PostgresConnection,
                        logger: Logger) async throws -> [Double] {
         /// The first column of the first row, as text (nil for none or NULL).
@@ -264,24 +267,33 @@ struct TradingBench: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
+        /// An operator's request about the bot, as gordonctl files it; returns once risk carried it out.
+        func ask(_ action: String) async throws {
+            try await monitor.query("""
+                INSERT INTO trading.operator_requests (action, target, reason, requested_by) VALUES (\(action), \(Self.bot), 'trip bench', 'bench')
+                """, logger: logger)
+            let wanted = action == "pause_bot" ? "paused" : "running"
+            try await until(action) { try await text("SELECT desired_state FROM trading.bot_configs WHERE bot_id = \(Self.bot)") == wanted }
+        }
         var latencies: [Double] = []
         var lastAdvance = ContinuousClock.now
+        var lastBase = Double.infinity
         for round in 0..<rounds {
             try await monitor.query("""
                 INSERT INTO trading.operator_requests (action, reason, requested_by) VALUES ('resume', 'trip bench round', 'bench')
                 """, logger: logger)
             try await until("resume") { try await text("SELECT halted::text FROM trading.halt_latch") == "false" }
             func peak() async throws -> Double { (try await text("SELECT peak_equity::text FROM trading.risk_state")).flatMap(Double.init) ?? 0 }
-            // After a trip the resume counts the drawdown afresh from the cut equity: that new
-            // base must be stored before the allocation goes back up, or its peak would be missed.
-            if round > 0 { try await until("re-based peak") { try await peak() < 900 } }
-            try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 1000 WHERE bot_id = \(Self.bot)", logger: logger)
-            // Risk reloads the book every few seconds: the cut must come after it has seen the peak.
-            try await until("peak") { try await peak() > 900 }
-            // More than the dust a sell rounded to the lot size leaves: the flatten sells it.
+            if round > 0 {
+                // The resume counts afresh from the equity the crash left.
+                try await until("re-based peak") { try await peak() < lastBase * 0.97 }
+                try await ask("resume_bot")
+            }
+            let base = try await peak()
+            lastBase = base
             try await until("position") {
                 let held = try await text("""
-                    SELECT ((SELECT coalesce(sum(quantity), 0) FROM trading.positions WHERE bot_id = \(Self.bot)) > 0.001
+                    SELECT ((SELECT coalesce(sum(quantity * average_entry_price), 0) FROM trading.positions WHERE bot_id = \(Self.bot)) > \(base / 2)
                             AND NOT EXISTS (SELECT 1 FROM trading.orders WHERE bot_id = \(Self.bot)
                                             AND status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL')))::text
                     """) == "true"
@@ -293,7 +305,11 @@ struct TradingBench: AsyncParsableCommand {
                 return held
             }
             let lastTrip = Int64(try await text("SELECT coalesce(max(id), 0)::text FROM trading.risk_events") ?? "0") ?? 0
-            try await monitor.query("UPDATE trading.bot_configs SET max_quote_exposure = 100 WHERE bot_id = \(Self.bot)", logger: logger)
+            // Paused first (it reads its desired state at every kline), the bot holds through the crash.
+            try await ask("pause_bot")
+            try simulator.shock(by: ExactDecimal(significand: 85, scale: 2))
+            guard !simulator.advance(steps: 1).isEmpty else { throw ValidationError("trip bench: the market ran out of klines") }
+            lastAdvance = ContinuousClock.now
             var latency: Double?
             try await until("flatten of round \(round)") {
                 latency = try await text("""

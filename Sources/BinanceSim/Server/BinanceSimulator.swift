@@ -1,6 +1,6 @@
 public import GordonDomain
 public import GordonExchange
-import GordonKernel
+public import GordonKernel
 import Synchronization
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -91,6 +91,11 @@ public final class BinanceSimulator: Sendable {
     /// upgrade hangs, or nil to upgrade at once.
     func streamUpgradeStall() -> Int? {
         state.withLock { $0.faults.streamUpgradeStall() }
+    }
+
+    /// A market shock from the next kline on (`SimMarketFeed.scaleUnpublished`).
+    public func shock(by factor: ExactDecimal) throws(GordonError) {
+        try state.withLock { (state: inout State) throws(GordonError) in try state.feed.scaleUnpublished(by: factor) }
     }
 
     /// Publishes the next kline of every series: resting orders it reaches fill, and the
@@ -600,7 +605,7 @@ public final class BinanceSimulator: Sendable {
     // MARK: Control endpoints
 
     /// `POST /sim/faults` (partial JSON of `SimFaults`), `GET /sim/faults`,
-    /// `POST /sim/advance?steps=N`, `POST /sim/drop-streams`.
+    /// `POST /sim/advance?steps=N`, `POST /sim/drop-streams`, `POST /sim/shock?factor=F`.
     private func control(method: String, path: String, parameters: SimParameters, body: String?) -> SimHTTPResponse {
         switch (method, path) {
         case ("GET", "/sim/faults"):
@@ -618,6 +623,16 @@ public final class BinanceSimulator: Sendable {
             return ok(["published": advance(steps: steps).count])
         case ("POST", "/sim/drop-streams"):
             return ok(["dropped": dropStreamConnections()])
+        case ("POST", "/sim/shock"):
+            guard let text = parameters["factor"], let factor = try? ExactDecimal(parsing: text), factor.isPositive else {
+                return error(400, -1100, "A shock needs factor, a positive decimal such as 0.5 (a crash to half) or 2.")
+            }
+            do {
+                try shock(by: factor)
+                return ok(["factor": text])
+            } catch {
+                return self.error(400, -1100, error.message)
+            }
         default:
             return error(404, -1000, "Unknown simulator control \(method) \(path).")
         }

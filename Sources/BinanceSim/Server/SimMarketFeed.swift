@@ -12,6 +12,8 @@ public struct SimMarketFeed: Sendable {
     public let interval: Interval
     private var series: [Symbol: [Kline]] = [:]
     private var published: [Symbol: Int] = [:]
+    /// Each series' price places (its tick), which a shock keeps.
+    private var priceDecimals: [Symbol: Int] = [:]
 
     /// `preloaded` klines of each series count as already published (history for warm-up).
     public init(series bars: [BarSeries], preloaded: Int = 0) throws(GordonError) {
@@ -31,6 +33,7 @@ public struct SimMarketFeed: Sendable {
             }
             series[one.symbol] = klines
             published[one.symbol] = min(preloaded, klines.count)
+            priceDecimals[one.symbol] = one.priceDecimals
         }
     }
 
@@ -45,6 +48,31 @@ public struct SimMarketFeed: Sendable {
             published[symbol] = count + 1
         }
         return next
+    }
+
+    /// A market shock: every kline not yet published has its prices multiplied by `factor`
+    /// (at the series' own decimal places), so the market goes on from the new level: a crash
+    /// or a recovery at a moment a test or a benchmark chooses.
+    public mutating func scaleUnpublished(by factor: ExactDecimal) throws(GordonError) {
+        guard factor.isPositive else { throw GordonError(.invalidBacktestConfig, "a market shock multiplies prices by a positive factor") }
+        for symbol in symbols {
+            guard var klines = series[symbol], let count = published[symbol], let places = priceDecimals[symbol] else { continue }
+            for index in count..<klines.count {
+                let old = klines[index]
+                func scaled(_ price: Price) throws(GordonError) -> Price {
+                    try Price(try price.value.multiplied(by: factor).rounded(scale: places, rule: .halfEven))
+                }
+                let close = try scaled(old.close)
+                let quoteVolume = try old.volume.value.multiplied(by: close.value).rounded(scale: 8, rule: .halfEven)
+                let takerQuote = try old.takerBuyBaseVolume.multiplied(by: close.value).rounded(scale: 8, rule: .down)
+                klines[index] = try Kline(
+                    symbol: symbol, interval: old.interval, openTime: old.openTime, closeTime: old.closeTime,
+                    open: try scaled(old.open), high: try scaled(old.high), low: try scaled(old.low), close: close,
+                    volume: old.volume, quoteVolume: quoteVolume, trades: old.trades, takerBuyBaseVolume: old.takerBuyBaseVolume,
+                    takerBuyQuoteVolume: min(takerQuote, quoteVolume), isClosed: true)
+            }
+            series[symbol] = klines
+        }
     }
 
     public func remaining(_ symbol: Symbol) -> Int {
