@@ -204,7 +204,7 @@ let package = Package(
             name: "GordonManager",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonStrategy", "GordonBot", "GordonPostgres", "GordonPlatform",
-                "GordonWatchdog", "GordonNATS", "GordonBus", "GordonProcess",
+                "GordonWatchdog", "GordonNATS", "GordonBus", "GordonProcess", "GordonKlineFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -372,7 +372,7 @@ let package = Package(
             name: "gordonctl",
             dependencies: [
                 "GordonKernel", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonCommandLine", "GordonPlatform", "GordonManager",
-                "GordonProcess",
+                "GordonProcess", "GordonWatchdog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -397,6 +397,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],  // read through #filePath
             swiftSettings: strict
@@ -451,7 +452,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "BinanceSimTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExchange", "BinanceSim"], swiftSettings: strict),
+        .testTarget(name: "BinanceSimTests", dependencies: ["GordonKernel", "GordonDomain", "GordonExchange", "GordonStrategy", "BinanceSim"], swiftSettings: strict),
         .testTarget(name: "GordonStrategyTests", dependencies: ["GordonKernel", "GordonDomain", "GordonStrategy"], swiftSettings: strict),
         .testTarget(
             name: "GordonKlineFilesTests",

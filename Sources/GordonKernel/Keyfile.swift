@@ -142,7 +142,8 @@ public struct KeyfilePermissions: Sendable, Equatable {
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> SubSequence {
+    /// Without leading and trailing whitespace.
+    public func trimmingWhitespace() -> SubSequence {
         var start = startIndex
         var end = endIndex
         while start < end, self[start].isWhitespace { start = index(after: start) }

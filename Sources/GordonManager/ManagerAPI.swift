@@ -42,6 +42,8 @@ public struct ManagerAPI: Sendable {
         public var watchdogStatusFile: String?
         /// The file that asks the watchdog for a backup now (its `backup.requestFile`).
         public var backupRequestFile: String?
+        /// Where uploaded kline files wait for gordon-data (`data import`); nil: imports refused.
+        public var importDirectory: String?
         /// The console's credential, for calls on the loopback port; without it every such
         /// call is refused.
         public var consoleCredential: ConsoleCredential?
@@ -103,11 +105,10 @@ public struct ManagerAPI: Sendable {
         get(api, "data/backfills/:id") { _, context in
             let text = context.parameters.get("id") ?? ""
             guard let id = Int64(text), id > 0 else { throw GordonError(.invalidRequest, "'\(text)' is not a backfill id") }
-            let found = try await json(Self.backfillsQuery(id: id, limit: 1))
-            guard found != "[]" else { throw GordonError(.notFound, "there is no backfill \(id)") }
-            return String(found.dropFirst().dropLast())
+            return try await onlyRow(Self.backfillsQuery(id: id, limit: 1), missing: GordonError(.notFound, "there is no backfill \(id)"))
         }
         post(api, "data/backfill") { request, _, caller in try await fileBackfill(request, by: caller) }
+        post(api, "data/import") { request, _, caller in try await fileImport(request, by: caller) }
         get(api, "audit") { request, _ in
             let (_, limit) = try Self.listFilter(request)
             return try await json(Self.auditQuery(limit: limit))
@@ -119,7 +120,14 @@ public struct ManagerAPI: Sendable {
             }
         }
         post(api, "bots") { request, _, caller in try await createBot(request, by: caller) }
-        post(api, "backup") { _, _, caller in try requestBackup(by: caller) }
+        post(api, "backup") { _, _, caller in
+            try fileWatchdogRequest(.backup, by: caller, outcome: "requested: the watchdog starts it within a second unless one is running")
+        }
+        get(api, "backup/snapshots") { _, _ in try snapshots() }
+        post(api, "backup/snapshots/refresh") { _, _, caller in
+            try fileWatchdogRequest(.listSnapshots, by: caller, outcome: "requested: the watchdog lists the repository's snapshots")
+        }
+        post(api, "backup/restore") { request, _, caller in try await requestRestore(request, by: caller) }
         for (verb, from, to) in [("start", ["stopped"], "running"), ("stop", ["running", "paused"], "stopped")] {
             post(api, "bots/:bot/\(verb)") { request, context, caller in
                 let bot = context.parameters.get("bot") ?? ""
@@ -146,9 +154,7 @@ public struct ManagerAPI: Sendable {
         }
         get(api, "backtests/:run") { _, context in
             let id = try Self.runId(context)
-            let text = try await json(BacktestRuns.runsQuery(id: id, limit: 1))
-            guard text != "[]" else { throw GordonError(.notFound, "there is no backtest \(id)") }
-            return String(text.dropFirst().dropLast())
+            return try await onlyRow(BacktestRuns.runsQuery(id: id, limit: 1), missing: GordonError(.notFound, "there is no backtest \(id)"))
         }
         get(api, "backtests/:run/equity") { _, context in
             try await json(BacktestRuns.equityQuery(id: try Self.runId(context)))
@@ -163,8 +169,7 @@ public struct ManagerAPI: Sendable {
                                   + "taker_fee_bps, pay_fees_with_bnb, fill, slippage_bps (\(error))")
             }
             let id = try await backtests.submit(body, by: caller.name)
-            let text = try await json(BacktestRuns.runsQuery(id: id, limit: 1))
-            return String(text.dropFirst().dropLast())
+            return try await onlyRow(BacktestRuns.runsQuery(id: id, limit: 1))
         }
         post(api, "backtests/:run/cancel") { _, context, caller in
             let id = try Self.runId(context)
@@ -183,23 +188,73 @@ public struct ManagerAPI: Sendable {
 
     // MARK: Backups
 
-    /// Asks the watchdog for a backup now, by its request file; the watchdog's status says
-    /// when it ran and how it went.
-    func requestBackup(by caller: Caller) throws -> String {
+    /// Hands the watchdog a request by its request file, which it takes within a second when
+    /// it is free; its status says how it went. One request waits at a time: a second is
+    /// refused rather than overwriting the first. The file appears whole or not at all
+    /// (written aside, then linked into place, which fails if one is there): the watchdog must
+    /// never read a request half written.
+    func fileWatchdogRequest(_ action: WatchdogRequest.Action, by caller: Caller, outcome: String) throws -> String {
         guard let path = configuration.backupRequestFile else {
             throw GordonError(.serviceUnavailable, "backups on request are not configured (--backup-request)")
         }
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        let aside = "\(path).\(UUID().uuidString.lowercased()).tmp"
+        let descriptor = open(aside, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else {
-            throw GordonError(.serviceUnavailable, "cannot write the backup request \(path): errno \(errno)")
+            throw GordonError(.serviceUnavailable, "cannot write the watchdog request \(aside): errno \(errno)")
         }
-        defer { close(descriptor) }
-        let line = Array("operator:\(caller.name)\n".utf8)
-        guard write(descriptor, line, line.count) == line.count else {
-            throw GordonError(.serviceUnavailable, "cannot write the backup request \(path): errno \(errno)")
+        defer { unlink(aside) }
+        let text = Array(WatchdogRequest(requestedBy: "operator:\(caller.name)", action: action).text.utf8)
+        let written = write(descriptor, text, text.count)
+        close(descriptor)
+        guard written == text.count else {
+            throw GordonError(.serviceUnavailable, "cannot write the watchdog request \(aside): errno \(errno)")
         }
-        logger.notice("backup requested", metadata: ["operator": "\(caller.name)"])
-        return "{\"outcome\":\"requested: the watchdog starts it within a second unless one is running\"}"
+        guard link(aside, path) == 0 else {
+            if errno == EEXIST {
+                throw GordonError(.requestRefused, "an earlier request is still waiting for the watchdog (is it running? is a backup or restore running?)")
+            }
+            throw GordonError(.serviceUnavailable, "cannot file the watchdog request \(path): errno \(errno)")
+        }
+        logger.notice("watchdog request filed", metadata: ["operator": "\(caller.name)", "request": "\(action)"])
+        var reply = "{\"outcome\":"
+        JSONStringLiteral.append(outcome, to: &reply)
+        return reply + "}"
+    }
+
+    /// The repository's snapshots as the watchdog last listed them, newest first.
+    func snapshots() throws -> String {
+        guard let path = configuration.watchdogStatusFile, let status = try? WatchdogStatus.read(from: path) else {
+            throw GordonError(.serviceUnavailable, "the watchdog's status file is missing or unreadable (--watchdog-status)")
+        }
+        guard let backup = status.backup else { throw GordonError(.serviceUnavailable, "the watchdog has no backups configured") }
+        let snapshots = JSONValue.array((backup.snapshots ?? []).map { .object(["id": .string($0.id), "time": .string($0.time)]) })
+        return JSONValue.object(["snapshots": snapshots, "listed_at": backup.snapshotsListedAt.map(JSONValue.string) ?? .null]).description
+    }
+
+    struct RestoreBody: Decodable {
+        let snapshot: String
+    }
+
+    /// A restore: the watchdog stops every service (this one too), replaces the trading schema
+    /// with the snapshot's, closes the halt latch, migrates and starts them again. The
+    /// snapshot must be one the watchdog listed, or `latest`.
+    func requestRestore(_ request: Request, by caller: Caller) async throws -> String {
+        let buffer = try await request.body.collect(upTo: 64 << 10)
+        guard let body = try? JSONDecoder().decode(RestoreBody.self, from: Data(buffer.readableBytesView)) else {
+            throw GordonError(.invalidRequest, "the body must be JSON with a \"snapshot\": latest or a snapshot id")
+        }
+        guard WatchdogRequest.isSnapshot(body.snapshot) else {
+            throw GordonError(.invalidRequest, "'\(body.snapshot.prefix(80))' is not a snapshot: latest, or its id in hex (8 to 64 digits)")
+        }
+        if body.snapshot != "latest", let path = configuration.watchdogStatusFile, let listed = try? WatchdogStatus.read(from: path).backup?.snapshots {
+            let matching = listed.filter { $0.id.hasPrefix(body.snapshot) }
+            guard matching.count == 1 else {
+                throw GordonError(.notFound, matching.isEmpty ? "the repository has no snapshot \(body.snapshot) (see `gordonctl backup list`)"
+                                  : "\(body.snapshot) names \(matching.count) snapshots: give more of its id")
+            }
+        }
+        return try fileWatchdogRequest(.restore(snapshot: body.snapshot), by: caller,
+                                       outcome: "requested: the watchdog stops every service, restores \(body.snapshot), closes the halt latch and starts them again")
     }
 
     // MARK: Market data
@@ -277,14 +332,14 @@ public struct ManagerAPI: Sendable {
             """, logger: logger).decode((Int64,).self) { id = filed }
         guard let id else { throw GordonError(.internalInvariant, "the backfill was not filed") }
         logger.notice("backfill filed", metadata: ["request": "\(id)", "series": "\(symbol)@\(interval)", "operator": "\(caller.name)"])
-        return String(try await json(Self.backfillsQuery(id: id, limit: 1)).dropFirst().dropLast())
+        return try await onlyRow(Self.backfillsQuery(id: id, limit: 1))
     }
 
     static func backfillsQuery(id: Int64?, limit: Int) -> PostgresQuery {
         """
         SELECT coalesce(json_agg(b ORDER BY b.id DESC), '[]')::text FROM (
-            SELECT id, symbol, interval, from_time, to_time, status, progress, fetched, written, error, requested_by, requested_at,
-                   started_at, finished_at
+            SELECT id, symbol, interval, from_time, to_time, CASE WHEN file_name IS NULL THEN 'rest' ELSE 'file' END AS source, status,
+                   progress, fetched, written, error, requested_by, requested_at, started_at, finished_at
             FROM market_data.v_backfill_requests WHERE \(id)::bigint IS NULL OR id = \(id) ORDER BY id DESC LIMIT \(limit)) b
         """
     }
@@ -506,6 +561,14 @@ public struct ManagerAPI: Sendable {
     func json(_ query: PostgresQuery) async throws -> String {
         for try await (text,) in try await database.query(query, logger: logger).decode((String,).self) { return text }
         return "null"
+    }
+
+    /// The one object of a `json_agg` query limited to one row; `missing` when it found none.
+    func onlyRow(_ query: PostgresQuery,
+                 missing: @autoclosure () -> GordonError = GordonError(.internalInvariant, "the row just written cannot be read back")) async throws -> String {
+        let text = try await json(query)
+        guard text.hasPrefix("[{"), text.hasSuffix("}]") else { throw missing() }
+        return String(text.dropFirst().dropLast())
     }
 
     /// Amounts as strings: exact, as the database holds them.

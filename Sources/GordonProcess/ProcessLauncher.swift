@@ -149,6 +149,11 @@ public enum ProcessLauncher {
 
 /// The whole file as UTF-8, or nil.
 public func readTextFile(_ path: String) -> String? {
+    readFile(path).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// The whole file, or nil (errno says why).
+public func readFile(_ path: String) -> [UInt8]? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -161,6 +166,6 @@ public func readTextFile(_ path: String) -> String? {
         if count == 0 { break }
         bytes += buffer[0..<count]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 

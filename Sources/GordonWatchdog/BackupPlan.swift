@@ -61,10 +61,33 @@ public struct BackupPlan: Sendable {
 
     /// `restic dump SNAPSHOT gordon-trading.sql | psql` in one transaction: the dump drops and
     /// recreates the `trading` schema, so a failure half way leaves the old one untouched.
-    public func restorePipeline(snapshot: String) -> [WatchdogConfiguration.Command] {
+    ///
+    /// psql commits when its input ends, whether restic finished or died half way through the
+    /// dump; so restic runs under `sh`, which adds a marker to the stream only when restic
+    /// exited 0, and the transaction's last statements refuse to commit without it.
+    /// They then close the halt latch, audited as `requestedBy`'s: the snapshot's orders and
+    /// positions are older than the exchange's, so nothing may trade until the executor has
+    /// reconciled and an operator has looked and resumed.
+    public func restorePipeline(snapshot: String, requestedBy: String) -> [WatchdogConfiguration.Command] {
+        var dump = restic("dump", snapshot, Self.dumpFileName)
+        dump.arguments = ["-c", "\"$@\" && printf '\\n%s\\n' \"SET LOCAL gordon.restore_complete = 'yes';\"", "sh", dump.executable] + dump.arguments
+        dump.executable = "/bin/sh"
         var psql = configuration.psql
-        psql.arguments += ["--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1"]
-        return [restic("dump", snapshot, Self.dumpFileName), psql]
+        let reason = Self.literal("restored from snapshot \(snapshot): an operator resumes trading explicitly")
+        let actor = Self.literal(String(requestedBy.prefix(128)))
+        psql.arguments += ["--no-psqlrc", "--quiet", "--single-transaction", "--set", "ON_ERROR_STOP=1", "--file=-", """
+            --command=DO $$ BEGIN IF current_setting('gordon.restore_complete', true) IS DISTINCT FROM 'yes' THEN \
+            RAISE EXCEPTION 'the snapshot did not arrive whole (restic failed): nothing is restored'; END IF; END $$; \
+            UPDATE trading.halt_latch SET halted = true, reason = \(reason), changed_by = \(actor), changed_at = now(); \
+            INSERT INTO trading.risk_audit_log (actor, action, target, reason, details) \
+            VALUES (\(actor), 'halt', 'all', \(reason), jsonb_build_object('restore', \(Self.literal(snapshot))))
+            """]
+        return [dump, psql]
+    }
+
+    /// A SQL string literal (standard_conforming_strings, PostgreSQL's default since 9.1).
+    static func literal(_ text: String) -> String {
+        "'" + text.filter { $0 != "\0" }.replacing("'", with: "''") + "'"
     }
 
     /// `restic snapshots` of Gordon's dumps, as JSON.
@@ -95,6 +118,14 @@ public struct BackupPlan: Sendable {
     public static func logPath(_ step: Step, index: Int, in directory: String) -> String {
         "\(directory)/backup-\(step.rawValue)-\(index).log"
     }
+
+    /// Where restic's and psql's output of a restore are kept.
+    public static func restoreLogPaths(in directory: String) -> [String] {
+        ["\(directory)/restore-restic.log", "\(directory)/restore-psql.log"]
+    }
+
+    /// Where `restic snapshots`' output is kept.
+    public static func listLogPath(in directory: String) -> String { "\(directory)/list-snapshots.log" }
 
     /// The snapshot id from `restic backup --json`'s summary line.
     public static func snapshotId(inBackupOutput output: String) -> String? {

@@ -42,11 +42,12 @@ public enum OneShotBackup {
     }
 
     /// Replaces the `trading` schema with the one in `snapshot` ("latest" or an id), in one
-    /// transaction. Throws with restic's and psql's exit statuses if either failed.
-    public static func restore(_ plan: BackupPlan, snapshot: String, logDirectory: String, passwdFile: String = "/etc/passwd") throws(LaunchError) {
+    /// transaction, and closes the halt latch as `requestedBy`. Throws with restic's and psql's exit statuses if either failed.
+    public static func restore(_ plan: BackupPlan, snapshot: String, requestedBy: String, logDirectory: String,
+                               passwdFile: String = "/etc/passwd") throws(LaunchError) {
         makeDirectory(logDirectory)
-        let logs = ["\(logDirectory)/restore-restic.log", "\(logDirectory)/restore-psql.log"]
-        let statuses = run(plan.restorePipeline(snapshot: snapshot), logs: logs, passwdFile: passwdFile)
+        let logs = BackupPlan.restoreLogPaths(in: logDirectory)
+        let statuses = run(plan.restorePipeline(snapshot: snapshot, requestedBy: requestedBy), logs: logs, passwdFile: passwdFile)
         guard statuses.count == 2, statuses.allSatisfy(\.succeeded) else {
             let detail = logs.compactMap { tailOfFile($0) }.joined(separator: " | ")
             throw LaunchError("restore of snapshot \(snapshot) failed (restic: \(statuses.first?.description ?? "-"), psql: \(statuses.last?.description ?? "-")): \(detail)")

@@ -17,6 +17,8 @@ public struct Supervisor: Sendable {
         /// To the child's whole process group.
         case signal(pid: Int32, signal: Int32)
         case exit(code: Int32)
+        /// Every service is down for a restore: the runner may replace the schema now.
+        case servicesStopped
     }
 
     public enum Phase: String, Sendable, Equatable {
@@ -26,6 +28,11 @@ public struct Supervisor: Sendable {
         case running
         case stopping
         case stopped
+        /// An operator asked for a restore: the services stop, in reverse order, first.
+        case stoppingForRestore = "stopping_for_restore"
+        /// Every service is down while the trading schema is replaced; the migrator and the
+        /// services start again after it, whether it succeeded or not.
+        case restoring
     }
 
     public enum ServiceState: String, Sendable, Equatable {
@@ -129,7 +136,7 @@ public struct Supervisor: Sendable {
     private mutating func serviceEnded(_ index: Int, status: ExitStatus, at now: Duration) -> [Action] {
         services[index].pid = nil
         services[index].lastExit = status
-        if phase == .stopping {
+        if phase == .stopping || phase == .stoppingForRestore {
             services[index].state = .stopped
             services[index].stopDeadline = nil
             return stopNext(at: now)
@@ -173,7 +180,7 @@ public struct Supervisor: Sendable {
                     actions.append(.start(.service(index)))
                 }
             }
-        case .stopping:
+        case .stopping, .stoppingForRestore:
             if let deadline = migrateStopDeadline, let pid = migratePid, now >= deadline, !migrateKilled {
                 migrateKilled = true
                 actions.append(.signal(pid: pid, signal: 9))
@@ -185,7 +192,7 @@ public struct Supervisor: Sendable {
                     actions.append(.signal(pid: pid, signal: 9))
                 }
             }
-        case .migrating, .stopped:
+        case .migrating, .stopped, .restoring:
             break
         }
         return actions
@@ -198,10 +205,7 @@ public struct Supervisor: Sendable {
         let wasMigrating = phase == .migrating
         phase = .stopping
         reason = "stopping"
-        for index in services.indices where services[index].pid == nil {
-            services[index].state = .stopped
-            services[index].nextStart = nil
-        }
+        stopIdleServices()
         if wasMigrating, let pid = migratePid {
             migrateStopDeadline = now + grace
             return [.signal(pid: pid, signal: 15)]
@@ -209,8 +213,46 @@ public struct Supervisor: Sendable {
         return stopNext(at: now)
     }
 
+    /// An operator's restore: every service stops as on SIGTERM, but the watchdog stays;
+    /// `.servicesStopped` says when the schema may be replaced. Only while running.
+    public mutating func stopForRestore(at now: Duration) -> [Action] {
+        guard phase == .running else { return [] }
+        phase = .stoppingForRestore
+        reason = "stopping every service for a restore"
+        stopIdleServices()
+        return stopNext(at: now)
+    }
+
+    /// The restore ended (`succeeded` or not): migrate again, then start every service afresh.
+    /// A failed restore changed nothing (one transaction), so the services come back either way.
+    public mutating func restoreEnded(succeeded: Bool, at now: Duration) -> [Action] {
+        guard phase == .restoring else { return [] }
+        phase = .migrating
+        migrateAttempts += 1
+        migrateBackoff = .seconds(policy.initialBackoffSeconds)
+        reason = succeeded ? "restored; migrating the database" : "restore failed; migrating the database"
+        for index in services.indices {
+            services[index] = Service(name: services[index].name, restarts: services[index].restarts,
+                                      lastExit: services[index].lastExit, backoff: .seconds(policy.initialBackoffSeconds))
+        }
+        return [.start(.migrate)]
+    }
+
+    /// A service not running (waiting, in backoff or left down) is not started again.
+    private mutating func stopIdleServices() {
+        for index in services.indices where services[index].pid == nil {
+            services[index].state = .stopped
+            services[index].nextStart = nil
+        }
+    }
+
     private mutating func stopNext(at now: Duration) -> [Action] {
         guard let index = services.lastIndex(where: { $0.pid != nil }) else {
+            if phase == .stoppingForRestore {
+                phase = .restoring
+                reason = "restoring the trading schema"
+                return [.servicesStopped]
+            }
             phase = .stopped
             reason = "stopped"
             return [.exit(code: 0)]
@@ -226,7 +268,7 @@ public struct Supervisor: Sendable {
         var candidates: [Duration] = []
         if phase == .migrateFailed, let nextMigrate { candidates.append(nextMigrate) }
         if phase == .running { candidates += services.compactMap { $0.state == .backoff ? $0.nextStart : nil } }
-        if phase == .stopping {
+        if phase == .stopping || phase == .stoppingForRestore {
             if !migrateKilled, migratePid != nil, let deadline = migrateStopDeadline { candidates.append(deadline) }
             candidates += services.compactMap { !$0.killed && $0.pid != nil ? $0.stopDeadline : nil }
         }

@@ -20,8 +20,27 @@ public final class WatchdogRunner {
 
     private let backupPlan: BackupPlan?
     private var backupStatus: WatchdogStatus.Backup?
+    private var restoreStatus: WatchdogStatus.Restore?
     private var nextBackup: Duration?
-    private var backupRun: (step: BackupPlan.Step, pids: [pid_t: ExitStatus?], startedAt: Duration, wallStart: String)?
+    /// The one backup, listing or restore running: they never overlap, and an operator's
+    /// request waits in its file until none runs.
+    private var job: Job?
+    private var snapshotsListAttempted = false
+
+    private struct Job {
+        enum Kind {
+            case backup(BackupPlan.Step)
+            case listSnapshots
+            case restore
+        }
+
+        var kind: Kind
+        var pids: [pid_t: ExitStatus?]
+        /// When the whole backup (not its current step) started.
+        let startedAt: Duration
+        var finished: Bool { pids.values.allSatisfy { $0 != nil } }
+        var statuses: [ExitStatus] { pids.values.compactMap { $0 } }
+    }
 
     public init(configuration: WatchdogConfiguration, logger: Logger, passwdFile: String = "/etc/passwd") {
         self.configuration = configuration
@@ -55,7 +74,7 @@ public final class WatchdogRunner {
             writeStatus()
 
             var wait = Duration.seconds(1)
-            for deadline in [supervisor.nextDeadline, backupRun == nil ? nextBackup : nil].compactMap({ $0 }) {
+            for deadline in [supervisor.nextDeadline, job == nil ? nextBackup : nil].compactMap({ $0 }) {
                 wait = min(wait, max(deadline - current, .milliseconds(1)))
             }
             var timeout = timespec(tv_sec: Int(wait.components.seconds), tv_nsec: Int(wait.components.attoseconds / 1_000_000_000))
@@ -64,7 +83,7 @@ public final class WatchdogRunner {
             switch received {
             case SIGTERM, SIGINT:
                 logger.notice("stop requested", metadata: ["signal": "\(received)"])
-                stopBackup()
+                stopJob()
                 exitCode = apply(supervisor.stopRequested(at: now))
             case SIGHUP:
                 logger.info("SIGHUP ignored: restart the watchdog to reload its configuration")
@@ -73,7 +92,7 @@ public final class WatchdogRunner {
             }
             if let code = reapChildren() { exitCode = code }
         }
-        killRemainingBackup()
+        killRemainingJob()
         writeStatus()
         logger.notice("watchdog stopped", metadata: ["exit": "\(exitCode ?? 0)"])
         return exitCode ?? 0
@@ -92,6 +111,8 @@ public final class WatchdogRunner {
                 kill(-pid, signal)  // the process group: whatever the service started goes too
             case .exit(let code):
                 return code
+            case .servicesStopped:
+                startRestore()
             }
         }
         return nil
@@ -161,92 +182,134 @@ public final class WatchdogRunner {
                 default:
                     break
                 }
-            } else if backupRun?.pids.keys.contains(pid) == true {
-                backupRun?.pids[pid] = status
+            } else if job?.pids.keys.contains(pid) == true {
+                job?.pids[pid] = status
             }
         }
         return exitCode
     }
 
-    // MARK: Backups
+    // MARK: Backups, snapshot lists and restores
 
     private func stepBackups(at current: Duration) {
         guard let plan = backupPlan else { return }
-        if supervisor.phase == .running, nextBackup == nil, backupRun == nil, backupStatus?.lastStartedAt == nil {
+        if supervisor.phase == .running, nextBackup == nil, job == nil, backupStatus?.lastStartedAt == nil {
             nextBackup = current + .seconds(plan.configuration.firstAfterSeconds)
         }
-        if let run = backupRun, run.pids.values.allSatisfy({ $0 != nil }) {
-            let statuses = run.pids.values.compactMap { $0 }
-            let succeeded = statuses.allSatisfy(\.succeeded)
-            if run.step == .dumpAndBackup, succeeded, let output = readTextFile(backupLog(.dumpAndBackup, index: 1)) {
-                backupStatus?.lastSnapshotId = BackupPlan.snapshotId(inBackupOutput: output)
+        if let finished = job, finished.finished {
+            job = nil
+            switch finished.kind {
+            case .backup(let step): backupStepEnded(step, finished, plan: plan)
+            case .listSnapshots: snapshotsListed(finished)
+            case .restore: restoreEnded(finished)
             }
-            switch plan.next(after: run.step, succeeded: succeeded) {
-            case .run(let step) where supervisor.phase == .running:
-                startBackupStep(step, plan: plan, startedAt: run.startedAt, wallStart: run.wallStart)
-            case .run:
-                finishBackup(run, result: "failed", failedStep: run.step, detail: "interrupted: the watchdog is stopping", plan: plan)
-            case .succeeded:
-                finishBackup(run, result: "succeeded", failedStep: nil, detail: nil, plan: plan)
-            case .failed(let step):
-                let detail = (0..<plan.pipeline(step).count).compactMap { tailOfFile(backupLog(step, index: $0)) }.joined(separator: " | ")
-                finishBackup(run, result: "failed", failedStep: step,
-                             detail: "\(statuses.map(\.description).joined(separator: ", ")): \(detail)", plan: plan)
+        }
+        if job == nil, supervisor.phase == .running {
+            if let path = plan.configuration.requestFile, let text = readTextFile(path) {
+                unlink(path)
+                take(text, plan: plan, at: current)
+            } else if let due = nextBackup, current >= due {
+                startBackup(requestedBy: nil, plan: plan, at: current)
+            } else if !snapshotsListAttempted {
+                // What the repository holds is known from the start, not only after a backup.
+                snapshotsListAttempted = true
+                startJob(.listSnapshots, pipeline: [plan.listSnapshots], logs: [BackupPlan.listLogPath(in: statusDirectory)], startedAt: current)
             }
-        } else if backupRun == nil, supervisor.phase == .running,
-                  let trigger = backupTrigger(at: current, requestFile: plan.configuration.requestFile) {
-            backupStatus?.lastRequestedBy = trigger.requestedBy
-            backupStatus?.lastStartedAt = Date.now.formatted(.iso8601)
-            backupStatus?.lastResult = "running"
-            logger.info("backup starting", metadata: ["requested_by": "\(backupStatus?.lastRequestedBy ?? "the schedule")"])
-            startBackupStep(plan.firstStep, plan: plan, startedAt: current, wallStart: backupStatus?.lastStartedAt ?? "")
         }
-        backupStatus?.nextInSeconds = backupRun == nil ? nextBackup.map { WatchdogStatus.seconds(max($0 - current, .zero)) } : nil
+        var backingUp = false
+        if case .backup = job?.kind { backingUp = true }
+        backupStatus?.nextInSeconds = backingUp ? nil : nextBackup.map { WatchdogStatus.seconds(max($0 - current, .zero)) }
     }
 
-    /// Why a backup starts now: an operator's request (taken: the file is removed), or the
-    /// schedule; nil when neither.
-    private func backupTrigger(at current: Duration, requestFile: String?) -> BackupTrigger? {
-        if let path = requestFile, let text = readTextFile(path) {
-            unlink(path)
-            let requester = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(128)) } ?? ""
-            return BackupTrigger(requestedBy: requester.isEmpty ? "unknown" : requester)
+    /// An operator's request (the file is already removed: a malformed one is logged and dropped).
+    private func take(_ text: String, plan: BackupPlan, at current: Duration) {
+        let request: WatchdogRequest
+        do {
+            request = try WatchdogRequest.parse(text)
+        } catch {
+            logger.error("request refused", metadata: ["error": "\(error.message)"])
+            return
         }
-        guard let due = nextBackup, current >= due else { return nil }
-        return BackupTrigger(requestedBy: nil)
+        switch request.action {
+        case .backup:
+            startBackup(requestedBy: request.requestedBy, plan: plan, at: current)
+        case .listSnapshots:
+            logger.info("listing snapshots", metadata: ["requested_by": "\(request.requestedBy)"])
+            startJob(.listSnapshots, pipeline: [plan.listSnapshots], logs: [BackupPlan.listLogPath(in: statusDirectory)], startedAt: current)
+        case .restore(let snapshot):
+            logger.notice("restore requested: stopping every service", metadata: ["snapshot": "\(snapshot)", "requested_by": "\(request.requestedBy)"])
+            restoreStatus = WatchdogStatus.Restore(result: "stopping_services", snapshot: snapshot, requestedBy: request.requestedBy,
+                                                   requestedAt: Date.now.formatted(.iso8601))
+            if let code = apply(supervisor.stopForRestore(at: current)) {
+                logger.critical("unexpected exit request while stopping for a restore", metadata: ["code": "\(code)"])
+            }
+        }
     }
 
-    struct BackupTrigger {
-        /// Nil: the schedule.
-        let requestedBy: String?
+    private func startBackup(requestedBy: String?, plan: BackupPlan, at current: Duration) {
+        backupStatus?.lastRequestedBy = requestedBy
+        backupStatus?.lastStartedAt = Date.now.formatted(.iso8601)
+        backupStatus?.lastResult = "running"
+        logger.info("backup starting", metadata: ["requested_by": "\(requestedBy ?? "the schedule")"])
+        startBackupStep(plan.firstStep, plan: plan, startedAt: current)
     }
 
-    private func startBackupStep(_ step: BackupPlan.Step, plan: BackupPlan, startedAt: Duration, wallStart: String) {
+    private func backupStepEnded(_ step: BackupPlan.Step, _ finished: Job, plan: BackupPlan) {
+        let statuses = finished.statuses
+        let succeeded = statuses.allSatisfy(\.succeeded)
+        if step == .dumpAndBackup, succeeded, let output = readTextFile(backupLog(.dumpAndBackup, index: 1)) {
+            backupStatus?.lastSnapshotId = BackupPlan.snapshotId(inBackupOutput: output)
+        }
+        switch plan.next(after: step, succeeded: succeeded) {
+        case .run(let next) where supervisor.phase == .running:
+            startBackupStep(next, plan: plan, startedAt: finished.startedAt)
+        case .run:
+            finishBackup(startedAt: finished.startedAt, result: "failed", failedStep: step, detail: "interrupted: the watchdog is stopping", plan: plan)
+        case .succeeded:
+            finishBackup(startedAt: finished.startedAt, result: "succeeded", failedStep: nil, detail: nil, plan: plan)
+            // The new snapshot, and what retention pruned, show in the list at once.
+            startJob(.listSnapshots, pipeline: [plan.listSnapshots], logs: [BackupPlan.listLogPath(in: statusDirectory)], startedAt: now)
+        case .failed(let failed):
+            let detail = (0..<plan.pipeline(failed).count).compactMap { tailOfFile(backupLog(failed, index: $0)) }.joined(separator: " | ")
+            finishBackup(startedAt: finished.startedAt, result: "failed", failedStep: failed,
+                         detail: "\(statuses.map(\.description).joined(separator: ", ")): \(detail)", plan: plan)
+        }
+    }
+
+    private func startBackupStep(_ step: BackupPlan.Step, plan: BackupPlan, startedAt: Duration) {
         let pipeline = plan.pipeline(step)
+        backupStatus?.runningStep = step.rawValue
+        let logs = pipeline.indices.map { backupLog(step, index: $0) }
+        if let error = startJob(.backup(step), pipeline: pipeline, logs: logs, startedAt: startedAt) {
+            finishBackup(startedAt: startedAt, result: "failed", failedStep: step, detail: error.message, plan: plan)
+        }
+    }
+
+    /// Starts `pipeline` as the running job, its output into `logs`; the error if it could not start.
+    @discardableResult
+    private func startJob(_ kind: Job.Kind, pipeline: [WatchdogConfiguration.Command], logs: [String], startedAt: Duration) -> LaunchError? {
         var descriptors: [Int32] = []
         defer { descriptors.forEach { close($0) } }
         do {
             let pids = try ProcessLauncher.spawnPipeline(pipeline, output: { index in
-                let fd = self.openLog(self.backupLog(step, index: index))
+                let fd = self.openLog(logs[index])
                 if let fd { descriptors.append(fd) }
                 return fd
             }, passwdFile: passwdFile)
-            backupRun = (step, Dictionary(uniqueKeysWithValues: pids.map { ($0, nil) }), startedAt, wallStart)
-            backupStatus?.runningStep = step.rawValue
+            job = Job(kind: kind, pids: Dictionary(uniqueKeysWithValues: pids.map { ($0, nil) }), startedAt: startedAt)
+            return nil
         } catch {
-            let run = (step: step, pids: [pid_t: ExitStatus?](), startedAt: startedAt, wallStart: wallStart)
-            finishBackup(run, result: "failed", failedStep: step, detail: error.message, plan: plan)
+            logger.error("cannot start", metadata: ["name": "\(pipeline.first?.name ?? "?")", "error": "\(error.message)"])
+            return error
         }
     }
 
-    private func finishBackup(_ run: (step: BackupPlan.Step, pids: [pid_t: ExitStatus?], startedAt: Duration, wallStart: String),
-                              result: String, failedStep: BackupPlan.Step?, detail: String?, plan: BackupPlan) {
-        backupRun = nil
+    private func finishBackup(startedAt: Duration, result: String, failedStep: BackupPlan.Step?, detail: String?, plan: BackupPlan) {
         let finished = Date.now.formatted(.iso8601)
         backupStatus?.lastResult = result
         backupStatus?.runningStep = nil
         backupStatus?.lastFinishedAt = finished
-        backupStatus?.lastDurationSeconds = WatchdogStatus.seconds(now - run.startedAt)
+        backupStatus?.lastDurationSeconds = WatchdogStatus.seconds(now - startedAt)
         backupStatus?.failedStep = failedStep?.rawValue
         backupStatus?.detail = detail
         if result == "succeeded" { backupStatus?.lastSuccessAt = finished }
@@ -259,32 +322,87 @@ public final class WatchdogRunner {
         }
     }
 
+    private func snapshotsListed(_ finished: Job) {
+        let log = BackupPlan.listLogPath(in: statusDirectory)
+        guard finished.statuses.allSatisfy(\.succeeded), let output = readTextFile(log),
+              let snapshots = WatchdogStatus.snapshots(inResticOutput: output) else {
+            logger.warning("cannot list the snapshots", metadata: ["status": "\(finished.statuses.map(\.description).joined(separator: ","))",
+                                                                   "output": "\(tailOfFile(log) ?? "")"])
+            return
+        }
+        backupStatus?.snapshots = snapshots
+        backupStatus?.snapshotsListedAt = Date.now.formatted(.iso8601)
+    }
+
+    /// Every service is down: replace the schema.
+    private func startRestore() {
+        guard let plan = backupPlan, let restore = restoreStatus else { return }
+        restoreStatus?.result = "running"
+        logger.notice("restoring the trading schema", metadata: ["snapshot": "\(restore.snapshot)"])
+        let pipeline = plan.restorePipeline(snapshot: restore.snapshot, requestedBy: restore.requestedBy)
+        if let error = startJob(.restore, pipeline: pipeline,
+                                logs: BackupPlan.restoreLogPaths(in: statusDirectory), startedAt: now) {
+            finishRestore(succeeded: false, detail: error.message)
+        }
+    }
+
+    private func restoreEnded(_ finished: Job) {
+        let succeeded = finished.statuses.allSatisfy(\.succeeded)
+        let detail = succeeded ? nil : finished.statuses.map(\.description).joined(separator: ", ") + ": "
+            + BackupPlan.restoreLogPaths(in: statusDirectory).compactMap { tailOfFile($0) }.joined(separator: " | ")
+        finishRestore(succeeded: succeeded, detail: detail)
+    }
+
+    private func finishRestore(succeeded: Bool, detail: String?) {
+        restoreStatus?.result = succeeded ? "succeeded" : "failed"
+        restoreStatus?.finishedAt = Date.now.formatted(.iso8601)
+        restoreStatus?.detail = detail
+        if succeeded {
+            logger.notice("restore succeeded: the halt latch is closed; migrating and starting the services",
+                          metadata: ["snapshot": "\(restoreStatus?.snapshot ?? "")"])
+        } else {
+            logger.error("restore failed: the schema is unchanged; starting the services", metadata: ["detail": "\(detail ?? "")"])
+        }
+        // The snapshot's schema may be older than the binaries: migrate, then start.
+        if let code = apply(supervisor.restoreEnded(succeeded: succeeded, at: now)) {
+            logger.critical("unexpected exit request after a restore", metadata: ["code": "\(code)"])
+        }
+    }
+
     private func backupLog(_ step: BackupPlan.Step, index: Int) -> String {
         BackupPlan.logPath(step, index: index, in: statusDirectory)
     }
 
-    private func stopBackup() {
-        guard let run = backupRun else { return }
-        for (pid, status) in run.pids where status == nil { kill(-pid, SIGTERM) }
+    private func stopJob() {
+        guard let job else { return }
+        for (pid, status) in job.pids where status == nil { kill(-pid, SIGTERM) }
     }
 
-    private func killRemainingBackup() {
-        guard let run = backupRun else { return }
-        for (pid, status) in run.pids where status == nil {
+    private func killRemainingJob() {
+        guard let running = job else { return }
+        for (pid, status) in running.pids where status == nil {
             kill(-pid, SIGKILL)
             _ = ProcessLauncher.waitForExit(pid)
         }
-        backupRun = nil
-        backupStatus?.lastResult = "failed"
-        backupStatus?.runningStep = nil
-        backupStatus?.failedStep = run.step.rawValue
-        backupStatus?.detail = "interrupted by the watchdog stopping"
+        job = nil
+        switch running.kind {
+        case .backup(let step):
+            backupStatus?.lastResult = "failed"
+            backupStatus?.runningStep = nil
+            backupStatus?.failedStep = step.rawValue
+            backupStatus?.detail = "interrupted by the watchdog stopping"
+        case .restore:
+            restoreStatus?.result = "failed"
+            restoreStatus?.detail = "interrupted by the watchdog stopping: the schema is unchanged"
+        case .listSnapshots:
+            break
+        }
     }
 
     // MARK: Files
 
     private func writeStatus() {
-        let status = WatchdogStatus(supervisor: supervisor, backup: backupStatus, pid: getpid(), now: now)
+        let status = WatchdogStatus(supervisor: supervisor, backup: backupStatus, restore: restoreStatus, pid: getpid(), now: now)
         do {
             try status.write(to: configuration.statusFile)
         } catch {

@@ -11,6 +11,8 @@ public struct WatchdogStatus: Codable, Sendable, Equatable {
     public var migrateAttempts: Int
     public var services: [Service]
     public var backup: Backup?
+    /// The latest restore an operator asked for, if any since the watchdog started.
+    public var restore: Restore?
 
     public struct Service: Codable, Sendable, Equatable {
         public var name: String
@@ -35,8 +37,35 @@ public struct WatchdogStatus: Codable, Sendable, Equatable {
         public var nextInSeconds: Double?
         /// Who asked for the latest run, when an operator did (`operator:<login>`).
         public var lastRequestedBy: String?
+        /// The repository's snapshots of the trading schema, newest first (at most
+        /// `snapshotLimit`), as listed after the watchdog started and after every backup.
+        public var snapshots: [Snapshot]?
+        public var snapshotsListedAt: String?
 
         public init() { lastResult = "never" }
+    }
+
+    public struct Snapshot: Codable, Sendable, Equatable {
+        public var id: String
+        /// When restic took it (RFC 3339, as restic prints it).
+        public var time: String
+
+        public init(id: String, time: String) {
+            self.id = id
+            self.time = time
+        }
+    }
+
+    public static let snapshotLimit = 100
+
+    public struct Restore: Codable, Sendable, Equatable {
+        /// "stopping_services", "running", "succeeded" or "failed".
+        public var result: String
+        public var snapshot: String
+        public var requestedBy: String
+        public var requestedAt: String
+        public var finishedAt: String?
+        public var detail: String?
     }
 
     public static func read(from path: String) throws -> WatchdogStatus {
@@ -46,7 +75,7 @@ public struct WatchdogStatus: Codable, Sendable, Equatable {
 }
 
 extension WatchdogStatus {
-    init(supervisor: Supervisor, backup: Backup?, pid: Int32, now: Duration) {
+    init(supervisor: Supervisor, backup: Backup?, restore: Restore?, pid: Int32, now: Duration) {
         updatedAt = Date.now.formatted(.iso8601)
         watchdogPid = pid
         phase = supervisor.phase.rawValue
@@ -58,6 +87,21 @@ extension WatchdogStatus {
                     nextStartInSeconds: service.nextStart.map { Self.seconds(max($0 - now, .zero)) })
         }
         self.backup = backup
+        self.restore = restore
+    }
+
+    /// `restic snapshots --json`'s array (restic's own log lines, if any, around it are
+    /// skipped), newest first, at most `snapshotLimit`.
+    static func snapshots(inResticOutput output: String) -> [Snapshot]? {
+        struct Listed: Decodable {
+            let id: String
+            let time: String
+        }
+        guard let start = output.firstIndex(of: "["), let end = output.lastIndex(of: "]"), start < end,
+              let listed = try? JSONDecoder().decode([Listed].self, from: Data(output[start...end].utf8))
+        else { return nil }
+        // One device writes the repository, so every time has its offset: the text sorts as the instant.
+        return listed.sorted { $0.time > $1.time }.prefix(snapshotLimit).map { Snapshot(id: $0.id, time: $0.time) }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -67,6 +67,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Create or update the GORDON stream before ingesting")
     var ensureStream = false
 
+    @Option(help: "Where gordon-manager leaves kline files for import (gordonctl data import); none: imports are refused")
+    var importDirectory: String?
+
     func validate() throws {
         guard !klines.isEmpty else { throw ValidationError("give at least one --kline SYMBOL@interval") }
         _ = try series()
@@ -129,7 +132,8 @@ struct Serve: AsyncParsableCommand {
                 let key = try context.keyfile.secret(Keyfile.fredAPIKey)
                 polled += try fredSeries.map { (try FREDSource(seriesId: $0, apiKey: key), fred) }
             }
-            let backfills = BackfillRequests(rest: rest, store: store, database: context.database, logger: context.logger)
+            let backfills = BackfillRequests(rest: rest, store: store, database: context.database, logger: context.logger,
+                                             importDirectory: importDirectory)
             var services: [any Service] = [IngestService(ingest: ingest), BackfillRequestService(requests: backfills)]
             for (source, baseURL) in polled {
                 let poller = MetricPoller(source: source, baseURL: baseURL, database: context.database,

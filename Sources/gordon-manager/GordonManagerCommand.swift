@@ -61,8 +61,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The watchdog's status document, shown in the status")
     var watchdogStatus: String?
 
-    @Option(help: "The file that asks the watchdog for a backup now (its backup.requestFile)")
+    @Option(help: "The file that hands the watchdog an operator's backup, snapshot list or restore (its backup.requestFile)")
     var backupRequest: String?
+
+    @Option(help: "Where uploaded kline files wait for gordon-data's import (its --import-directory); none: imports are refused")
+    var importDirectory: String?
 
     @Option(help: "Seconds to wait for gordon-risk to carry out a halt, resume, flatten or pause")
     var requestTimeoutSeconds = 10
@@ -100,6 +103,7 @@ struct Serve: AsyncParsableCommand {
         configuration.services = try probes()
         configuration.watchdogStatusFile = watchdogStatus
         configuration.backupRequestFile = backupRequest
+        configuration.importDirectory = importDirectory
         configuration.requestTimeout = .seconds(requestTimeoutSeconds)
         let socket = socket
         let consolePort = consolePort

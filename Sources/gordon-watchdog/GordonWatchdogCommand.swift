@@ -128,7 +128,7 @@ struct Snapshots: ParsableCommand {
 
 struct Restore: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replace the trading schema with a snapshot's (stop the services first).",
+        abstract: "Replace the trading schema with a snapshot's and close the halt latch (stop the services first).",
         discussion: "Runs `restic dump SNAPSHOT \(BackupPlan.dumpFileName) | psql --single-transaction`: the dump drops and recreates the trading schema, and nothing changes if any statement fails.")
     @OptionGroup var options: ConfigOption
     @Option(help: "A snapshot id, or latest.") var snapshot = "latest"
@@ -141,10 +141,13 @@ struct Restore: ParsableCommand {
         let configuration = try options.load()
         try checkUsers(configuration)
         do {
-            try OneShotBackup.restore(try backupPlan(configuration), snapshot: snapshot, logDirectory: configuration.statusDirectory)
+            // Whoever ran it over sudo is named in the audit log beside the closed halt latch.
+            let requester = getenv("SUDO_USER").map { "operator:\(String(cString: $0))" } ?? "gordon-watchdog restore (uid \(getuid()))"
+            try OneShotBackup.restore(try backupPlan(configuration), snapshot: snapshot, requestedBy: requester,
+                                      logDirectory: configuration.statusDirectory)
         } catch let error as LaunchError {
             throw ValidationError(error.message)
         }
-        print("restored snapshot \(snapshot) into the trading schema")
+        print("restored snapshot \(snapshot) into the trading schema; the halt latch is closed until an operator resumes")
     }
 }

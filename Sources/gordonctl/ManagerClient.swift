@@ -48,18 +48,41 @@ struct ManagerClient {
 
     private func call(_ method: HTTPMethod, _ path: String, bytes payload: [UInt8]?) async throws -> JSONValue {
         try reachable()
-        let encoded = socket.utf8.map { byte -> String in
-            let character = Character(Unicode.Scalar(byte))
-            return (character.isLetter || character.isNumber || "-._~".contains(character)) && byte < 128
-                ? String(character) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
-        }.joined()
-        let client = ServiceHTTPClient(peer: "gordon-manager", baseURL: "http+unix://\(encoded)", timeout: .seconds(60))
         let reply: ServiceHTTPClient.Reply
         do {
-            reply = try await client.send(method, "/api/v1/" + path, body: payload)
+            reply = try await send(method, path, bytes: payload)
         } catch {
             fail("gordon-manager is not running or not answering on \(socket): \(error.message)", status: OperatorExit.unreachable)
         }
+        return answer(reply)
+    }
+
+    /// A POST whose body is a file's bytes, as they are.
+    func upload(_ path: String, bytes: [UInt8]) async throws -> JSONValue {
+        try await call(.POST, path, bytes: bytes)
+    }
+
+    /// A GET that answers nil while the manager cannot be reached (a restore restarts it);
+    /// its refusals still end the command.
+    func callIfReachable(_ path: String) async -> JSONValue? {
+        guard access(socket, R_OK | W_OK) == 0, let reply = try? await send(.GET, path, bytes: nil) else { return nil }
+        return answer(reply)
+    }
+
+    private struct Unreachable: Error {
+        let message: String
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, bytes payload: [UInt8]?) async throws(Unreachable) -> ServiceHTTPClient.Reply {
+        let client = ServiceHTTPClient(peer: "gordon-manager", baseURL: "http+unix://\(socket.percentEncoded)", timeout: .seconds(60))
+        do {
+            return try await client.send(method, "/api/v1/" + path, body: payload)
+        } catch {
+            throw Unreachable(message: error.message)
+        }
+    }
+
+    private func answer(_ reply: ServiceHTTPClient.Reply) -> JSONValue {
         let value = (try? JSONDecoder().decode(JSONValue.self, from: Data(reply.body))) ?? .null
         guard reply.status == 200 else {
             let code = value["code"]?.text ?? "HTTP \(reply.status)"
@@ -87,6 +110,15 @@ struct ManagerClient {
 }
 
 extension String {
+    /// Every byte but the URL-safe ASCII letters, digits and `-._~` as `%XX`.
+    var percentEncoded: String {
+        utf8.map { byte -> String in
+            let character = Character(Unicode.Scalar(byte))
+            return (character.isLetter || character.isNumber || "-._~".contains(character)) && byte < 128
+                ? String(character) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
+        }.joined()
+    }
+
     func leftPadded(_ width: Int, with pad: Character = "0") -> String {
         count >= width ? self : String(repeating: pad, count: width - count) + self
     }

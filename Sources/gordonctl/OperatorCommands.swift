@@ -72,6 +72,17 @@ struct ReasonOption: ParsableArguments {
     }
 }
 
+/// Asks at a terminal for `word` to be typed before something that cannot be undone;
+/// without a terminal, refuses with `otherwise` (the command's `--yes` is the way).
+func confirm(_ question: String, typing word: String, otherwise: String) throws {
+    guard isatty(STDIN_FILENO) == 1 else { throw ValidationError(otherwise) }
+    print("\(question) Type '\(word)' to confirm: ", terminator: "")
+    guard readLine() == word else {
+        print("Not confirmed; nothing done.")
+        throw ExitCode(OperatorExit.refused)
+    }
+}
+
 /// Prints what risk did with a request.
 func report(_ answer: JSONValue, json: Bool) {
     if json {
@@ -118,14 +129,8 @@ struct FlattenCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !yes {
-            guard isatty(STDIN_FILENO) == 1 else {
-                throw ValidationError("flatten closes every position: confirm with --yes when not at a terminal")
-            }
-            print("Halt trading and close every position at market? Type 'flatten' to confirm: ", terminator: "")
-            guard readLine() == "flatten" else {
-                print("Not confirmed; nothing done.")
-                throw ExitCode(OperatorExit.refused)
-            }
+            try confirm("Halt trading and close every position at market?", typing: "flatten",
+                        otherwise: "flatten closes every position: confirm with --yes when not at a terminal")
         }
         report(try await ManagerClient(socket: manager.socket).call(.POST, "flatten", body: ["reason": reason.reason]), json: manager.json)
     }

@@ -56,6 +56,37 @@ struct KlineImportTests {
         }
     }
 
+    @Test("an import filed by the manager: gordon-data imports the file from the import directory and removes it; a missing file fails the request")
+    func filedImports() async throws {
+        try await DataWorld.with(preload: 0) { world in
+            try await withScratchDirectory { directory in
+                let database = try #require(world.database)
+                let manager = try await database.connect(as: .manager)
+                defer { Task { try? await manager.close() } }
+                let stored = String(repeating: "ab", count: 32) + ".csv"
+                try Self.file(first: 0, count: 120).write(toFile: directory + "/" + stored, atomically: true, encoding: .utf8)
+                for file in [stored, String(repeating: "cd", count: 32) + ".zip"] {
+                    try await manager.query("""
+                        INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by, file_name)
+                        VALUES ('BTCUSDT', '1m', 'epoch'::timestamptz + \(Self.firstOpen) * interval '1 millisecond',
+                                'epoch'::timestamptz + \(Self.firstOpen + 119 * 60_000) * interval '1 millisecond', 'operator:alice', \(file))
+                        """, logger: testLogger)
+                }
+                let rest = BinanceRESTClient(configuration: try BinanceClientConfiguration(endpoint: world.endpoint), logger: testLogger)
+                let requests = BackfillRequests(rest: rest, store: world.store, database: world.pool, logger: testLogger, importDirectory: directory)
+                #expect(try await requests.processNext())
+                #expect(try await requests.processNext())
+                let rows = try await manager.query("""
+                    SELECT status, progress, written, coalesce(error, '') FROM market_data.v_backfill_requests ORDER BY id
+                    """, logger: testLogger).collect().map { try $0.decode((String, Int, Int64, String).self) }
+                #expect(rows.first.map { $0.0 == "succeeded" && $0.1 == 100 && $0.2 == 120 } == true, "\(rows)")
+                #expect(rows.last.map { $0.0 == "failed" && $0.3.contains("cdcd") } == true, "\(rows)")
+                #expect(try await world.storedCount() == 120)
+                #expect(!FileManager.default.fileExists(atPath: directory + "/" + stored))
+            }
+        }
+    }
+
     @Test("files imported with COPY: overlaps and repeats skipped, a file with a bad row writes nothing, values read back as printed")
     func importsFiles() async throws {
         try await DataWorld.with(preload: 1) { world in try await withScratchDirectory { directory in

@@ -108,3 +108,63 @@ extension ManagerProcessTests {
         }
     }
 }
+
+extension ManagerProcessTests {
+    /// Whether a worker process of run `id` exists (its command line names the run).
+    static func workerAlive(_ id: String) -> Bool {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int32($0) != nil } ?? []
+        return pids.contains { pid in
+            guard let bytes = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: bytes, as: UTF8.self).lowercased().contains(id.lowercased())
+        }
+    }
+
+    static func runState(_ id: String, _ admin: PostgresConnection) async throws -> (status: String, progress: Int) {
+        try await admin.query("SELECT status, progress FROM trading.runs WHERE run_id = \(UUID(uuidString: id)!)", logger: testLogger)
+            .collect().first!.decode((String, Int).self)
+    }
+
+    @Test("a running backtest is cancelled by ending its process; one running when the manager stops goes back to the queue and runs when it is back")
+    func backtestCancelledAndRequeued() async throws {
+        try await withWorld { world, admin in
+            try await world.startManager()
+            let start: Int64 = 1_704_067_200_000
+            let series = SyntheticMarket(seed: 3).generate(count: 300, symbol: try Symbol("BTCUSDT"), interval: .oneMinute, startOpenTime: start)
+            try await Self.storeKlines(csv: String(decoding: BinanceKlineCSV.write(series), as: UTF8.self), admin)
+            let plan = ["backtest", "--strategy", "sma_crossover", "--param", "fast=5", "--param", "slow=20", "--symbol", "BTCUSDT",
+                        "--interval", "1m", "--from", "\(start)", "--to", "\(start + 300 * 60_000)", "--submit", "--detach", "--json"]
+            // The klines held by a lock: each worker stays at its first read, running, until the lock goes.
+            let locker = try await world.database.connect()
+            defer { Task { try? await locker.close() } }
+            try await locker.query("BEGIN", logger: testLogger)
+            try await locker.query("LOCK TABLE market_data.klines IN ACCESS EXCLUSIVE MODE", logger: testLogger)
+
+            func submit() async throws -> String {
+                let filed = try await world.ctl(plan)
+                #expect(filed.status == 0, "\(filed.stderr)")
+                let run = try JSONSerialization.jsonObject(with: Data(filed.stdout.utf8)) as? [String: Any]
+                return try #require(run?["run_id"] as? String)
+            }
+            let cancelled = try await submit()
+            // Its process started and cannot finish: its first read waits for the lock.
+            #expect(try await eventually(timeout: .seconds(30)) { Self.workerAlive(cancelled) })
+            #expect(try await Self.runState(cancelled, admin).status == "running")
+            let cancel = try await world.ctl(["backtests", "cancel", cancelled])
+            #expect(cancel.status == 0 && cancel.stdout.contains("cancelling"), "\(cancel.stdout)\(cancel.stderr)")
+            #expect(try await eventually(timeout: .seconds(30)) { try await Self.runState(cancelled, admin).status == "cancelled" })
+            #expect(!Self.workerAlive(cancelled), "the worker is gone")
+
+            let requeued = try await submit()
+            #expect(try await eventually(timeout: .seconds(30)) { Self.workerAlive(requeued) })
+            #expect(try await Self.runState(requeued, admin).status == "running")
+            #expect(try await world.manager?.stop()?.status == 0)
+            #expect(try await Self.runState(requeued, admin) == ("queued", 0))
+            #expect(!Self.workerAlive(requeued), "the worker went with the manager")
+
+            try await locker.query("COMMIT", logger: testLogger)
+            try await world.startManager()
+            #expect(try await eventually(timeout: .seconds(60)) { try await Self.runState(requeued, admin).status == "succeeded" })
+            #expect(try await Self.runState(cancelled, admin).status == "cancelled")
+        }
+    }
+}

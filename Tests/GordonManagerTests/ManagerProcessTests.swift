@@ -287,13 +287,98 @@ struct ManagerProcessTests {
             try await world.startManager(extra: ["--backup-request", requestFile])
             let asked = try await world.ctl(["backup", "now"])
             #expect(asked.status == 0 && asked.stdout.contains("requested"), "\(asked.stdout)\(asked.stderr)")
-            #expect((try? String(contentsOfFile: requestFile, encoding: .utf8)) == "operator:root\n")
+            #expect((try? String(contentsOfFile: requestFile, encoding: .utf8)) == "operator:root\nbackup\n")
+            // The watchdog has not taken it yet: a second request waits its turn rather than replacing it.
+            let second = try await world.ctl(["backup", "now"])
+            #expect(second.status == 1 && second.stderr.contains("still waiting"), "\(second.stderr)")
+            #expect((try? String(contentsOfFile: requestFile, encoding: .utf8)) == "operator:root\nbackup\n")
             _ = try await world.manager?.stop()
             try FileManager.default.removeItem(atPath: requestFile)
             try await world.startManager()
             let refused = try await world.ctl(["backup", "now"])
             #expect(refused.status == 1 && refused.stderr.contains("not configured"), "\(refused.stderr)")
             #expect(!FileManager.default.fileExists(atPath: requestFile))
+        }
+    }
+
+    @Test("gordonctl backup list shows the watchdog's snapshots; backup restore asks for a listed one by a unique prefix, and nothing else")
+    func restoreRequest() async throws {
+        try await withWorld { world, _ in
+            let requestFile = world.directory + "/backup-request"
+            let statusFile = world.directory + "/watchdog-status"
+            try """
+                {"updatedAt": "2026-12-07T02:00:05Z", "watchdogPid": 1, "phase": "running", "reason": "", "migrateAttempts": 1, "services": [],
+                 "backup": {"lastResult": "succeeded", "snapshotsListedAt": "2026-12-07T02:00:05Z", "snapshots": [
+                   {"id": "4f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c", "time": "2026-12-07T02:00:01+00:00"},
+                   {"id": "4f1c2a9b00000000000000000000000a", "time": "2026-12-06T02:00:01+00:00"},
+                   {"id": "0123456789abcdef0123456789abcdef", "time": "2026-12-05T02:00:01+00:00"}]}}
+                """.write(toFile: statusFile, atomically: true, encoding: .utf8)
+            try await world.startManager(extra: ["--backup-request", requestFile, "--watchdog-status", statusFile])
+
+            let listed = try await world.ctl(["backup", "list"])
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let rows = listed.stdout.split(separator: "\n")
+            #expect(rows.count == 5 && rows[1].hasPrefix("4f1c2a9b8d7e") && rows[3].hasPrefix("0123456789ab"), "\(listed.stdout)")
+
+            for (snapshot, error) in [("4f1c2a9b", "names 2 snapshots"), ("deadbeef", "no snapshot deadbeef")] {
+                let refused = try await world.ctl(["backup", "restore", snapshot, "--yes"])
+                #expect(refused.status == 1 && refused.stderr.contains(error), "\(refused.stderr)")
+            }
+            let unconfirmed = try await world.ctl(["backup", "restore", "01234567"])
+            #expect(unconfirmed.status == 2 && unconfirmed.stderr.contains("--yes"), "\(unconfirmed.stderr)")
+            let malformed = try await world.ctl(["backup", "restore", "../../etc", "--yes"])
+            #expect(malformed.status == 2 && malformed.stderr.contains("is not a snapshot"), "\(malformed.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: requestFile))
+
+            let asked = try await world.ctl(["backup", "restore", "01234567", "--yes"])
+            #expect(asked.status == 0 && asked.stdout.contains("stops every service"), "\(asked.stdout)\(asked.stderr)")
+            #expect((try? String(contentsOfFile: requestFile, encoding: .utf8)) == "operator:root\nrestore 01234567\n")
+        }
+    }
+
+    @Test("gordonctl data import uploads a kline file checked whole: kept under its SHA-256 for gordon-data and filed; a bad file leaves nothing")
+    func importFiled() async throws {
+        try await withWorld { world, admin in
+            let imports = world.directory + "/imports"
+            try FileManager.default.createDirectory(atPath: imports, withIntermediateDirectories: true)
+            try await world.startManager(extra: ["--import-directory", imports])
+            let first: Int64 = 1_704_067_200_000
+            func rows(_ minutes: [Int64]) -> String {
+                minutes.map { minute in
+                    let open = first + minute * 60_000
+                    return "\(open),42283.58000000,42283.65000000,42283.55000000,42283.59000000,35.92724000,\(open + 59_999),"
+                        + "1519032.66047030,1000,23.31640000,985748.71718540,0\n"
+                }.joined()
+            }
+            let good = world.directory + "/BTCUSDT-1m-2024-01-01.csv"
+            try rows(Array(0..<90)).write(toFile: good, atomically: true, encoding: .utf8)
+            let bad = world.directory + "/BTCUSDT-1m-2024-01-02.csv"
+            try rows([0, 2, 1]).write(toFile: bad, atomically: true, encoding: .utf8)
+
+            let refused = try await world.ctl(["data", "import", "--symbol", "BTCUSDT", "--interval", "1m", bad, "--detach"])
+            #expect(refused.status == 1 && refused.stderr.contains("BTCUSDT-1m-2024-01-02.csv") && refused.stderr.contains("line"),
+                    "\(refused.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: imports).isEmpty)
+
+            let filed = try await world.ctl(["data", "import", "--symbol", "BTCUSDT", "--interval", "1m", good, "--detach"])
+            #expect(filed.status == 0 && filed.stdout.contains("filed import of BTCUSDT-1m-2024-01-01.csv"), "\(filed.stdout)\(filed.stderr)")
+            let kept = try FileManager.default.contentsOfDirectory(atPath: imports)
+            #expect(kept.count == 1 && kept.first?.count == 68 && kept.first?.hasSuffix(".csv") == true, "\(kept)")
+            #expect(FileManager.default.contentsEqual(atPath: imports + "/" + (kept.first ?? ""), andPath: good))
+            let row = try await admin.query("""
+                SELECT (extract(epoch FROM from_time) * 1000)::bigint, (extract(epoch FROM to_time) * 1000)::bigint, file_name, requested_by
+                FROM market_data.backfill_requests
+                """, logger: testLogger).collect().map { try $0.decode((Int64, Int64, String, String).self) }
+            #expect(row.count == 1 && row.first?.0 == first && row.first?.1 == first + 89 * 60_000 && row.first?.2 == kept.first
+                    && row.first?.3 == "operator:root", "\(row)")
+
+            let twice = try await world.ctl(["data", "import", "--symbol", "BTCUSDT", "--interval", "1m", good, "--detach"])
+            #expect(twice.status == 1 && twice.stderr.contains("already filed"), "\(twice.stderr)")
+            let wrongName = try await world.ctl(["data", "import", "--symbol", "BTCUSDT", "--interval", "1m", world.directory + "/notes.txt"])
+            #expect(wrongName.status == 2 && wrongName.stderr.contains("neither a .zip nor a .csv"), "\(wrongName.stderr)")
+            let count = try await admin.query("SELECT count(*) FROM market_data.backfill_requests", logger: testLogger).collect()
+                .first?.decode(Int64.self)
+            #expect(count == 1)
         }
     }
 

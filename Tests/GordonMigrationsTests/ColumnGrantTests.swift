@@ -60,9 +60,13 @@ struct ColumnGrantTests {
         try await withTestDatabase { database in
             try await withConnection(try await database.connect(as: .manager)) { manager async throws in
                 #expect(try await Self.sqlState(manager, """
-                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by)
-                    VALUES ('BTCUSDT', '1m', now() - interval '1 day', now(), 'operator:alice')
+                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by, file_name)
+                    VALUES ('BTCUSDT', '1m', now() - interval '1 day', now(), 'operator:alice', repeat('ab', 32) || '.zip')
                     """) == nil)
+                #expect(try await Self.sqlState(manager, """
+                    INSERT INTO market_data.backfill_requests (symbol, interval, from_time, to_time, requested_by, file_name)
+                    VALUES ('BTCUSDT', '1m', now() - interval '1 day', now(), 'operator:alice', '../../etc/passwd')
+                    """) == "23514")
                 #expect(try await Self.sqlState(manager, "UPDATE market_data.backfill_requests SET status = 'succeeded'") == "42501")
                 #expect(try await Self.sqlState(manager, "SELECT requested_by FROM market_data.backfill_requests") == "42501")
                 #expect(try await Self.sqlState(manager, "SELECT requested_by FROM market_data.v_backfill_requests") == nil)
@@ -72,7 +76,9 @@ struct ColumnGrantTests {
                     UPDATE market_data.backfill_requests SET status = 'succeeded', fetched = 10, written = 10, progress = 100, error = NULL,
                            started_at = now(), finished_at = now()
                     """) == nil)
-                for column in ["symbol = 'ETHUSDT'", "from_time = now()", "requested_by = 'mallory'"] {
+                // It reads which file to import, and may not point a request at another.
+                #expect(try await Self.sqlState(data, "SELECT id, file_name FROM market_data.backfill_requests") == nil)
+                for column in ["symbol = 'ETHUSDT'", "from_time = now()", "requested_by = 'mallory'", "file_name = NULL"] {
                     #expect(try await Self.sqlState(data, "UPDATE market_data.backfill_requests SET \(column)") == "42501", "data updating \(column)")
                 }
                 #expect(try await Self.sqlState(data, """

@@ -4,6 +4,7 @@ import GordonMigrations
 import GordonPostgres
 import GordonTestDB
 import GordonWatchdog
+import GordonProcess
 import PostgresNIO
 import Testing
 
@@ -138,6 +139,73 @@ struct BackupRestoreTests {
             #expect(try await eventually(timeout: .seconds(60)) { scene.status?.backup?.lastResult == "succeeded" })
             #expect(scene.status?.backup?.lastRequestedBy == "operator:alice")
             #expect(!FileManager.default.fileExists(atPath: backup.requestFile!))
+            #expect(try await watchdog.stop()?.status == 0)
+        }
+    }
+
+    static func latch(_ database: TestDatabase) async throws -> (halted: Bool, changedBy: String, audited: [String]) {
+        try await withConnection(try await database.connect()) { connection in
+            var latch = (halted: false, changedBy: "", audited: [String]())
+            for try await (halted, changedBy) in try await connection.query(
+                "SELECT halted, changed_by FROM trading.halt_latch", logger: TestEnvironment.logger).decode((Bool, String).self) {
+                latch.halted = halted
+                latch.changedBy = changedBy
+            }
+            for try await row in try await connection.query("""
+                SELECT actor || ' ' || action || ' ' || coalesce(details->>'restore', '-') FROM trading.risk_audit_log ORDER BY id
+                """, logger: TestEnvironment.logger).decode(String.self) {
+                latch.audited.append(row)
+            }
+            return latch
+        }
+    }
+
+    @Test func anOperatorsRestoreStopsTheServicesRestoresClosesTheLatchAndStartsThemAgain() async throws {
+        try await withTestDatabase { database in
+            let scene = try WatchdogScene()
+            try await Self.seed(database, orders: 20, trades: 300)
+            let before = try await Self.fingerprint(database)
+            var backup = try Self.backupConfiguration(database, scene: scene)
+            backup.firstAfterSeconds = 86_400
+            backup.requestFile = scene.directory + "/request"
+            let watchdog = try scene.start(WatchdogConfiguration(
+                statusFile: scene.statusFile, restart: WatchdogScene.fastRestarts, migrate: .init(name: "migrate", executable: "/bin/true"),
+                services: [scene.service("data"), scene.service("risk")], backup: backup))
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.phase == "running" && scene.events.count == 2 })
+            try WatchdogRequest(requestedBy: "operator:alice", action: .backup).text.write(toFile: backup.requestFile!, atomically: true, encoding: .utf8)
+            // The list after the backup holds its snapshot.
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.backup?.snapshots?.count == 1 })
+            let snapshot = try #require(scene.status?.backup?.snapshots?.first?.id)
+            #expect(snapshot.hasPrefix(try #require(scene.status?.backup?.lastSnapshotId)))
+
+            // Trading went on after the snapshot: rows lost, the latch opened.
+            try await withConnection(try await database.connect()) { connection in
+                try await connection.query("DELETE FROM trading.trades WHERE trade_id % 3 = 0", logger: TestEnvironment.logger)
+                try await connection.query("UPDATE trading.halt_latch SET halted = false, changed_by = 'operator:bob'", logger: TestEnvironment.logger)
+            }
+            #expect(try await Self.fingerprint(database) != before)
+
+            // A snapshot the repository does not have: the restore fails, nothing changes, the services come back.
+            try WatchdogRequest(requestedBy: "operator:alice", action: .restore(snapshot: "0badc0de")).text
+                .write(toFile: backup.requestFile!, atomically: true, encoding: .utf8)
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.restore?.result == "failed" && scene.status?.phase == "running" })
+            #expect(try await eventually(timeout: .seconds(30)) { scene.events.count == 6 })
+            #expect(try await Self.latch(database).halted == false)
+
+            try WatchdogRequest(requestedBy: "operator:alice", action: .restore(snapshot: String(snapshot.prefix(8)))).text
+                .write(toFile: backup.requestFile!, atomically: true, encoding: .utf8)
+            #expect(try await eventually(timeout: .seconds(60)) { scene.status?.restore?.result == "succeeded" && scene.status?.phase == "running" })
+            #expect(try await eventually(timeout: .seconds(30)) { scene.events.count == 10 })
+            // Stopped in reverse order, each waited for, before the schema was replaced; started again after
+            // (each started process writes its line when it runs, so those two may land in either order).
+            #expect(Array(scene.events.suffix(4).prefix(2)) == ["stop risk", "stop data"])
+            #expect(Set(scene.events.suffix(2)) == ["start data \(getuid())", "start risk \(getuid())"])
+            #expect(scene.status?.migrateAttempts == 3)
+            #expect(scene.status?.restore?.requestedBy == "operator:alice")
+            #expect(try await Self.fingerprint(database) == before)
+            let latch = try await Self.latch(database)
+            #expect(latch.halted && latch.changedBy == "operator:alice")
+            #expect(latch.audited.last == "operator:alice halt \(snapshot.prefix(8))")
             #expect(try await watchdog.stop()?.status == 0)
         }
     }

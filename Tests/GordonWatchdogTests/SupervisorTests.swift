@@ -1,4 +1,4 @@
-import GordonWatchdog
+@testable import GordonWatchdog
 import GordonProcess
 import Testing
 
@@ -161,7 +161,7 @@ struct BackupPlanTests {
         #expect(BackupPlan(noInit).next(after: .checkRepository, succeeded: false) == .failed(.checkRepository))
     }
 
-    @Test func theDumpIsStreamedIntoResticAndThePasswordStaysInItsFile() {
+    @Test func theDumpIsStreamedIntoResticAndThePasswordStaysInItsFile() throws {
         let plan = BackupPlan(Self.configuration)
         let pipeline = plan.pipeline(.dumpAndBackup)
         #expect(pipeline.count == 2)
@@ -172,9 +172,69 @@ struct BackupPlanTests {
                                             "RESTIC_CACHE_DIR": "/var/lib/gordon/restic-cache"])
         #expect(plan.pipeline(.forget)[0].arguments == ["forget", "--prune", "--tag", "gordon-trading", "--keep-daily", "7",
                                                         "--keep-weekly", "5", "--keep-monthly", "12"])
-        let restore = plan.restorePipeline(snapshot: "latest")
-        #expect(restore[0].arguments == ["dump", "latest", "gordon-trading.sql"])
+        let restore = plan.restorePipeline(snapshot: "latest", requestedBy: "operator:o'brien")
+        #expect(restore[0].executable == "/bin/sh")
+        #expect(Array(restore[0].arguments.suffix(3)) == ["dump", "latest", "gordon-trading.sql"])
         #expect(restore[1].arguments.contains("--single-transaction") && restore[1].arguments.contains("ON_ERROR_STOP=1"))
+        // The dump from standard input, then the latch, in that order and in the one transaction.
+        let file = try #require(restore[1].arguments.firstIndex(of: "--file=-"))
+        let command = try #require(restore[1].arguments.firstIndex { $0.hasPrefix("--command=") })
+        #expect(file < command)
+        #expect(restore[1].arguments[command].contains("UPDATE trading.halt_latch SET halted = true"))
+        #expect(restore[1].arguments[command].contains("'operator:o''brien'"))
+    }
+
+    @Test func aRestoreStopsEveryServiceInReverseThenMigratesAndStartsThemAfresh() {
+        var supervisor = SupervisorTests.running()
+        _ = supervisor.ended(.service(2), status: .exited(1), at: .seconds(2))  // in backoff: it must not come back mid-restore
+        #expect(supervisor.stopForRestore(at: .seconds(3)) == [.signal(pid: 201, signal: 15)])
+        #expect(supervisor.phase == .stoppingForRestore)
+        #expect(supervisor.tick(at: .seconds(10)).isEmpty)  // no restart of the crashed one
+        #expect(supervisor.ended(.service(1), status: .exited(0), at: .seconds(4)) == [.signal(pid: 200, signal: 15)])
+        #expect(supervisor.tick(at: .seconds(15)) == [.signal(pid: 200, signal: 9)])  // its grace ran out
+        #expect(supervisor.ended(.service(0), status: .signalled(9), at: .seconds(15)) == [.servicesStopped])
+        #expect(supervisor.phase == .restoring)
+        #expect(supervisor.stopForRestore(at: .seconds(16)).isEmpty)
+        #expect(supervisor.restoreEnded(succeeded: true, at: .seconds(20)) == [.start(.migrate)])
+        #expect(supervisor.phase == .migrating && supervisor.migrateAttempts == 2)
+        #expect(supervisor.services.allSatisfy { $0.state == .waiting && $0.pid == nil })
+        supervisor.launched(.migrate, pid: 400, at: .seconds(20))
+        #expect(supervisor.ended(.migrate, status: .exited(0), at: .seconds(21)) == [.start(.service(0)), .start(.service(1)), .start(.service(2))])
+    }
+
+    @Test func aStopDuringARestoreExitsOnceNothingRuns() {
+        var supervisor = SupervisorTests.running(["data"])
+        #expect(supervisor.stopForRestore(at: .seconds(2)) == [.signal(pid: 200, signal: 15)])
+        _ = supervisor.ended(.service(0), status: .exited(0), at: .seconds(3))
+        #expect(supervisor.phase == .restoring)
+        #expect(supervisor.stopRequested(at: .seconds(4)) == [.exit(code: 0)])
+        #expect(supervisor.restoreEnded(succeeded: false, at: .seconds(5)).isEmpty)
+        #expect(supervisor.phase == .stopped)
+    }
+
+    @Test func theRequestFileSaysWhoAndWhat() throws {
+        #expect(try WatchdogRequest.parse("operator:alice\n") == WatchdogRequest(requestedBy: "operator:alice", action: .backup))
+        #expect(try WatchdogRequest.parse("operator:bob\nlist\n").action == .listSnapshots)
+        #expect(try WatchdogRequest.parse("operator:bob\nrestore 4f1c2a9b\n").action == .restore(snapshot: "4f1c2a9b"))
+        #expect(try WatchdogRequest.parse("\nrestore latest").requestedBy == "unknown")
+        for request in [WatchdogRequest(requestedBy: "operator:carol", action: .restore(snapshot: "latest")),
+                        WatchdogRequest(requestedBy: "operator:carol", action: .listSnapshots)] {
+            #expect(try WatchdogRequest.parse(request.text) == request)
+        }
+        for bad in ["op\nrestore", "op\nrestore 4f1c", "op\nrestore 4F1C2A9B", "op\nrestore latest; rm", "op\nrestore ../x/yy/zz", "op\ndrop"] {
+            #expect(throws: LaunchError.self) { try WatchdogRequest.parse(bad) }
+        }
+    }
+
+    @Test func resticsSnapshotListIsKeptNewestFirst() {
+        let output = """
+            [{"time":"2026-12-05T02:00:01.5+00:00","tree":"aa","paths":["/gordon-trading.sql"],"id":"1111111111111111","short_id":"11111111"},
+             {"time":"2026-12-07T02:00:01.25+00:00","tree":"bb","paths":["/gordon-trading.sql"],"id":"3333333333333333","short_id":"33333333"},
+             {"time":"2026-12-06T02:00:01+00:00","tree":"cc","paths":["/gordon-trading.sql"],"id":"2222222222222222","short_id":"22222222"}]
+            """
+        #expect(WatchdogStatus.snapshots(inResticOutput: output)?.map(\.id) == ["3333333333333333", "2222222222222222", "1111111111111111"])
+        #expect(WatchdogStatus.snapshots(inResticOutput: "[]") == [])
+        #expect(WatchdogStatus.snapshots(inResticOutput: "Fatal: wrong password or no key found") == nil)
     }
 
     @Test func theSnapshotIdComesFromResticsSummaryLine() {
