@@ -64,6 +64,9 @@ public final class RiskMonitor: Sendable {
 
     public var statistics: Counters { state.withLockedValue { $0.counters } }
 
+    /// The halt latch as risk last saw or set it; nil before its first look.
+    public var halted: Bool? { state.withLockedValue { $0.halted } }
+
     /// Before the consumers run: the remembered peak and day, the thresholds (a change is
     /// audited), the bots' allocations and positions and the last stored closes.
     public func start(on connection: PostgresConnection) async throws(GordonError) {
@@ -146,33 +149,42 @@ public final class RiskMonitor: Sendable {
     }
 
     /// Evaluates until cancelled; re-reads the book every `reloadEvery` in case an event was missed.
-    public func run(evaluationsPerSecond: Int = 30, reloadEvery: Duration = .seconds(5)) async {
+    public func run(evaluationsPerSecond: Int = 30, reloadEvery: Duration = .seconds(5), roundDeadline: Duration = .seconds(10)) async {
         let period = Duration.milliseconds(max(1, 1000 / max(1, evaluationsPerSecond)))
         var connection: PostgresConnection?
         var lastReload = ContinuousClock.now
         var lastRemembered = ContinuousClock.now - .seconds(10)
         var lastAsked = ContinuousClock.now - .seconds(10)
+        let timedOut: @Sendable () -> any Error = {
+            GordonError(.databaseUnreachable, "a round of risk's writes and reads did not finish within \(roundDeadline)")
+        }
         while !Task.isCancelled {
             let tick = ContinuousClock.now
             do {
                 let changes = try evaluate()
                 for change in changes { log(change) }
-                if connection == nil { connection = try await connect() }
-                try await writeUnwritten(on: connection!)
-                if tick - lastReload >= reloadEvery {
-                    try await reloadBook(on: connection!)
-                    lastReload = tick
+                if connection == nil {
+                    connection = try await withDeadline(roundDeadline, timeoutError: timedOut) { try await self.connect() }
                 }
+                let current = connection!
                 // An operator waits on the other end (gordonctl halt): a few looks a second.
-                if tick - lastAsked >= .milliseconds(200) {
-                    try await carryOutOperatorRequests(on: connection!)
-                    lastAsked = tick
+                let reload = tick - lastReload >= reloadEvery, ask = tick - lastAsked >= .milliseconds(200)
+                let remember = tick - lastRemembered >= .seconds(1)
+                // A connection can hang without failing (PostgreSQL killed as a query is sent):
+                // the round then fails and the connection is made anew, or the breakers would
+                // go on evaluating with nothing ever written, and no operator heard.
+                try await withDeadline(roundDeadline, timeoutError: timedOut, onTimeout: { try? await current.close() }) {
+                    try await self.writeUnwritten(on: current)
+                    if reload { try await self.reloadBook(on: current) }
+                    if ask { try await self.carryOutOperatorRequests(on: current) }
+                    if remember {
+                        try await self.watchLatch(on: current)
+                        try await self.rememberIfChanged(on: current)
+                    }
                 }
-                if tick - lastRemembered >= .seconds(1) {
-                    try await watchLatch(on: connection!)
-                    try await rememberIfChanged(on: connection!)
-                    lastRemembered = tick
-                }
+                if reload { lastReload = tick }
+                if ask { lastAsked = tick }
+                if remember { lastRemembered = tick }
             } catch {
                 if Task.isCancelled { break }
                 state.withLockedValue { $0.counters.recordFailures += 1 }
