@@ -159,13 +159,14 @@ let package = Package(
         .target(
             name: "GordonPlatform",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonLogging", "GordonPostgres", "GordonNATS", "GordonBus",
+                "GordonKernel", "GordonDomain", "GordonLogging", "GordonPostgres", "GordonNATS", "GordonBus", "GordonProcess",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -416,7 +417,7 @@ let package = Package(
             name: "GordonManagerTests",
             dependencies: [
                 "GordonKernel", "GordonManager", "GordonPostgres", "GordonMigrations", "GordonTestDB", "GordonBus", "GordonNATS",
-                "GordonProtocol", "GordonDomain", "GordonStrategy", "GordonKlineFiles",
+                "GordonProtocol", "GordonDomain", "GordonStrategy", "GordonKlineFiles", "GordonWatchdog",
                 "gordon-manager", "gordon-risk", "gordonctl",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -453,6 +453,26 @@ public final class OutboxRelay: Sendable {
             "DELETE FROM trading.outbox WHERE sent_at < now() - make_interval(secs => \(seconds))", logger: logger)
     }
 
+    /// The rows this relay has still to publish and the age of the oldest, on a connection of
+    /// its own (the relay's may be mid-batch): what `/metrics` shows as the backlog. A backlog
+    /// that grows while the relay is up means the stream is refusing or the relay is stuck.
+    public func backlog(timeout: Duration = .seconds(5)) async throws -> (pending: Int, oldestSeconds: Double) {
+        let patterns = configuration.subjectPrefixes.map { Self.likePrefix($0) }
+        let connection = try await connect()
+        defer { Task { try? await connection.close() } }
+        let logger = logger
+        return try await withWatchdog(timeout, doing: "outbox backlog", onTimeout: { try? await connection.close() }) {
+            var binds = PostgresBindings()
+            binds.append(patterns)
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+                SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8 FROM trading.outbox
+                WHERE sent_at IS NULL AND (cardinality($1::text[]) = 0 OR subject LIKE ANY($1::text[]))
+                """, binds: binds), logger: logger)
+            for try await (count, age) in rows.decode((Int64, Double).self) { return (Int(count), age) }
+            return (0, 0)
+        }
+    }
+
     /// A LIKE pattern matching subjects that start with `prefix` literally.
     static func likePrefix(_ prefix: String) -> String {
         var escaped = ""

@@ -36,6 +36,46 @@ extension Timestamp: Codable {
     }
 }
 
+extension Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, as the watchdog and restic write their
+    /// times; the fraction is cut to milliseconds. nil for anything else.
+    public init?(iso8601 text: some StringProtocol) {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              let date = CivilDate(iso: text.prefix(10)) else { return nil }
+        func number(_ range: Range<Int>) -> Int64? {
+            var value: Int64 = 0
+            for byte in bytes[range] {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
+        guard let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19), hour < 24, minute < 60, second < 60
+        else { return nil }
+        var index = 19
+        var millis: Int64 = 0
+        if bytes[index] == UInt8(ascii: ".") {
+            let digits = bytes[(index + 1)...].prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }.count
+            guard digits > 0 else { return nil }
+            for position in 0..<3 {
+                millis = millis * 10 + (position < digits ? Int64(bytes[index + 1 + position] - UInt8(ascii: "0")) : 0)
+            }
+            index += 1 + digits
+        }
+        let offsetSeconds: Int64
+        if index == bytes.count - 1, bytes[index] == UInt8(ascii: "Z") {
+            offsetSeconds = 0
+        } else if index == bytes.count - 6, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-"), bytes[index + 3] == UInt8(ascii: ":"),
+                  let hours = number(index + 1..<index + 3), let minutes = number(index + 4..<index + 6), hours < 24, minutes < 60 {
+            offsetSeconds = (bytes[index] == UInt8(ascii: "+") ? 1 : -1) * (hours * 3600 + minutes * 60)
+        } else {
+            return nil
+        }
+        self.init(milliseconds: date.startMilliseconds + ((hour * 60 + minute) * 60 + second - offsetSeconds) * 1000 + millis)
+    }
+}
+
 /// A Binance kline interval. Raw values are Binance's own strings and are case-sensitive:
 /// `1m` is a minute, `1M` a month.
 public enum Interval: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {

@@ -137,6 +137,7 @@ public enum GordonService {
             let pool = Database.makePool(databaseURL, logger: logger)
             let metrics = MetricsRegistry()
             metrics.bootstrapMetricsSystem()
+            metrics.exportProcess()
             metrics.export(nats: nats)
             let readiness = Readiness(redactor: redactor)
             readiness.add("database") {

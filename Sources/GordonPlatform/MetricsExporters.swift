@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 public import GordonBus
 public import GordonNATS
 
@@ -29,6 +30,21 @@ extension MetricsRegistry {
         ]
         for (name, help, read) in names {
             sampledGauge(name: name, help: help, labels: labels) { Double(read(relay.statistics)) }
+        }
+        // One query serves both gauges of a scrape; NaN while the database cannot answer.
+        let latest = NIOLockedValueBox<(at: ContinuousClock.Instant, backlog: (pending: Int, oldestSeconds: Double)?)?>(nil)
+        let backlog: @Sendable () async -> (pending: Int, oldestSeconds: Double)? = {
+            if let cached = latest.withLockedValue({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.backlog }
+            let value = try? await relay.backlog()
+            latest.withLockedValue { $0 = (.now, value) }
+            return value
+        }
+        sampledGauge(name: "gordon_outbox_pending", help: "Outbox rows not yet published", labels: labels) {
+            await backlog().map { Double($0.pending) } ?? .nan
+        }
+        sampledGauge(name: "gordon_outbox_oldest_pending_seconds", help: "Age of the oldest outbox row not yet published (0: none)",
+                     labels: labels) {
+            await backlog()?.oldestSeconds ?? .nan
         }
     }
 

@@ -123,6 +123,7 @@ struct Serve: AsyncParsableCommand {
             let fanOut = EventFanOut(capacity: liveQueue)
             let feed = LiveEventFeed(jetStream: context.jetStream, database: context.database, fanOut: fanOut, logger: context.logger)
             Self.exportMetrics(context.metrics, fanOut: fanOut, feed: feed)
+            if let path = configuration.watchdogStatusFile { Self.exportWatchdogMetrics(context.metrics, statusFile: path) }
             let router = ServiceHTTP.makeRouter(metrics: context.metrics, readiness: nil)
             api.addRoutes(to: router)
             try OperatorSocket.removeStale(socket)
@@ -173,6 +174,17 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The watchdog's status file, read at each scrape (a few kilobytes).
+    static func exportWatchdogMetrics(_ metrics: MetricsRegistry, statusFile: String) {
+        for family in WatchdogMetrics.families {
+            metrics.sampledGauges(name: family.name, help: family.help) {
+                WatchdogMetrics.samples(statusFile: statusFile, now: Date.now.timeIntervalSince1970)
+                    .filter { $0.name == family.name }
+                    .map { (labels: $0.service.map { [("service", $0)] } ?? [], value: $0.value) }
+            }
+        }
+    }
+
     /// This program's path, for the backtest workers it starts.
     static func ownExecutable() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)

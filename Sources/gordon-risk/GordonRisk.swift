@@ -146,6 +146,9 @@ enum RiskMetrics {
         for (name, help, read) in values {
             metrics.sampledGauge(name: name, help: help) { read(monitor.statistics) ?? .nan }
         }
+        metrics.sampledGauge(name: "gordon_risk_halted", help: "1 while the halt latch is closed (NaN before risk first read it)") {
+            monitor.halted.map { $0 ? 1 : 0 } ?? .nan
+        }
         metrics.sampledGauges(name: "gordon_risk_breaker_tripped", help: "1 while a breaker is tripped") {
             let tripped = monitor.statistics.tripped
             return [BreakerName.drawdown, .dailyLoss, .exposure, .orderRate, .dataStaleness].map {

@@ -95,9 +95,15 @@ import Glibc
             _ = try await world.enqueue(5, as: .risk, name: "theirs")
             _ = try await world.enqueue(7, as: .executor, name: "mine")  // another role's rows are invisible
             let scoped = relay(world, role: .risk) { $0.subjectPrefixes = ["gordon.market.metric.mine"] }
+            // The backlog /metrics shows is the relay's own: its producer, its subjects.
+            let before = try await scoped.backlog()
+            #expect(before.pending == 10 && before.oldestSeconds > 0, "\(before)")
             try await whileRelaying([scoped]) { () async throws in
                 #expect(try await eventually(timeout: .seconds(20)) { scoped.statistics.published == 10 })
             }
+            let after = try await scoped.backlog()
+            #expect(after.pending == 0 && after.oldestSeconds == 0, "\(after)")
+            #expect(try await relay(world, role: .risk).backlog().pending == 5)
             #expect(try await world.pendingCount(as: .risk) == 5)
             #expect(try await world.pendingCount(as: .executor) == 7)
             let messages = try await world.streamMessages(expected: 10)

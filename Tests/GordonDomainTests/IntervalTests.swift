@@ -122,6 +122,20 @@ struct IntervalTests {
         #expect(Interval.oneMonth.nextOpenTime(after: time) == Timestamp(milliseconds: 1_709_251_200_000))
     }
 
+    @Test("ISO 8601 date-times as the watchdog and restic write them, offsets applied; anything else is nil")
+    func timestampParsesISO8601() {
+        #expect(Timestamp(iso8601: "2024-02-29T23:59:59.999Z") == Timestamp(milliseconds: 1_709_251_199_999))
+        #expect(Timestamp(iso8601: "2024-02-29T23:59:59Z") == Timestamp(milliseconds: 1_709_251_199_000))
+        // restic: nanoseconds and the local offset.
+        #expect(Timestamp(iso8601: "2026-12-07T11:00:00.123456789+01:00") == Timestamp(milliseconds: 1_796_637_600_123))
+        #expect(Timestamp(iso8601: "2026-12-07T09:00:00-04:30") == Timestamp(milliseconds: 1_796_650_200_000))
+        #expect(Timestamp(iso8601: "1970-01-01T00:00:00.5Z") == Timestamp(milliseconds: 500))
+        for text in ["2024-02-30T00:00:00Z", "2024-02-29T24:00:00Z", "2024-02-29 23:59:59Z", "2024-02-29T23:59:59",
+                     "2024-02-29T23:59:59.Z", "2024-02-29T23:59:59+0100", "2024-02-29T23:59:59Zjunk", "2024-02-29", ""] {
+            #expect(Timestamp(iso8601: text) == nil, "\(text)")
+        }
+    }
+
     @Test func timestampPrintsISO8601AndCodesAsInteger() throws {
         #expect(Timestamp(milliseconds: 1_709_251_199_999).description == "2024-02-29T23:59:59.999Z")
         #expect(Timestamp(milliseconds: 0).description == "1970-01-01T00:00:00.000Z")

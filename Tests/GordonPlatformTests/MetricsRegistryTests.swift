@@ -31,4 +31,17 @@ struct MetricsRegistryTests {
         #expect(second.contains(#"gordon_test_weight_used{rule="REQUEST_WEIGHT"} 480"#), "\(second)")
         #expect(second.contains("gordon_test_scrapes 2"), "\(second)")
     }
+
+    @Test("Each service reports its own resident memory and CPU time, as Prometheus's clients name them")
+    func processFootprint() async {
+        let registry = MetricsRegistry()
+        registry.exportProcess()
+        let text = await registry.render()
+        func value(_ name: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        // This test process holds megabytes and has spent CPU time loading them.
+        #expect(value("process_resident_memory_bytes").map { $0 > 1_000_000 && $0 < 100_000_000_000 } == true, "\(text)")
+        #expect(value("process_cpu_seconds_total").map { $0 > 0 } == true, "\(text)")
+    }
 }
