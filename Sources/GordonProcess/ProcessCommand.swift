@@ -6,13 +6,18 @@ public struct ProcessCommand: Codable, Sendable, Equatable {
     public var arguments: [String]
     public var environment: [String: String]
     public var user: String?
+    /// A file its output is appended to, for a supervisor that keeps one log per service
+    /// (the local stack); nil: the supervisor's own output (on the device, the journal).
+    public var logFile: String?
 
-    public init(name: String, executable: String, arguments: [String] = [], environment: [String: String] = [:], user: String? = nil) {
+    public init(name: String, executable: String, arguments: [String] = [], environment: [String: String] = [:], user: String? = nil,
+                logFile: String? = nil) {
         self.name = name
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.user = user
+        self.logFile = logFile
     }
 
     public init(from decoder: any Decoder) throws {
@@ -22,6 +27,7 @@ public struct ProcessCommand: Codable, Sendable, Equatable {
         arguments = try container.decodeIfPresent([String].self, forKey: .arguments) ?? []
         environment = try container.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
         user = try container.decodeIfPresent(String.self, forKey: .user)
+        logFile = try container.decodeIfPresent(String.self, forKey: .logFile)
     }
 }
 

@@ -169,6 +169,9 @@ extension WatchdogConfiguration {
             guard command.executable.hasPrefix("/") else {
                 throw WatchdogConfigurationError("\(command.name): executable must be an absolute path, not \"\(command.executable)\"")
             }
+            if let logFile = command.logFile, !logFile.hasPrefix("/") {
+                throw WatchdogConfigurationError("\(command.name): logFile must be an absolute path, not \"\(logFile)\"")
+            }
         }
         for service in [migrate] + services {
             guard names.insert(service.name).inserted else { throw WatchdogConfigurationError("two commands are named \"\(service.name)\"") }

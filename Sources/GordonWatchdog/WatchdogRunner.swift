@@ -127,6 +127,14 @@ public final class WatchdogRunner {
             output = openLog(migrateLog)
         case .service(let index):
             command = configuration.services[index]
+            if let path = command.logFile {
+                output = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+                if output == -1 {
+                    logger.error("cannot open the service's log; it logs to the watchdog's output",
+                                 metadata: ["name": "\(command.name)", "path": "\(path)", "error": "\(String(cString: strerror(errno)))"])
+                    output = nil
+                }
+            }
         }
         defer { if let output { close(output) } }
         do {

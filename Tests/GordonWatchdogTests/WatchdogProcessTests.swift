@@ -141,6 +141,27 @@ struct WatchdogProcessTests {
         #expect(try await watchdog.stop()?.status == 0)
     }
 
+    @Test("A service with a log file writes its output there, appended over restarts, not into the watchdog's")
+    func aServiceLogFileCollectsEveryRun() async throws {
+        let scene = try WatchdogScene()
+        try scene.script("talker", """
+            #!/bin/sh
+            echo "out $1"
+            echo "err $1" >&2
+            exit 3
+            """)
+        var talker = scene.service("talker", script: "talker")
+        talker.logFile = scene.directory + "/talker.log"
+        let watchdog = try scene.start(WatchdogConfiguration(
+            statusFile: scene.statusFile, restart: WatchdogScene.fastRestarts,
+            migrate: .init(name: "migrate", executable: "/bin/true"), services: [talker]))
+        #expect(try await eventually(timeout: .seconds(30)) { scene.status?.services.first?.state == "crash_loop" })
+        let result = try #require(try await watchdog.stop())
+        let log = (try? String(contentsOfFile: scene.directory + "/talker.log", encoding: .utf8)) ?? ""
+        #expect(log == String(repeating: "out talker\nerr talker\n", count: 3), "\(log)")
+        #expect(!result.stderr.contains("out talker") && !result.stderr.contains("err talker"))
+    }
+
     @Test func aServiceThatIgnoresSIGTERMIsKilledAfterTheGrace() async throws {
         let scene = try WatchdogScene()
         try scene.script("stubborn", """
