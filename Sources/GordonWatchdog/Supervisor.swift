@@ -40,6 +40,8 @@ public struct Supervisor: Sendable {
         /// Crashed `crashLoopLimit` times within the window: left down until the operator acts.
         case crashLoop = "crash_loop"
         case stopping, stopped
+        /// Gone from the configuration at a reload: never started again, left out of the status.
+        case retired
     }
 
     public struct Service: Sendable, Equatable {
@@ -54,6 +56,10 @@ public struct Supervisor: Sendable {
         var backoff: Duration
         var stopDeadline: Duration?
         var killed = false
+        /// Stopping for a reload: started again at once with its new command, or retired.
+        var afterStop: AfterStop?
+
+        enum AfterStop: Sendable, Equatable { case restart, retire }
     }
 
     public private(set) var phase: Phase = .migrating
@@ -123,7 +129,7 @@ public struct Supervisor: Sendable {
             phase = .running
             reason = "migrated; services started"
             nextMigrate = nil
-            return services.indices.map { .start(.service($0)) }
+            return services.indices.filter { services[$0].state != .retired }.map { .start(.service($0)) }
         }
         phase = .migrateFailed
         nextMigrate = now + migrateBackoff
@@ -136,6 +142,9 @@ public struct Supervisor: Sendable {
     private mutating func serviceEnded(_ index: Int, status: ExitStatus, at now: Duration) -> [Action] {
         services[index].pid = nil
         services[index].lastExit = status
+        if let after = services[index].afterStop, phase != .stopping, phase != .stoppingForRestore {
+            return reloaded(index, after, at: now)
+        }
         if phase == .stopping || phase == .stoppingForRestore {
             services[index].state = .stopped
             services[index].stopDeadline = nil
@@ -180,22 +189,89 @@ public struct Supervisor: Sendable {
                     actions.append(.start(.service(index)))
                 }
             }
+            actions += killAfterGrace(at: now)
         case .stopping, .stoppingForRestore:
             if let deadline = migrateStopDeadline, let pid = migratePid, now >= deadline, !migrateKilled {
                 migrateKilled = true
                 actions.append(.signal(pid: pid, signal: 9))
             }
-            for index in services.indices {
-                if let deadline = services[index].stopDeadline, let pid = services[index].pid, now >= deadline, !services[index].killed {
-                    services[index].killed = true
-                    reason = "\(services[index].name) ignored SIGTERM for \(Self.seconds(grace)); SIGKILL"
-                    actions.append(.signal(pid: pid, signal: 9))
-                }
-            }
+            actions += killAfterGrace(at: now)
         case .migrating, .stopped, .restoring:
             break
         }
         return actions
+    }
+
+    /// SIGKILL for every service whose grace after SIGTERM is over.
+    private mutating func killAfterGrace(at now: Duration) -> [Action] {
+        var actions: [Action] = []
+        for index in services.indices {
+            if let deadline = services[index].stopDeadline, let pid = services[index].pid, now >= deadline, !services[index].killed {
+                services[index].killed = true
+                reason = "\(services[index].name) ignored SIGTERM for \(Self.seconds(grace)); SIGKILL"
+                actions.append(.signal(pid: pid, signal: 9))
+            }
+        }
+        return actions
+    }
+
+    /// A reloaded configuration (SIGHUP): `names` in their new order, `changed` those whose
+    /// command differs. A new service is appended (started once the migration is done; the
+    /// runner appends its command likewise, so indices stay put); a changed one is stopped
+    /// and started again at once; a removed one is stopped and retired; one left down after
+    /// crash-looping starts again, the operator having acted. The rest are not touched.
+    /// Refused (nil) while stopping or restoring.
+    public mutating func reconfigure(_ names: [String], changed: Set<String>, at now: Duration) -> [Action]? {
+        guard phase == .running || phase == .migrating || phase == .migrateFailed else { return nil }
+        var actions: [Action] = []
+        let wanted = Set(names)
+        for index in services.indices where services[index].state != .retired && !wanted.contains(services[index].name) {
+            actions += stopForReload(index, then: .retire, at: now)
+        }
+        for name in names {
+            guard let index = services.firstIndex(where: { $0.name == name && $0.state != .retired }) else {
+                services.append(Service(name: name, backoff: .seconds(policy.initialBackoffSeconds)))
+                if phase == .running { actions.append(.start(.service(services.count - 1))) }
+                continue
+            }
+            if changed.contains(name) {
+                actions += stopForReload(index, then: .restart, at: now)
+            } else if services[index].state == .crashLoop, phase == .running {
+                services[index].crashes = []
+                services[index].backoff = .seconds(policy.initialBackoffSeconds)
+                services[index].restarts += 1
+                actions.append(.start(.service(index)))
+            }
+        }
+        reason = "configuration reloaded"
+        return actions
+    }
+
+    private mutating func stopForReload(_ index: Int, then after: Service.AfterStop, at now: Duration) -> [Action] {
+        guard let pid = services[index].pid else { return reloaded(index, after, at: now) }
+        services[index].afterStop = after
+        guard services[index].stopDeadline == nil else { return [] }  // already on its way down
+        services[index].state = .stopping
+        services[index].stopDeadline = now + grace
+        return [.signal(pid: pid, signal: 15)]
+    }
+
+    /// A service stopped for a reload (or not running when it came): retired, or started
+    /// afresh with its new command, its crash history forgotten.
+    private mutating func reloaded(_ index: Int, _ after: Service.AfterStop, at now: Duration) -> [Action] {
+        var service = Service(name: services[index].name, restarts: services[index].restarts, lastExit: services[index].lastExit,
+                              backoff: .seconds(policy.initialBackoffSeconds))
+        switch after {
+        case .retire:
+            service.state = .retired
+            services[index] = service
+            return []
+        case .restart:
+            services[index] = service
+            guard phase == .running else { return [] }  // waiting: starts after the migration
+            services[index].restarts += 1
+            return [.start(.service(index))]
+        }
     }
 
     /// SIGTERM (or SIGINT): stop everything, services in the reverse of their start order,
@@ -231,7 +307,7 @@ public struct Supervisor: Sendable {
         migrateAttempts += 1
         migrateBackoff = .seconds(policy.initialBackoffSeconds)
         reason = succeeded ? "restored; migrating the database" : "restore failed; migrating the database"
-        for index in services.indices {
+        for index in services.indices where services[index].state != .retired {
             services[index] = Service(name: services[index].name, restarts: services[index].restarts,
                                       lastExit: services[index].lastExit, backoff: .seconds(policy.initialBackoffSeconds))
         }
@@ -240,7 +316,7 @@ public struct Supervisor: Sendable {
 
     /// A service not running (waiting, in backoff or left down) is not started again.
     private mutating func stopIdleServices() {
-        for index in services.indices where services[index].pid == nil {
+        for index in services.indices where services[index].pid == nil && services[index].state != .retired {
             services[index].state = .stopped
             services[index].nextStart = nil
         }
@@ -267,7 +343,10 @@ public struct Supervisor: Sendable {
     public var nextDeadline: Duration? {
         var candidates: [Duration] = []
         if phase == .migrateFailed, let nextMigrate { candidates.append(nextMigrate) }
-        if phase == .running { candidates += services.compactMap { $0.state == .backoff ? $0.nextStart : nil } }
+        if phase == .running {
+            candidates += services.compactMap { $0.state == .backoff ? $0.nextStart : nil }
+            candidates += services.compactMap { !$0.killed && $0.pid != nil ? $0.stopDeadline : nil }
+        }
         if phase == .stopping || phase == .stoppingForRestore {
             if !migrateKilled, migratePid != nil, let deadline = migrateStopDeadline { candidates.append(deadline) }
             candidates += services.compactMap { !$0.killed && $0.pid != nil ? $0.stopDeadline : nil }

@@ -12,6 +12,11 @@ import Musl
 /// `Supervisor` and `BackupPlan`. Returns the process exit code once stopped.
 public final class WatchdogRunner {
     private let configuration: WatchdogConfiguration
+    /// Each supervised service's command, index for index with `supervisor.services`: a
+    /// reload replaces changed ones and appends new ones; a retired one keeps its place.
+    private var commands: [WatchdogConfiguration.Command]
+    /// Reads the configuration again for SIGHUP; nil: SIGHUP is ignored.
+    private let reload: (() throws -> WatchdogConfiguration)?
     private let logger: Logger
     private let passwdFile: String
     private let statusDirectory: String
@@ -42,8 +47,11 @@ public final class WatchdogRunner {
         var statuses: [ExitStatus] { pids.values.compactMap { $0 } }
     }
 
-    public init(configuration: WatchdogConfiguration, logger: Logger, passwdFile: String = "/etc/passwd") {
+    public init(configuration: WatchdogConfiguration, logger: Logger, passwdFile: String = "/etc/passwd",
+                reload: (() throws -> WatchdogConfiguration)? = nil) {
         self.configuration = configuration
+        self.commands = configuration.services
+        self.reload = reload
         self.logger = logger
         self.passwdFile = passwdFile
         self.statusDirectory = configuration.statusDirectory
@@ -86,7 +94,7 @@ public final class WatchdogRunner {
                 stopJob()
                 exitCode = apply(supervisor.stopRequested(at: now))
             case SIGHUP:
-                logger.info("SIGHUP ignored: restart the watchdog to reload its configuration")
+                reloadServices()
             default:
                 break  // SIGCHLD or the timeout: reap below, then tick
             }
@@ -126,7 +134,7 @@ public final class WatchdogRunner {
             command = configuration.migrate
             output = openLog(migrateLog)
         case .service(let index):
-            command = configuration.services[index]
+            command = commands[index]
             if let path = command.logFile {
                 output = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
                 if output == -1 {
@@ -173,7 +181,7 @@ public final class WatchdogRunner {
                                metadata: ["status": "\(status)", "output": "\(detail ?? "")"])
                 case .service(let index):
                     let level: Logger.Level = supervisor.phase == .stopping ? .info : .error
-                    logger.log(level: level, "service ended", metadata: ["name": "\(configuration.services[index].name)", "status": "\(status)"])
+                    logger.log(level: level, "service ended", metadata: ["name": "\(commands[index].name)", "status": "\(status)"])
                     // Whatever the service left behind in its process group goes with it, so
                     // the next incarnation never meets a stray holding a port or a lock.
                     kill(-pid, SIGKILL)
@@ -195,6 +203,49 @@ public final class WatchdogRunner {
             }
         }
         return exitCode
+    }
+
+    // MARK: Reload
+
+    /// SIGHUP: the services of the configuration as it is now on disk, added, changed or
+    /// removed without touching the others (adding a bot restarts nothing else). The rest of
+    /// the configuration takes effect at the watchdog's next start.
+    private func reloadServices() {
+        guard let reload else {
+            logger.info("SIGHUP ignored: restart the watchdog to reload its configuration")
+            return
+        }
+        let fresh: WatchdogConfiguration
+        do {
+            fresh = try reload()
+        } catch {
+            logger.error("configuration not reloaded; the services run on as they were", metadata: ["error": "\(error)"])
+            return
+        }
+        var current: [String: WatchdogConfiguration.Command] = [:]
+        for (index, service) in supervisor.services.enumerated() where service.state != .retired { current[service.name] = commands[index] }
+        let changed = Set(fresh.services.filter { service in current[service.name].map { $0 != service } ?? false }.map(\.name))
+        guard let actions = supervisor.reconfigure(fresh.services.map(\.name), changed: changed, at: now) else {
+            logger.warning("configuration not reloaded while \(supervisor.phase.rawValue); send SIGHUP again once running")
+            return
+        }
+        let wanted = Dictionary(fresh.services.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for (index, service) in supervisor.services.enumerated() {
+            guard service.state != .retired, let command = wanted[service.name] else { continue }
+            if index < commands.count { commands[index] = command } else { commands.append(command) }
+        }
+        let added = fresh.services.map(\.name).filter { current[$0] == nil }
+        let removed = current.keys.filter { wanted[$0] == nil }.sorted()
+        logger.notice("configuration reloaded", metadata: [
+            "added": "\(added.joined(separator: ","))", "changed": "\(changed.sorted().joined(separator: ","))",
+            "removed": "\(removed.joined(separator: ","))",
+        ])
+        var rest = fresh
+        rest.services = configuration.services
+        if rest != configuration {
+            logger.notice("only the services were reloaded: the rest of the configuration takes effect when the watchdog restarts")
+        }
+        _ = apply(actions)
     }
 
     // MARK: Backups, snapshot lists and restores

@@ -81,7 +81,7 @@ extension WatchdogStatus {
         phase = supervisor.phase.rawValue
         reason = supervisor.reason
         migrateAttempts = supervisor.migrateAttempts
-        services = supervisor.services.map { service in
+        services = supervisor.services.filter { $0.state != .retired }.map { service in
             Service(name: service.name, state: service.state.rawValue, pid: service.pid, restarts: service.restarts,
                     lastExit: service.lastExit?.description,
                     nextStartInSeconds: service.nextStart.map { Self.seconds(max($0 - now, .zero)) })

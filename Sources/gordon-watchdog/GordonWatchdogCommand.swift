@@ -69,13 +69,18 @@ func checkUsers(_ configuration: WatchdogConfiguration) throws {
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the watchdog until SIGTERM (the default).")
+    static let configuration = CommandConfiguration(abstract: "Run the watchdog until SIGTERM (the default); SIGHUP reloads the services from the configuration.")
     @OptionGroup var options: ConfigOption
 
     func run() throws {
         let configuration = try options.load()
         try checkUsers(configuration)
-        let code = WatchdogRunner(configuration: configuration, logger: makeLogger()).run()
+        let options = options
+        let code = WatchdogRunner(configuration: configuration, logger: makeLogger(), reload: {
+            let fresh = try options.load()
+            try checkUsers(fresh)
+            return fresh
+        }).run()
         if code != 0 { throw ExitCode(code) }
     }
 }

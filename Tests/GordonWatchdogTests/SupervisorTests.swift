@@ -284,3 +284,79 @@ struct WatchdogConfigurationTests {
         }
     }
 }
+
+extension SupervisorTests {
+    // MARK: Reload (SIGHUP)
+
+    @Test("a reload adds a bot at the end without touching anything else; it stops first")
+    func aReloadAddsAServiceAndTouchesNothingElse() {
+        var supervisor = Self.running()
+        let before = supervisor.services
+        let actions = supervisor.reconfigure(["data", "executor", "bot", "bot-two"], changed: [], at: .seconds(5))
+        #expect(actions == [.start(.service(3))])
+        #expect(Array(supervisor.services.prefix(3)) == before, "the running services were touched")
+        supervisor.launched(.service(3), pid: 203, at: .seconds(5))
+        #expect(supervisor.stopRequested(at: .seconds(6)) == [.signal(pid: 203, signal: 15)], "the newest goes down first")
+    }
+
+    @Test("a removed service is stopped, its exit is no crash, and it never starts again; a changed one restarts at once")
+    func aReloadRemovesAndChangesServices() {
+        var supervisor = Self.running()
+        let actions = supervisor.reconfigure(["data", "executor"], changed: ["data"], at: .seconds(5))
+        #expect(actions == [.signal(pid: 202, signal: 15), .signal(pid: 200, signal: 15)])
+        #expect(supervisor.services[2].state == .stopping && supervisor.services[0].state == .stopping)
+        #expect(supervisor.services[1].state == .running)
+        // The retiring bot ends: retired, not restarted, never counted as a crash.
+        #expect(supervisor.ended(.service(2), status: .exited(0), at: .seconds(6)).isEmpty)
+        #expect(supervisor.services[2].state == .retired)
+        // The changed one ends: started again at once with its new command.
+        #expect(supervisor.ended(.service(0), status: .exited(0), at: .seconds(7)) == [.start(.service(0))])
+        #expect(supervisor.services[0].restarts == 1 && supervisor.services[0].state == .waiting)
+        supervisor.launched(.service(0), pid: 300, at: .seconds(7))
+        #expect(supervisor.services[0].state == .running)
+        #expect(supervisor.tick(at: .seconds(100)).isEmpty, "the retired bot came back")
+        // A retired service is not stopped again, nor started after a restore.
+        #expect(supervisor.stopRequested(at: .seconds(8)) == [.signal(pid: 201, signal: 15)])
+    }
+
+    @Test("a service that ignores the reload's SIGTERM is killed after the grace, while the others run on")
+    func aReloadKillsAStubbornService() {
+        var supervisor = Self.running()
+        #expect(supervisor.reconfigure(["data", "executor"], changed: [], at: .seconds(5)) == [.signal(pid: 202, signal: 15)])
+        #expect(supervisor.nextDeadline == .seconds(15))
+        #expect(supervisor.tick(at: .seconds(14)).isEmpty)
+        #expect(supervisor.tick(at: .seconds(15)) == [.signal(pid: 202, signal: 9)])
+        #expect(supervisor.ended(.service(2), status: .signalled(9), at: .seconds(15)).isEmpty)
+        #expect(supervisor.services[2].state == .retired)
+        #expect(supervisor.phase == .running)
+    }
+
+    @Test("a crash-looped service starts again at a reload: the operator has acted")
+    func aReloadRestartsACrashLoopedService() {
+        var supervisor = Self.running(["data"])
+        var now = Duration.seconds(2)
+        for pid in Int32(300)..<303 {
+            _ = supervisor.ended(.service(0), status: .exited(1), at: now)
+            now += .seconds(5)
+            if supervisor.tick(at: now) == [.start(.service(0))] { supervisor.launched(.service(0), pid: pid, at: now) }
+        }
+        #expect(supervisor.services[0].state == .crashLoop)
+        #expect(supervisor.reconfigure(["data"], changed: [], at: now) == [.start(.service(0))])
+        supervisor.launched(.service(0), pid: 400, at: now)
+        // Its history is forgotten: one more crash is a backoff, not the loop again.
+        _ = supervisor.ended(.service(0), status: .exited(1), at: now + .seconds(1))
+        #expect(supervisor.services[0].state == .backoff)
+    }
+
+    @Test("no reload while stopping or restoring; before the migration, new services wait for it")
+    func reloadsWaitForTheirMoment() {
+        var stopping = Self.running()
+        _ = stopping.stopRequested(at: .seconds(5))
+        #expect(stopping.reconfigure(["data"], changed: [], at: .seconds(6)) == nil)
+        var migrating = Supervisor(serviceNames: ["data"], policy: Self.policy, stopGrace: .seconds(10))
+        _ = migrating.begin()
+        #expect(migrating.reconfigure(["data", "bot"], changed: ["data"], at: .seconds(1)) == [])
+        migrating.launched(.migrate, pid: 100, at: .zero)
+        #expect(migrating.ended(.migrate, status: .exited(0), at: .seconds(2)) == [.start(.service(0)), .start(.service(1))])
+    }
+}

@@ -53,11 +53,15 @@ final class WatchdogScene: @unchecked Sendable {
     var status: WatchdogStatus? { try? WatchdogStatus.read(from: statusFile) }
 
     func start(_ configuration: WatchdogConfiguration) throws -> TestCommand {
+        try write(configuration)
+        return try TestCommand("gordon-watchdog", ["run", "--config", directory + "/watchdog.json"])
+    }
+
+    /// The configuration file the watchdog reads (again, on SIGHUP).
+    func write(_ configuration: WatchdogConfiguration) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .prettyPrinted
-        let path = directory + "/watchdog.json"
-        try encoder.encode(configuration).write(to: URL(fileURLWithPath: path))
-        return try TestCommand("gordon-watchdog", ["run", "--config", path])
+        try encoder.encode(configuration).write(to: URL(fileURLWithPath: directory + "/watchdog.json"))
     }
 
     static let fastRestarts = WatchdogConfiguration.RestartPolicy(
@@ -160,6 +164,36 @@ struct WatchdogProcessTests {
         let log = (try? String(contentsOfFile: scene.directory + "/talker.log", encoding: .utf8)) ?? ""
         #expect(log == String(repeating: "out talker\nerr talker\n", count: 3), "\(log)")
         #expect(!result.stderr.contains("out talker") && !result.stderr.contains("err talker"))
+    }
+
+    @Test("SIGHUP: an added service starts, a removed one stops for good, the others keep their process; a broken file changes nothing")
+    func aReloadAddsAndRemovesServicesAndLeavesTheRestAlone() async throws {
+        let scene = try WatchdogScene()
+        var configuration = WatchdogConfiguration(
+            statusFile: scene.statusFile, stopGraceSeconds: 5, restart: WatchdogScene.fastRestarts,
+            migrate: .init(name: "migrate", executable: "/bin/true"), services: [scene.service("data"), scene.service("bot")])
+        let watchdog = try scene.start(configuration)
+        #expect(try await eventually(timeout: .seconds(30)) { scene.status?.services.allSatisfy { $0.state == "running" } == true })
+        let dataPid = try #require(scene.status?.services.first?.pid)
+
+        try "{\"statusFile\": ".write(toFile: scene.directory + "/watchdog.json", atomically: true, encoding: .utf8)
+        watchdog.process.signal(SIGHUP)
+        #expect(try await eventually(timeout: .seconds(30)) { watchdog.stderr.contains("configuration not reloaded") })
+        #expect(scene.status?.services.map(\.name) == ["data", "bot"])
+
+        configuration.services = [scene.service("data"), scene.service("bot-two")]
+        try scene.write(configuration)
+        watchdog.process.signal(SIGHUP)
+        #expect(try await eventually(timeout: .seconds(30)) {
+            scene.status?.services.map(\.name) == ["data", "bot-two"] && scene.status?.services.last?.state == "running"
+                && scene.events.contains("stop bot")
+        })
+        #expect(scene.status?.services.first?.pid == dataPid, "data was restarted by a reload that did not change it")
+        #expect(scene.events.filter { $0.hasPrefix("start data") }.count == 1)
+        #expect(watchdog.stderr.contains(#""added":"bot-two""#) && watchdog.stderr.contains(#""removed":"bot""#), "\(watchdog.stderr)")
+        let result = try #require(try await watchdog.stop(timeout: .seconds(30)))
+        #expect(result.status == 0)
+        #expect(scene.events.filter { $0.hasPrefix("stop") } == ["stop bot", "stop bot-two", "stop data"])
     }
 
     @Test func aServiceThatIgnoresSIGTERMIsKilledAfterTheGrace() async throws {
