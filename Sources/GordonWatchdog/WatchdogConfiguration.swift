@@ -15,6 +15,10 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
     /// Started in this order once the migration succeeded, stopped in the reverse order.
     /// May be empty: an image whose services have not landed yet still migrates and backs up.
     public var services: [Command]
+    /// Services added on the device without touching this file (a bot and its relay): each
+    /// `*.json` file here holds a JSON array of commands, appended after `services` in
+    /// file-name order when the configuration is loaded (and again on SIGHUP).
+    public var serviceDirectory: String?
     public var backup: BackupConfiguration?
 
     public init(statusFile: String, stopGraceSeconds: Double = 10, restart: RestartPolicy = RestartPolicy(),
@@ -34,6 +38,7 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
         restart = try container.decodeIfPresent(RestartPolicy.self, forKey: .restart) ?? RestartPolicy()
         migrate = try container.decode(Command.self, forKey: .migrate)
         services = try container.decode([Command].self, forKey: .services)
+        serviceDirectory = try container.decodeIfPresent(String.self, forKey: .serviceDirectory)
         backup = try container.decodeIfPresent(BackupConfiguration.self, forKey: .backup)
     }
 
@@ -130,11 +135,44 @@ extension WatchdogConfiguration {
         String(statusFile.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/"))
     }
 
-    /// Parses and validates `text`; every problem is named in one line.
+    /// Parses and validates `text`; every problem is named in one line. The services of
+    /// `serviceDirectory`, when there is one, are read and appended before validating.
     public static func parse(_ text: String) throws(WatchdogConfigurationError) -> WatchdogConfiguration {
-        let configuration: WatchdogConfiguration
+        var configuration = try decode(WatchdogConfiguration.self, text)
+        if let directory = configuration.serviceDirectory {
+            configuration.services += try services(in: directory)
+        }
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The commands of every `*.json` file in `directory`, in file-name order. A directory
+    /// that does not exist holds none (no bot added yet).
+    static func services(in directory: String) throws(WatchdogConfigurationError) -> [Command] {
+        guard directory.hasPrefix("/") else { throw WatchdogConfigurationError("serviceDirectory must be an absolute path") }
+        let names: [String]
         do {
-            configuration = try JSONDecoder().decode(WatchdogConfiguration.self, from: Data(text.utf8))
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            guard FileManager.default.fileExists(atPath: directory) else { return [] }
+            throw WatchdogConfigurationError("cannot list serviceDirectory \(directory): \(error)")
+        }
+        var commands: [Command] = []
+        for name in names.filter({ $0.hasSuffix(".json") && !$0.hasPrefix(".") }).sorted() {
+            let path = directory + "/" + name
+            guard let text = readTextFile(path) else { throw WatchdogConfigurationError("cannot read \(path)") }
+            do {
+                commands += try decode([Command].self, text)
+            } catch {
+                throw WatchdogConfigurationError("\(path): \(error.message)")
+            }
+        }
+        return commands
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws(WatchdogConfigurationError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, context) {
             throw WatchdogConfigurationError("missing \"\(Self.path(context.codingPath + [key]))\"")
         } catch let DecodingError.typeMismatch(_, context) {
@@ -144,8 +182,6 @@ extension WatchdogConfiguration {
         } catch {
             throw WatchdogConfigurationError("not valid JSON: \(error)")
         }
-        try configuration.validate()
-        return configuration
     }
 
     private static func path(_ keys: [any CodingKey]) -> String {
@@ -175,6 +211,9 @@ extension WatchdogConfiguration {
         }
         for service in [migrate] + services {
             guard names.insert(service.name).inserted else { throw WatchdogConfigurationError("two commands are named \"\(service.name)\"") }
+        }
+        if let serviceDirectory, !serviceDirectory.hasPrefix("/") {
+            throw WatchdogConfigurationError("serviceDirectory must be an absolute path")
         }
         if let backup {
             guard backup.intervalSeconds >= 60, backup.firstAfterSeconds >= 0 else {

@@ -39,7 +39,7 @@ extension ManagerProcessTests {
             try await world.startRisk()
             try await world.startManager(console: true)
             #expect(world.manager!.stdout.contains("console API on http://127.0.0.1:"))
-            let base = "http://127.0.0.1:\(try world.announcedPort(world.manager!, after: "console API on "))/api/v1"
+            let base = "http://127.0.0.1:\(try await world.announcedPort(world.manager!, after: "console API on "))/api/v1"
 
             let (bare, bareBody) = try await Self.call(.GET, base + "/status", headers: [:])
             #expect(bare == 403 && bareBody.contains("GORDON-MGR-0007"), "\(bareBody)")
@@ -74,8 +74,8 @@ extension ManagerProcessTests {
     func liveEvents() async throws {
         try await withWorld { world, admin in
             try await world.startManager(console: true, liveQueue: 256)
-            let port = try world.announcedPort(world.manager!, after: "console API on ")
-            let metricsURL = "http://127.0.0.1:\(try world.announcedPort(world.manager!, after: "gordon-manager listening on "))/metrics"
+            let port = try await world.announcedPort(world.manager!, after: "console API on ")
+            let metricsURL = "http://127.0.0.1:\(try await world.announcedPort(world.manager!, after: "gordon-manager listening on "))/metrics"
             func metric(_ name: String) async throws -> Double? {
                 let (_, text) = try await Self.call(.GET, metricsURL, headers: [:])
                 return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }

@@ -88,11 +88,16 @@ struct ManagerProcessTests {
             }
         }
 
-        /// The port a started service announced after `marker` (`… on http://127.0.0.1:PORT`).
-        func announcedPort(_ command: TestCommand, after marker: String) throws -> Int {
-            guard let line = command.stdout.split(separator: "\n").first(where: { $0.contains(marker) }),
-                  let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-            else { throw TestNATSServerError(message: "no port after '\(marker)' in: \(command.stdout)") }
+        /// The port a started service announced after `marker` (`… on http://127.0.0.1:PORT`),
+        /// waited for: a service announces its listeners in no fixed order.
+        func announcedPort(_ command: TestCommand, after marker: String) async throws -> Int {
+            func port() -> Int? {
+                command.stdout.split(separator: "\n").first(where: { $0.contains(marker) })
+                    .flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            }
+            guard try await eventually(timeout: .seconds(30), { port() != nil }), let port = port() else {
+                throw TestNATSServerError(message: "no port after '\(marker)' in: \(command.stdout)")
+            }
             return port
         }
 

@@ -28,8 +28,8 @@ extension ManagerProcessTests {
                 """.write(toFile: statusFile, atomically: true, encoding: .utf8)
             try await world.startRisk()
             try await world.startManager(extra: ["--watchdog-status", statusFile])
-            let riskPort = try world.announcedPort(world.risk!, after: "gordon-risk listening on")
-            let managerPort = try world.announcedPort(world.manager!, after: "gordon-manager listening on")
+            let riskPort = try await world.announcedPort(world.risk!, after: "gordon-risk listening on")
+            let managerPort = try await world.announcedPort(world.manager!, after: "gordon-manager listening on")
 
             let port = try TestNATSServer.freePort()
             try """

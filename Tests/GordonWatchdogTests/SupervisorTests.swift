@@ -1,3 +1,4 @@
+import Foundation
 @testable import GordonWatchdog
 import GordonProcess
 import Testing
@@ -254,6 +255,29 @@ struct WatchdogConfigurationTests {
          "migrate": {"name": "gordon-migrate", "executable": "/usr/lib/gordon/gordon-migrate", "arguments": ["up"], "user": "gordon-migrate"},
          "services": [{"name": "gordon-data", "executable": "/usr/lib/gordon/gordon-data", "user": "gordon-data"}]}
         """
+
+    @Test("a service directory's files add their services after the file's own, in name order; a bad one is named")
+    func servicesFromTheServiceDirectory() throws {
+        let directory = "/tmp/gordon-watchdog-services-\(UInt64.random(in: 0...UInt64.max))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = Self.valid.replacingOccurrences(of: #"{"statusFile""#, with: #"{"serviceDirectory": "\#(directory)", "statusFile""#)
+        #expect(try WatchdogConfiguration.parse(text).services.map(\.name) == ["gordon-data"], "an empty directory adds nothing")
+        try #"[{"name": "gordon-bot-zeta", "executable": "/usr/lib/gordon/gordon-bot"}]"#
+            .write(toFile: directory + "/bot-zeta.json", atomically: true, encoding: .utf8)
+        try #"[{"name": "gordon-bot-alpha", "executable": "/usr/lib/gordon/gordon-bot"}, {"name": "gordon-bot-alpha-relay", "executable": "/r"}]"#
+            .write(toFile: directory + "/bot-alpha.json", atomically: true, encoding: .utf8)
+        try "not for the watchdog".write(toFile: directory + "/README", atomically: true, encoding: .utf8)
+        #expect(try WatchdogConfiguration.parse(text).services.map(\.name)
+                == ["gordon-data", "gordon-bot-alpha", "gordon-bot-alpha-relay", "gordon-bot-zeta"])
+
+        try #"[{"name": "gordon-data", "executable": "/x"}]"#.write(toFile: directory + "/twice.json", atomically: true, encoding: .utf8)
+        #expect { try WatchdogConfiguration.parse(text) } throws: { "\($0)".contains("two commands are named \"gordon-data\"") }
+        try #"[{"name": "gordon-bot-beta"}]"#.write(toFile: directory + "/twice.json", atomically: true, encoding: .utf8)
+        #expect { try WatchdogConfiguration.parse(text) } throws: { "\($0)".contains("/twice.json: missing \"[0].executable\"") }
+        let missing = Self.valid.replacingOccurrences(of: #"{"statusFile""#, with: #"{"serviceDirectory": "/nonexistent/services", "statusFile""#)
+        #expect(try WatchdogConfiguration.parse(missing).services.count == 1, "no directory yet: no bot added yet")
+    }
 
     @Test func aMinimalFileGetsTheDocumentedDefaults() throws {
         let configuration = try WatchdogConfiguration.parse(Self.valid)
