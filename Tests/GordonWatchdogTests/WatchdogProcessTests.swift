@@ -19,11 +19,12 @@ final class WatchdogScene: @unchecked Sendable {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-watchdog-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o777])
-        // A service: says it started (with its uid), and on SIGTERM that it stopped.
+        // A service: says it started (with its uid), and on SIGTERM that it stopped. The trap
+        // comes first: once "start" is written, a SIGTERM is always recorded.
         try script("service", """
             #!/bin/sh
-            echo "start $1 $(id -u)" >> "$2/events"
             trap 'echo "stop $1" >> "$2/events"; exit 0' TERM
+            echo "start $1 $(id -u)" >> "$2/events"
             sleep 1000 &
             wait $!
             """)
@@ -173,7 +174,9 @@ struct WatchdogProcessTests {
             statusFile: scene.statusFile, stopGraceSeconds: 5, restart: WatchdogScene.fastRestarts,
             migrate: .init(name: "migrate", executable: "/bin/true"), services: [scene.service("data"), scene.service("bot")])
         let watchdog = try scene.start(configuration)
-        #expect(try await eventually(timeout: .seconds(30)) { scene.status?.services.allSatisfy { $0.state == "running" } == true })
+        #expect(try await eventually(timeout: .seconds(30)) {
+            scene.status?.services.allSatisfy { $0.state == "running" } == true && scene.events.filter { $0.hasPrefix("start") }.count == 2
+        })
         let dataPid = try #require(scene.status?.services.first?.pid)
 
         try "{\"statusFile\": ".write(toFile: scene.directory + "/watchdog.json", atomically: true, encoding: .utf8)
@@ -185,8 +188,8 @@ struct WatchdogProcessTests {
         try scene.write(configuration)
         watchdog.process.signal(SIGHUP)
         #expect(try await eventually(timeout: .seconds(30)) {
-            scene.status?.services.map(\.name) == ["data", "bot-two"] && scene.status?.services.last?.state == "running"
-                && scene.events.contains("stop bot")
+            scene.status?.services.map(\.name) == ["data", "bot-two"] && scene.events.contains("stop bot")
+                && scene.events.contains { $0.hasPrefix("start bot-two") }
         })
         #expect(scene.status?.services.first?.pid == dataPid, "data was restarted by a reload that did not change it")
         #expect(scene.events.filter { $0.hasPrefix("start data") }.count == 1)
