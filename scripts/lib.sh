@@ -58,7 +58,8 @@ wait_for_port() {
 # start_postgres DIR PORT: a new cluster in DIR on 127.0.0.1:PORT.
 # The superuser "postgres" logs in over loopback without a password (trust); every other
 # role must present its password (scram-sha-256), as on the device. fsync is off only
-# when GORDON_PG_FAST=1 (tests): the data is thrown away anyway.
+# when GORDON_PG_FAST=1 (tests): the data is thrown away anyway. GORDON_PG_OPTIONS: more
+# server options (-c name=value …).
 start_postgres() {
     local dir=$1 port=$2 bindir
     bindir=$(pg_bindir)
@@ -76,7 +77,7 @@ start_postgres() {
     local fast=()
     [ "${GORDON_PG_FAST:-0}" = 1 ] && fast=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
     as_pg_user "$bindir/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o \
-        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 ${fast[*]:-}" \
+        "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 ${fast[*]:-} ${GORDON_PG_OPTIONS:-}" \
         >/dev/null || { tail -n 20 "$dir/postgres.log" >&2; die "PostgreSQL did not start"; }
 }
 
