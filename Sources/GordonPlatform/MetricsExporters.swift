@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 public import GordonBus
 public import GordonNATS
 
@@ -32,13 +31,7 @@ extension MetricsRegistry {
             sampledGauge(name: name, help: help, labels: labels) { Double(read(relay.statistics)) }
         }
         // One query serves both gauges of a scrape; NaN while the database cannot answer.
-        let latest = NIOLockedValueBox<(at: ContinuousClock.Instant, backlog: (pending: Int, oldestSeconds: Double)?)?>(nil)
-        let backlog: @Sendable () async -> (pending: Int, oldestSeconds: Double)? = {
-            if let cached = latest.withLockedValue({ $0 }), ContinuousClock.now - cached.at < .seconds(1) { return cached.backlog }
-            let value = try? await relay.backlog()
-            latest.withLockedValue { $0 = (.now, value) }
-            return value
-        }
+        let backlog = MetricsRegistry.readOncePerScrape { () async -> (pending: Int, oldestSeconds: Double)? in try? await relay.backlog() }
         sampledGauge(name: "gordon_outbox_pending", help: "Outbox rows not yet published", labels: labels) {
             await backlog().map { Double($0.pending) } ?? .nan
         }

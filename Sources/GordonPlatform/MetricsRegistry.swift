@@ -26,6 +26,20 @@ public final class MetricsRegistry: Sendable {
         samplers.withLock { $0.append(sample) }
     }
 
+    /// `read`, called at most once per `interval` and its answer shared: for several gauges
+    /// a scrape samples from one query or one file.
+    public static func readOncePerScrape<Value: Sendable>(
+        every interval: Duration = .seconds(1), _ read: @escaping @Sendable () async -> Value
+    ) -> @Sendable () async -> Value {
+        let shared = SharedRead<Value>()
+        return {
+            if let cached = shared.latest.withLock({ $0 }), ContinuousClock.now - cached.at < interval { return cached.value }
+            let value = await read()
+            shared.latest.withLock { $0 = (.now, value) }
+            return value
+        }
+    }
+
     /// A gauge whose value is read at scrape time.
     public func sampledGauge(name: String, help: String, labels: [(String, String)] = [],
                              _ value: @escaping @Sendable () async -> Double) {
@@ -58,4 +72,9 @@ public final class MetricsRegistry: Sendable {
     }
 
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+}
+
+/// The last answer of a `readOncePerScrape` read and when it came.
+private final class SharedRead<Value: Sendable>: Sendable {
+    let latest = Mutex<(at: ContinuousClock.Instant, value: Value)?>(nil)
 }

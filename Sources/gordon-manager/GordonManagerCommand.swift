@@ -176,9 +176,11 @@ struct Serve: AsyncParsableCommand {
 extension Serve {
     /// The watchdog's status file, read at each scrape (a few kilobytes).
     static func exportWatchdogMetrics(_ metrics: MetricsRegistry, statusFile: String) {
+        // One read of the file serves every family of a scrape.
+        let samples = MetricsRegistry.readOncePerScrape { WatchdogMetrics.samples(statusFile: statusFile, now: Date.now.timeIntervalSince1970) }
         for family in WatchdogMetrics.families {
             metrics.sampledGauges(name: family.name, help: family.help) {
-                WatchdogMetrics.samples(statusFile: statusFile, now: Date.now.timeIntervalSince1970)
+                await samples()
                     .filter { $0.name == family.name }
                     .map { (labels: $0.service.map { [("service", $0)] } ?? [], value: $0.value) }
             }
