@@ -1,4 +1,10 @@
+public import GordonDomain
 public import GordonKernel
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// The whole `nats-server.conf` of a Gordon deployment.
 ///
@@ -103,6 +109,45 @@ public struct NATSServerConfig: Sendable {
             passwords[user.name] = try keyfile.secret(Keyfile.natsPassword)
         }
         return passwords
+    }
+
+    /// The bots of a device: one `gordon-bot-<bot>.key` in the keys directory per bot added
+    /// (gordon-add-bot makes it), so the configuration rendered at each start and reload has
+    /// exactly their users. A bot whose keyfile cannot be used (readable by others, no
+    /// nats_password…) is left out and reported, never the whole server: the other services
+    /// and bots keep their bus, and that bot stays down, its own keyfile error in its log.
+    public static func bots(inKeysDirectory keysDirectory: String) throws(GordonError)
+        -> (bots: [BotId], skipped: [(bot: BotId, error: GordonError)]) {
+        guard let stream = opendir(keysDirectory) else {
+            throw GordonError(.keyfileMissing, "cannot list the keys directory", context: ["path": keysDirectory])
+        }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            names.append(name)
+        }
+        closedir(stream)
+        var bots: [BotId] = []
+        var skipped: [(bot: BotId, error: GordonError)] = []
+        for bot in botIds(inKeyfileNames: names) {
+            do {
+                _ = try Keyfile.load(path: "\(keysDirectory)/\(NATSPermissions.userName(for: bot)).key").secret(Keyfile.natsPassword)
+                bots.append(bot)
+            } catch {
+                skipped.append((bot, error))
+            }
+        }
+        return (bots, skipped)
+    }
+
+    /// The bot ids named by `gordon-bot-<bot>.key` files among `names`, sorted; other names
+    /// (the services' keyfiles, gordon-bot.key, editor leftovers) are not bots.
+    public static func botIds(inKeyfileNames names: [String]) -> [BotId] {
+        let prefix = "\(ServiceIdentity.bot.natsUser)-"
+        return names.compactMap { name -> BotId? in
+            guard name.hasPrefix(prefix), name.hasSuffix(".key") else { return nil }
+            return try? BotId(name.dropFirst(prefix.count).dropLast(4))
+        }.sorted()
     }
 
     // MARK: Validation

@@ -42,10 +42,6 @@ public struct ServiceContext {
 ///
 /// A failure before the group runs is one log line at `critical` with its error code, and
 /// exit status 1; a graceful stop is exit status 0.
-/// A service whose normal return means the process is done (a bot whose desired state is
-/// `stopped`): the runner then stops the other services gracefully and exits 0. Any other
-/// service returning on its own is a failure.
-public protocol CompletingService: Service {}
 
 public enum GordonService {
     /// Reads the configuration (from the environment unless `configuration` is given), runs,
@@ -83,13 +79,7 @@ public enum GordonService {
             return 1
         }
         var groupConfiguration = ServiceGroupConfiguration(
-            services: started.services.map { service in
-                // A service that can finish its work (a stopped bot) ends the process like a
-                // SIGTERM: everything stops gracefully, exit status 0.
-                service is any CompletingService
-                    ? .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
-                    : .init(service: service)
-            },
+            services: started.services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.gracefulStopTimeout

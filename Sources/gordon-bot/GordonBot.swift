@@ -74,6 +74,8 @@ struct GordonBotCommand: AsyncParsableCommand {
         await GordonService.main(identity, configuration: { try service.configuration(identity, defaultPort: 8084) }) { context in
             let state = BotServiceState()
             context.readiness.add("lease and warm-up") {
+                // Stopped by its configuration, the active instance is doing what it was told.
+                if state.stopped { return }
                 guard let engine = state.engine else {
                     throw GordonError(.serviceUnavailable, "standby: another instance holds the bot's lease, or warm-up is not done")
                 }
@@ -94,14 +96,18 @@ struct BotOptions: Sendable {
     let stateCheck: Duration
 }
 
-/// What /readyz and /metrics read: the engine once this instance is the active one.
+/// What /readyz and /metrics read: the engine once this instance is the active one and
+/// trades; `stopped` while it is the active one and its configuration says stopped.
 final class BotServiceState: Sendable {
-    private let box = NIOLockedValueBox<BotEngine?>(nil)
-    var engine: BotEngine? { box.withLockedValue { $0 } }
-    func activate(_ engine: BotEngine) { box.withLockedValue { $0 = engine } }
+    private struct Phase { var engine: BotEngine?; var stopped = false }
+    private let box = NIOLockedValueBox(Phase())
+    var engine: BotEngine? { box.withLockedValue { $0.engine } }
+    var stopped: Bool { box.withLockedValue { $0.stopped } }
+    func activate(_ engine: BotEngine) { box.withLockedValue { $0 = Phase(engine: engine) } }
+    func stop() { box.withLockedValue { $0 = Phase(engine: nil, stopped: true) } }
 }
 
-struct BotService: CompletingService {
+struct BotService: Service {
     let options: BotOptions
     let databaseURL: DatabaseURL
     let jetStream: JetStream
@@ -130,23 +136,29 @@ struct BotService: CompletingService {
         let lease = BotLease(botId: botId.rawValue, instanceId: "\(host)-\(getpid())", host: host, logger: logger) {
             try await connect()
         }
-        logger.info("waiting for the bot's lease", metadata: ["bot": "\(botId.rawValue)"])
-        let held = try await lease.acquire()
-        logger.info("lease acquired: this instance is the bot's active one", metadata: ["bot": "\(botId.rawValue)", "lease": "\(held.token)"])
-        do {
-            try await trade(held)
-        } catch {
+        // A stopped bot gives its lease up and keeps its process, waiting to be started: under
+        // the watchdog an exit is a crash, and a bot left down could not be started again.
+        while true {
+            logger.info("waiting for the bot's lease", metadata: ["bot": "\(botId.rawValue)"])
+            let held = try await lease.acquire()
+            logger.info("lease acquired: this instance is the bot's active one", metadata: ["bot": "\(botId.rawValue)", "lease": "\(held.token)"])
+            do {
+                try await trade(held)
+            } catch {
+                await held.release()
+                throw error
+            }
             await held.release()
-            throw error
+            state.stop()
+            try await waitUntilStarted()
         }
-        await held.release()
     }
 
     private func trade(_ held: HeldLease) async throws {
         let botId = options.botId
         let settings = try await withConnection { try await BotRecords.settings(botId: botId, on: $0, logger: logger) }
         if settings.desiredState == .stopped {
-            logger.notice("the bot's desired state is stopped: exiting", metadata: ["bot": "\(botId.rawValue)"])
+            logger.notice("the bot's desired state is stopped: not trading until it is started", metadata: ["bot": "\(botId.rawValue)"])
             return
         }
         let engine = try BotEngine(settings: settings, leaseToken: held.token, minimumNotional: options.minimumNotional, logger: logger)
@@ -182,7 +194,8 @@ struct BotService: CompletingService {
                                   context: ["bot": botId.rawValue])
             }
             group.addTask { try await waitUntilStopped() }
-            // Whichever ends first decides: stopped returns (exit 0), a lost lease throws.
+            // Whichever ends first decides: stopped returns (and waits to be started), a lost
+            // lease throws (exit 1: a standby takes over, the watchdog starts a new one).
             _ = try await group.next()
             group.cancelAll()
         }
@@ -194,7 +207,19 @@ struct BotService: CompletingService {
             try await Task.sleep(for: options.stateCheck)
             let desired = try? await withConnection { try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }
             if desired == .stopped {
-                logger.notice("the bot's desired state is stopped: exiting", metadata: ["bot": "\(options.botId.rawValue)"])
+                logger.notice("the bot's desired state is stopped: not trading until it is started", metadata: ["bot": "\(options.botId.rawValue)"])
+                return
+            }
+        }
+    }
+
+    /// Returns once the bot's desired state is no longer `stopped`.
+    private func waitUntilStarted() async throws {
+        while true {
+            try await Task.sleep(for: options.stateCheck)
+            let desired = try? await withConnection { try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }
+            if let desired, desired != .stopped {
+                logger.notice("the bot's desired state is \(desired): trading again", metadata: ["bot": "\(options.botId.rawValue)"])
                 return
             }
         }

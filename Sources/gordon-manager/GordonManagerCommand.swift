@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var service: ServiceOptions
 
     @Option(help: "The API's Unix domain socket (mode 0660, group --operators-group)")
-    var socket = "/run/gordon/manager.sock"
+    var socket = "/run/gordon-manager/manager.sock"
 
     @Option(help: "The group whose members (and root) may call the API")
     var operatorsGroup = "gordon-ops"

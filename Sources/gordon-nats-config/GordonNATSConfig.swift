@@ -36,6 +36,8 @@ struct Render: AsyncParsableCommand {
     var keys: String
     @Option(name: .customLong("bot"), help: "A bot id that gets its own NATS user (repeatable)")
     var bots: [String] = []
+    @Flag(help: "Also a user for each bot with a gordon-bot-<bot>.key in --keys (the device's bots); one whose keyfile cannot be used is left out and said so")
+    var botsFromKeyfiles = false
     @Option(help: "Address to listen on") var host = "127.0.0.1"
     @Option(help: "Port to listen on") var port = 4222
     @Option(help: "Server name") var serverName = "gordon"
@@ -47,6 +49,13 @@ struct Render: AsyncParsableCommand {
     func run() async throws {
         var botIds: [BotId] = []
         for bot in bots { botIds.append(try BotId(bot)) }
+        if botsFromKeyfiles {
+            let found = try NATSServerConfig.bots(inKeysDirectory: keys)
+            for (bot, error) in found.skipped {
+                CommandLineEntry.writeStandardError("gordon-nats-config: warning: bot \(bot) left out, its keyfile cannot be used: \(error.description)\n")
+            }
+            botIds += found.bots
+        }
         let config = NATSServerConfig(host: host, port: port, serverName: serverName, storeDirectory: storeDirectory,
                                       maxMemoryStore: maxMemoryStore, maxFileStore: maxFileStore,
                                       users: NATSPermissions.users(bots: botIds))

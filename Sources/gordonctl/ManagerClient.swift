@@ -12,9 +12,9 @@ import NIOHTTP1
 
 /// Where gordon-manager's API is, and how to print its answers; shared by every operator command.
 struct ManagerOptions: ParsableArguments {
-    static let defaultSocket = getenv("GORDON_MANAGER_SOCKET").map { String(cString: $0) } ?? "/run/gordon/manager.sock"
+    static let defaultSocket = getenv("GORDON_MANAGER_SOCKET").map { String(cString: $0) } ?? "/run/gordon-manager/manager.sock"
 
-    @Option(help: "gordon-manager's API socket (default: $GORDON_MANAGER_SOCKET, else /run/gordon/manager.sock)")
+    @Option(help: "gordon-manager's API socket (default: $GORDON_MANAGER_SOCKET, else /run/gordon-manager/manager.sock)")
     var socket = ManagerOptions.defaultSocket
 
     @Flag(help: "Print the API's JSON, for scripts")

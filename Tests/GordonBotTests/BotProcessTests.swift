@@ -46,6 +46,12 @@ struct BotProcessTests {
 
     static func isReady(_ base: String) async -> Bool { (try? await get(base + "/readyz").0) == 200 }
 
+    /// The value of gordon_bot_active in the bot's /metrics (1: it trades).
+    static func activeGauge(_ base: String) async throws -> Double? {
+        try await get(base + "/metrics").1.split(separator: "\n").first { $0.hasPrefix("gordon_bot_active ") }?
+            .split(separator: " ").last.flatMap { Double($0) }
+    }
+
     static func keyfile(_ directory: String, _ name: String, _ url: DatabaseURL, extra: String = "") throws -> (keyfile: String, databaseURL: String) {
         let path = "\(directory)/\(name).key"
         try url.password!.withPlainText { "postgres_password = \($0)\n" + extra }.write(toFile: path, atomically: true, encoding: .utf8)
@@ -173,10 +179,19 @@ struct BotProcessTests {
             let standbyStop = try #require(try await third.stop(timeout: .seconds(20)))
             #expect(standbyStop.status == 0, "\(standbyStop.stderr.suffix(1000))")
 
-            // Stopped by its configuration: the active instance exits 0.
+            // Stopped by its configuration, the active instance stops trading but keeps its
+            // process (under the watchdog an exit is a crash, and a bot left down could not be
+            // started again); started again, it warms up and trades; SIGTERM: exit 0.
             try await admin.query("UPDATE trading.bot_configs SET desired_state = 'stopped' WHERE bot_id = \(Self.bot)", logger: testLogger)
-            #expect(try await eventually(timeout: .seconds(30)) { !second.process.isRunning })
-            #expect(second.process.terminationStatus == 0, "\(second.stderr.suffix(1000))")
+            #expect(try await eventually(timeout: .seconds(30)) { try await Self.activeGauge(secondBase) == 0 },
+                    "the stopped bot still trades")
+            #expect(second.process.isRunning, "a stopped bot exited: \(second.stderr.suffix(1000))")
+            #expect(await Self.isReady(secondBase), "a stopped bot is doing what it was told: ready")
+            try await admin.query("UPDATE trading.bot_configs SET desired_state = 'running' WHERE bot_id = \(Self.bot)", logger: testLogger)
+            #expect(try await eventually(timeout: .seconds(60)) { (try? await Self.activeGauge(secondBase)) == 1 },
+                    "the started bot did not trade again: \(second.stderr.suffix(2000))")
+            let activeStop = try #require(try await second.stop(timeout: .seconds(20)))
+            #expect(activeStop.status == 0, "\(activeStop.stderr.suffix(1000))")
             _ = try await relay.stop()
             _ = try await dataProcess.stop()
         }

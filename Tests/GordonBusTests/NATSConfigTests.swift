@@ -214,4 +214,27 @@ struct NATSConfigTests {
         #expect(error?.code == .keyfileMissing)
         #expect(error?.context["path"] == "\(directory)/gordon-risk.key")
     }
+
+    @Test("the device's bots are the gordon-bot-<bot>.key files; the services' keyfiles and other names are not bots")
+    func botsFromKeyfileNames() throws {
+        let names = ["gordon-bot-b2.key", "gordon-bot.key", "gordon-data.key", "gordon-bot-a1.key", "gordon-bot-A1.key",
+                     "gordon-bot-b2.key~", ".gordon-bot-c.key", "gordon-bot-.key", "gordon-bot-x y.key", "restic.key"]
+        #expect(NATSServerConfig.botIds(inKeyfileNames: names).map(\.rawValue) == ["a1", "b2"])
+    }
+
+    @Test("a bot whose keyfile others can read is left out with its error, and the bots beside it are kept")
+    func looseBotKeyfileLeftOut() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-keys-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (bot, mode) in [("good", 0o400), ("loose", 0o440), ("nopassword", 0o400)] {
+            let text = bot == "nopassword" ? "postgres_password = x\n" : "nats_password = " + randomPassword().withPlainText { $0 } + "\n"
+            #expect(FileManager.default.createFile(atPath: "\(directory)/gordon-bot-\(bot).key", contents: Data(text.utf8),
+                                                   attributes: [.posixPermissions: mode]))
+        }
+        let found = try NATSServerConfig.bots(inKeysDirectory: directory)
+        #expect(found.bots.map(\.rawValue) == ["good"])
+        #expect(found.skipped.map(\.bot.rawValue) == ["loose", "nopassword"])
+        #expect(found.skipped.map(\.error.code) == [.keyfileTooOpen, .keyfileEntryMissing])
+    }
 }
