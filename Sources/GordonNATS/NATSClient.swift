@@ -137,7 +137,9 @@ public final class NATSClient: Sendable {
         let handshake = loop.makePromise(of: NATSServerInfo.self)
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(options.connectTimeout)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY is a TCP-level option: given at the socket level its number is
+            // SO_DEBUG, which only a privileged process may set.
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NATSChannelHandler(client: self, address: address, handshake: handshake))
