@@ -132,7 +132,7 @@ struct BotService: Service {
 
     private func runBot() async throws {
         let botId = options.botId
-        let host = ProcessEnvironment.variable("HOSTNAME") ?? "localhost"
+        let host = Self.hostName()
         let lease = BotLease(botId: botId.rawValue, instanceId: "\(host)-\(getpid())", host: host, logger: logger) {
             try await connect()
         }
@@ -211,6 +211,15 @@ struct BotService: Service {
                 return
             }
         }
+    }
+
+    /// The machine's name, for the lease's instance id (the watchdog gives its services no
+    /// HOSTNAME variable).
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
     }
 
     /// Returns once the bot's desired state is no longer `stopped`.
