@@ -203,12 +203,24 @@ struct BotService: Service {
 
     /// Returns once the bot's desired state is `stopped`.
     private func waitUntilStopped() async throws {
-        while !Task.isCancelled {
+        _ = try await desiredState { $0 == .stopped }
+        logger.notice("the bot's desired state is stopped: not trading until it is started", metadata: ["bot": "\(options.botId.rawValue)"])
+    }
+
+    /// Returns once the bot's desired state is no longer `stopped`.
+    private func waitUntilStarted() async throws {
+        let desired = try await desiredState { $0 != .stopped }
+        logger.notice("the bot's desired state is \(desired): trading again", metadata: ["bot": "\(options.botId.rawValue)"])
+    }
+
+    /// The bot's desired state, read every `stateCheck` until `wanted` holds (a read that
+    /// fails is tried again at the next check).
+    private func desiredState(until wanted: (DesiredState) -> Bool) async throws -> DesiredState {
+        while true {
             try await Task.sleep(for: options.stateCheck)
-            let desired = try? await withConnection { try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }
-            if desired == .stopped {
-                logger.notice("the bot's desired state is stopped: not trading until it is started", metadata: ["bot": "\(options.botId.rawValue)"])
-                return
+            if let desired = try? await withConnection({ try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }),
+               wanted(desired) {
+                return desired
             }
         }
     }
@@ -220,18 +232,6 @@ struct BotService: Service {
         guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return name.isEmpty ? "localhost" : name
-    }
-
-    /// Returns once the bot's desired state is no longer `stopped`.
-    private func waitUntilStarted() async throws {
-        while true {
-            try await Task.sleep(for: options.stateCheck)
-            let desired = try? await withConnection { try await BotRecords.desiredState(botId: options.botId, on: $0, logger: logger) }
-            if let desired, desired != .stopped {
-                logger.notice("the bot's desired state is \(desired): trading again", metadata: ["bot": "\(options.botId.rawValue)"])
-                return
-            }
-        }
     }
 
     private func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
