@@ -8,14 +8,16 @@ public import PostgresNIO
 
 /// The emergency flatten (`RiskCommandEvent` `flatten`, for every bot or one), handled in the
 /// risk consumer's transaction and allowed while halted: the pending orders of the bots in
-/// scope are taken back from `OrderPlacer` (those never sent are refused), every working
-/// order is cancelled, then every position is sold back to the quote asset with a MARKET sell
-/// of what the lot size allows. What remains below one lot is dust: logged and counted, never
-/// an order the exchange would refuse.
+/// scope are taken back from `OrderPlacer` (those never sent are refused, the others booked
+/// if the exchange has them), every working order is cancelled, then every position is sold
+/// back to the quote asset with a MARKET sell of what the lot size allows and no sell already
+/// covers. What remains below one lot is dust: logged and counted, never an order the exchange
+/// would refuse.
 ///
 /// The sells are flatten intents (`flatten:` reasons) with ids derived from the command's
 /// event id and the bot, recorded PENDING_NEW for `OrderPlacer`: a redelivered command, or a
-/// second flatten once the first has sold, places nothing more.
+/// second flatten (two breakers trip at once) before or after the first has sold, places
+/// nothing more.
 public final class Flattener: Sendable {
     public struct Counters: Sendable, Equatable {
         public var commands = 0
@@ -81,6 +83,25 @@ public final class Flattener: Sendable {
         logger.warning("flatten: pending orders withdrawn", metadata: [
             "refused": "\(neverSent.count)", "left to look up": "\(pending.count - neverSent.count)",
         ])
+        for order in pending where !neverSent.contains(order.clientOrderId) {
+            try await bookIfPlaced(order, traceId: command.traceId, on: connection)
+        }
+    }
+
+    /// A pending order that may have reached the exchange (sent by an earlier process, or its
+    /// placement here failed with its fate unknown): booked now if the exchange has it, so its
+    /// fills are sold below and, if it is still working, it is cancelled with the others. One
+    /// the exchange does not know is refused by the placer once it can no longer arrive.
+    private func bookIfPlaced(_ order: RecordedOrder, traceId: TraceId, on connection: PostgresConnection) async throws {
+        let answer: OrderResponse
+        do {
+            answer = try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+        } catch where error.code == .unknownOrder {
+            return
+        }
+        let placed = try answer.order(botId: order.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
+        let fills = try await rest.fills(of: placed)
+        _ = try await ExecutorRecords.recordExecution(placed, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger)
     }
 
     private func cancelWorkingOrders(of bot: BotId?, traceId: TraceId, on connection: PostgresConnection) async throws {
@@ -120,13 +141,25 @@ public final class Flattener: Sendable {
         }
     }
 
+    /// What each bot holds and is not already selling: a sell still pending or working (an
+    /// earlier flatten's, not yet placed, or one that could not be withdrawn) will sell its
+    /// part, and selling it twice would sell what another bot holds in the same account.
     private func positions(of bot: BotId?, on connection: PostgresConnection) async throws -> [(BotId, Symbol, ExactDecimal)] {
         var rows: [(BotId, Symbol, ExactDecimal)] = []
         for try await (owner, symbol, quantity) in try await connection.query("""
-            SELECT bot_id, symbol, quantity::text FROM trading.positions
-            WHERE quantity > 0 AND (\(bot?.rawValue)::text IS NULL OR bot_id = \(bot?.rawValue)) ORDER BY bot_id, symbol
+            SELECT p.bot_id, p.symbol, (p.quantity - COALESCE((
+                       SELECT sum(GREATEST(o.quantity - o.executed_quantity, 0)) FROM trading.orders o
+                       WHERE o.bot_id = p.bot_id AND o.symbol = p.symbol AND o.side = 'SELL'
+                         AND o.status IN ('PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL')), 0))::text
+            FROM trading.positions p
+            WHERE p.quantity > 0 AND (\(bot?.rawValue)::text IS NULL OR p.bot_id = \(bot?.rawValue)) ORDER BY p.bot_id, p.symbol
             """, logger: logger).decode((String, String, String).self) {
-            rows.append((try BotId(owner), try Symbol(symbol), try ExactDecimal(parsing: quantity)))
+            let unsold = try ExactDecimal(parsing: quantity)
+            guard unsold.isPositive else {
+                logger.notice("flatten: the position is already being sold", metadata: ["bot": "\(owner)", "symbol": "\(symbol)"])
+                continue
+            }
+            rows.append((try BotId(owner), try Symbol(symbol), unsold))
         }
         return rows
     }

@@ -33,6 +33,10 @@ public final class OrderPlacer: Sendable {
     let logger: Logger
     let ids: EventIdGenerator
     let pollEvery: Duration
+    /// How long one of the placer's database steps may take. A connection can hang without
+    /// failing (PostgreSQL killed as a query is sent): a placement stuck on one would hold
+    /// back every later order, and every flatten, which waits for the placement under way.
+    let databaseDeadline: Duration
     let executed: @Sendable () -> Void
     /// Told each placement whose fate stayed unknown: reconciliation looks for it.
     let outcomeUnknown: @Sendable () -> Void
@@ -41,6 +45,7 @@ public final class OrderPlacer: Sendable {
     private let wakeUp = WakeSignal()
 
     public init(rest: BinanceRESTClient, logger: Logger, ids: EventIdGenerator = EventIdGenerator(), pollEvery: Duration = .seconds(2),
+                databaseDeadline: Duration = .seconds(15),
                 rules: @escaping @Sendable (Symbol) async throws(GordonError) -> BinanceExecution.SymbolRules?,
                 connect: @escaping @Sendable () async throws -> PostgresConnection,
                 executed: @escaping @Sendable () -> Void = {}, outcomeUnknown: @escaping @Sendable () -> Void = {}) {
@@ -52,6 +57,7 @@ public final class OrderPlacer: Sendable {
         self.logger = logger
         self.ids = ids
         self.pollEvery = pollEvery
+        self.databaseDeadline = databaseDeadline
     }
 
     public var statistics: Counters { counters.withLockedValue { $0 } }
@@ -97,7 +103,10 @@ public final class OrderPlacer: Sendable {
         var connection: PostgresConnection?
         while !Task.isCancelled {
             do {
-                if connection == nil { connection = try await connect() }
+                if connection == nil {
+                    let connect = self.connect
+                    connection = try await withDeadline(databaseDeadline, timeoutError: { self.stuck("connecting") }) { try await connect() }
+                }
                 try await round(on: connection!)
             } catch {
                 if Task.isCancelled { break }
@@ -112,7 +121,10 @@ public final class OrderPlacer: Sendable {
 
     /// Places every pending order once.
     public func round(on connection: PostgresConnection) async throws {
-        for order in try await ExecutorRecords.pending(on: connection, logger: logger) {
+        let pending = try await onDatabase(connection, "reading the pending orders") { connection in
+            try await ExecutorRecords.pending(on: connection, logger: self.logger)
+        }
+        for order in pending {
             if Task.isCancelled { return }
             try await place(order, on: connection)
         }
@@ -135,7 +147,9 @@ public final class OrderPlacer: Sendable {
             try await reject(recorded, reason: "\(error.code.rawValue): \(error.message)", traceId: traceId, on: connection)
             return
         }
-        if !recorded.isFlatten, try await ExecutorRecords.isHalted(on: connection, logger: logger) {
+        if !recorded.isFlatten, try await onDatabase(connection, "reading the halt latch", { connection in
+            try await ExecutorRecords.isHalted(on: connection, logger: self.logger)
+        }) {
             try await holdBack(recorded, because: .halted, traceId: traceId, on: connection)
             return
         }
@@ -229,8 +243,11 @@ public final class OrderPlacer: Sendable {
         executed()
         let placed = try response.order(botId: recorded.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
         let fills = try await fills(of: response, placed: placed)
-        let recordedFills = try await connection.withTransaction(logger: logger) { connection in
-            .commit(try await ExecutorRecords.recordExecution(placed, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger))
+        let recordedFills = try await onDatabase(connection, "recording an execution") { connection in
+            try await connection.withTransaction(logger: self.logger) { connection in
+                .commit(try await ExecutorRecords.recordExecution(placed, fills: fills, ids: self.ids, traceId: traceId, on: connection,
+                                                                  logger: self.logger))
+            }
         }
         claims.withLockedValue { $0.forget(recorded.clientOrderId) }
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -266,6 +283,19 @@ public final class OrderPlacer: Sendable {
         }
     }
 
+    /// One database step, given up after `databaseDeadline`: the connection is closed (the
+    /// step fails, the placement under way ends) and the next round connects anew.
+    private func onDatabase<Value: Sendable>(_ connection: PostgresConnection, _ step: String,
+                                             _ body: @escaping @Sendable (PostgresConnection) async throws -> Value) async throws -> Value {
+        try await withDeadline(databaseDeadline, timeoutError: { self.stuck(step) }, onTimeout: { try? await connection.close() }) {
+            try await body(connection)
+        }
+    }
+
+    private func stuck(_ step: String) -> GordonError {
+        GordonError(.databaseUnreachable, "order placement: \(step) did not finish within \(databaseDeadline)")
+    }
+
     /// Binance said no to this order (it is certainly not on the book): recorded as REJECTED.
     static func isRefusal(_ error: GordonError) -> Bool {
         [.exchangeRejected, .insufficientBalance, .filterFailure, .invalidOrder, .duplicateOrder].contains(error.code)
@@ -279,9 +309,11 @@ public final class OrderPlacer: Sendable {
 
     private func reject(_ recorded: RecordedOrder, reason: String, traceId: TraceId, on connection: PostgresConnection) async throws {
         let at = Timestamp(milliseconds: rest.serverNowMilliseconds)
-        _ = try await connection.withTransaction(logger: logger) { connection in
-            .commit(try await ExecutorRecords.reject(recorded, reason: reason, at: at, ids: ids, traceId: traceId,
-                                                     on: connection, logger: logger))
+        _ = try await onDatabase(connection, "recording a refusal") { connection in
+            try await connection.withTransaction(logger: self.logger) { connection in
+                .commit(try await ExecutorRecords.reject(recorded, reason: reason, at: at, ids: self.ids, traceId: traceId,
+                                                         on: connection, logger: self.logger))
+            }
         }
         claims.withLockedValue { $0.forget(recorded.clientOrderId) }
         logger.notice("order refused", metadata: ["clientOrderId": "\(recorded.clientOrderId.rawValue)", "reason": "\(reason)"])

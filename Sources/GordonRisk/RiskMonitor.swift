@@ -32,8 +32,6 @@ public final class RiskMonitor: Sendable {
         /// Changes evaluated but not yet written.
         var unwritten: [BreakerChange] = []
         var remembered: (peak: ExactDecimal?, day: Int64?) = (nil, nil)
-        /// What stands tripped as written: the stored keys plus each written change.
-        var writtenTripped: Set<String> = []
         /// The halt latch as last read, or as risk itself last set it; nil before the first read.
         /// Risk's own halts count at once: an operator may resume before the next read, and
         /// that resume must still count the losses afresh.
@@ -80,7 +78,6 @@ public final class RiskMonitor: Sendable {
         state.withLockedValue { state in
             state.breakers = Breakers(limits: limits, peakEquity: remembered.peakEquity, day: remembered.day, trippedKeys: remembered.tripped)
             state.remembered = (remembered.peakEquity, remembered.day?.number)
-            state.writtenTripped = Set(remembered.tripped)
             for (symbol, close) in closes { state.portfolio.priceClosed(symbol, at: close) }
         }
     }
@@ -239,14 +236,11 @@ public final class RiskMonitor: Sendable {
 
     /// Writes the oldest unwritten change first; stops at the first failure (thrown).
     func writeUnwritten(on connection: PostgresConnection) async throws(GordonError) {
-        while let (change, written) = state.withLockedValue({ state in state.unwritten.first.map { ($0, state.writtenTripped) } }) {
-            var tripped = written
-            if change.state == .tripped { tripped.insert(change.key) } else { tripped.remove(change.key) }
-            try await RiskRecords.record(change, tripped: tripped.sorted(), at: now(), ids: ids, on: connection, logger: logger)
+        while let change = state.withLockedValue({ $0.unwritten.first }) {
+            let written = try await RiskRecords.record(change, at: now(), ids: ids, on: connection, logger: logger)
             state.withLockedValue {
                 $0.unwritten.removeFirst()
-                $0.writtenTripped = tripped
-                $0.counters.changesRecorded += 1
+                if written { $0.counters.changesRecorded += 1 }
                 if change.actions.contains(.halt) { $0.halted = true }
             }
         }

@@ -122,10 +122,15 @@ public enum RiskRecords {
 
     /// One breaker change and everything it asks for, in one transaction: `risk_events`, the
     /// audit trail, the halt latch or the bot's desired state, through the outbox the
-    /// `BreakerEvent` and each `RiskCommandEvent` (the executor flattens on its own), and
-    /// `tripped`, what stands tripped once this change is made.
-    public static func record(_ change: BreakerChange, tripped: [String], at time: Timestamp, ids: EventIdGenerator,
-                              on connection: PostgresConnection, logger: Logger) async throws(GordonError) {
+    /// `BreakerEvent` and each `RiskCommandEvent` (the executor flattens on its own), and the
+    /// stored set of what stands tripped, with the change's key added or removed.
+    ///
+    /// A change the stored set already shows (its commit went through, and the answer was
+    /// lost with the connection) is not written again: returns false. Written twice, a trip
+    /// would halt, flatten and pause twice, and the executor would sell twice.
+    @discardableResult
+    public static func record(_ change: BreakerChange, at time: Timestamp, ids: EventIdGenerator,
+                              on connection: PostgresConnection, logger: Logger) async throws(GordonError) -> Bool {
         let reason = String(change.reason.prefix(BreakerEvent.maxReasonBytes))
         let breaker = try BreakerEvent(breaker: change.breaker, state: change.state, value: change.value, threshold: change.threshold,
                                        reason: reason, at: time)
@@ -134,7 +139,15 @@ public enum RiskRecords {
         let actor = "breaker:\(change.breaker.rawValue)"
         let target = change.bot?.rawValue ?? "all"
         do {
-            _ = try await connection.withTransaction(logger: logger) { connection in
+            return try await connection.withTransaction(logger: logger) { connection in
+                var stored: [String] = []
+                for try await keys in try await connection.query("SELECT tripped FROM trading.risk_state FOR UPDATE", logger: logger)
+                    .decode([String].self) { stored = keys }
+                guard stored.contains(change.key) != (change.state == .tripped) else {
+                    logger.notice("breaker change already recorded", metadata: ["key": "\(change.key)", "state": "\(change.state.rawValue)"])
+                    return .commit(false)
+                }
+                let tripped = change.state == .tripped ? (stored + [change.key]).sorted() : stored.filter { $0 != change.key }
                 try await connection.query("""
                     INSERT INTO trading.risk_events (event_id, breaker, state, value, threshold, reason, occurred_at)
                     VALUES (\(envelope.eventId.string)::uuid, \(change.breaker.rawValue), \(change.state.rawValue),
@@ -148,7 +161,7 @@ public enum RiskRecords {
                 for action in change.actions {
                     try await perform(action, change: change, reason: reason, at: time, traceId: traceId, ids: ids, on: connection, logger: logger)
                 }
-                return .commit(())
+                return .commit(true)
             }
         } catch { throw PostgresFailure.map(error, context: ["operation": "record a breaker change"]) }
     }

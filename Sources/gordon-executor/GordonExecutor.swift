@@ -128,6 +128,9 @@ struct GordonExecutorCommand: AsyncParsableCommand {
             consumerConfig.batchSize = 1
             // An intent a killed executor fetched but never acknowledged comes back this soon.
             consumerConfig.ackWait = .seconds(10)
+            // A batch stuck on a connection that hangs (PostgreSQL killed as a query is sent) is
+            // given up this soon and redelivered: an intent or a flatten is not held for minutes.
+            consumerConfig.batchTimeout = .seconds(30)
             let consumer = EventConsumer(configuration: consumerConfig, jetStream: context.jetStream, logger: logger) {
                 try await Database.connect(url, logger: logger)
             }
@@ -136,6 +139,7 @@ struct GordonExecutorCommand: AsyncParsableCommand {
             var riskConfig = EventConsumer.Configuration(durableName: "gordon-executor-risk", filterSubject: "gordon.risk.command.>")
             riskConfig.batchSize = 1
             riskConfig.ackWait = .seconds(30)
+            riskConfig.batchTimeout = .seconds(30)
             let risk = EventConsumer(configuration: riskConfig, jetStream: context.jetStream, logger: logger) {
                 try await Database.connect(url, logger: logger)
             }

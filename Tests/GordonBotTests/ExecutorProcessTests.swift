@@ -20,12 +20,7 @@ struct ExecutorProcessTests {
     func haltedThenFlattened() async throws {
         try await ExecutorWorld().run { world in
             _ = try await world.startExecutor(reconcileEvery: 60)
-            func flatten() async throws {
-                let command = try RiskCommandEvent(command: .flatten, target: .all, reason: "drawdown breaker", issuedBy: .operatorNamed("alice"),
-                                                   issuedAt: Timestamp(milliseconds: world.simulator.serverTime))
-                try await world.publish(EventEnvelope(payload: command, source: .risk, traceId: TraceId.random(), occurredAt: command.issuedAt,
-                                                      ids: EventIdGenerator()))
-            }
+            func flatten() async throws { try await world.flatten(reason: "drawdown breaker") }
 
             // Running: an entry fills.
             try await world.intent("t-buy-1", type: .market, quote: "600")
@@ -79,10 +74,7 @@ struct ExecutorProcessTests {
             try await world.intent("t-buy-3", type: .market, quote: "200")
             #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-3") == "PENDING_NEW" })
 
-            let command = try RiskCommandEvent(command: .flatten, target: .all, reason: "drawdown breaker", issuedBy: .operatorNamed("alice"),
-                                               issuedAt: Timestamp(milliseconds: world.simulator.serverTime))
-            try await world.publish(EventEnvelope(payload: command, source: .risk, traceId: TraceId.random(), occurredAt: command.issuedAt,
-                                                  ids: EventIdGenerator()))
+            try await world.flatten(reason: "drawdown breaker")
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL' AND status = 'FILLED'") == 1
             }, "no flatten sell: \(world.executorLog)")
@@ -91,6 +83,70 @@ struct ExecutorProcessTests {
             #expect(world.simulator.placements(of: "t-buy-3") == 0)
             let left = try ExactDecimal(parsing: try await BotProcessTests.text(world.admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(ExecutorWorld.bot)'"))
             #expect(left < ExactDecimal(significand: 1, scale: 5), "everything bought is sold, to below one lot: \(left)")
+            let account = world.simulator.balances().first { $0.asset.rawValue == "BTC" }.map { $0.free + $0.locked } ?? .zero
+            #expect(account == left, "the account holds what the book says: \(account) vs \(left)")
+        }
+    }
+
+    @Test("a second flatten while the first one's sell is not yet on the exchange sells nothing more: the position is sold once")
+    func secondFlattenWhileTheFirstSellIsPending() async throws {
+        try await ExecutorWorld().run { world in
+            _ = try await world.startExecutor(reconcileEvery: 3600)
+            try await world.intent("t-buy-1", type: .market, quote: "600")
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-1") == "FILLED" })
+
+            // The exchange turns every request away (429): the first flatten's sell stays pending.
+            world.simulator.updateFaults { $0.tooManyRequests = 1_000_000; $0.retryAfterSeconds = 1 }
+            try await world.flatten(reason: "drawdown breaker")
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL' AND status = 'PENDING_NEW'") == 1
+            }, "no pending flatten sell: \(world.executorLog)")
+            // A second breaker's flatten (another command) finds the position already being sold.
+            try await world.flatten(reason: "daily loss breaker")
+            #expect(try await eventually(timeout: .seconds(30)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.processed_events WHERE consumer = 'gordon-executor-risk'") == 2
+            })
+            #expect(try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL'") == 1)
+
+            world.simulator.updateFaults { $0.tooManyRequests = 0 }
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL' AND status = 'FILLED'") == 1
+            }, "the flatten sell never filled: \(world.executorLog)")
+            #expect(try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL'") == 1)
+            let left = try ExactDecimal(parsing: try await BotProcessTests.text(world.admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(ExecutorWorld.bot)'"))
+            #expect(left < ExactDecimal(significand: 1, scale: 5), "everything bought is sold, to below one lot: \(left)")
+            let account = world.simulator.balances().first { $0.asset.rawValue == "BTC" }.map { $0.free + $0.locked } ?? .zero
+            #expect(account == left, "the account holds what the book says: \(account) vs \(left)")
+        }
+    }
+
+    @Test("a placement stuck on the database gives up after its deadline: a flatten waiting for it goes on, books what the exchange executed and sells it")
+    func flattenIsNotHeldByAPlacementStuckOnTheDatabase() async throws {
+        try await ExecutorWorld().run { world in
+            _ = try await world.startExecutor(reconcileEvery: 3600)
+            try await world.intent("t-buy-1", type: .market, quote: "600")
+            #expect(try await eventually(timeout: .seconds(30)) { try await world.status("t-buy-1") == "FILLED" })
+
+            // The next entry executes on the exchange, and recording it waits on a lock as on
+            // a connection that hangs: the placement is stuck while the flatten comes in.
+            let locker = try await world.database.connect()
+            try await locker.query("BEGIN", logger: testLogger)
+            try await locker.query("LOCK TABLE trading.trades IN ACCESS EXCLUSIVE MODE", logger: testLogger)
+            try await world.intent("t-buy-2", type: .market, quote: "200")
+            #expect(try await eventually(timeout: .seconds(30)) { world.simulator.placements(of: "t-buy-2") == 1 })
+            try await world.flatten(reason: "drawdown breaker")
+            let withdrawn = try await eventually(timeout: .seconds(60)) { world.executorLogged("flatten: pending orders withdrawn") }
+            #expect(withdrawn, "the flatten still waits for the stuck placement: \(world.executorLog)")
+            #expect(world.executorLogged("order placement: recording an execution did not finish within"))
+            try await locker.query("COMMIT", logger: testLogger)
+            try await locker.close()
+
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await world.scalar("SELECT count(*)::int FROM trading.orders WHERE side = 'SELL' AND status = 'FILLED'") == 1
+            }, "no flatten sell: \(world.executorLog)")
+            #expect(try await world.status("t-buy-2") == "FILLED")
+            let left = try ExactDecimal(parsing: try await BotProcessTests.text(world.admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(ExecutorWorld.bot)'"))
+            #expect(left < ExactDecimal(significand: 1, scale: 5), "both entries are sold, to below one lot: \(left)")
             let account = world.simulator.balances().first { $0.asset.rawValue == "BTC" }.map { $0.free + $0.locked } ?? .zero
             #expect(account == left, "the account holds what the book says: \(account) vs \(left)")
         }

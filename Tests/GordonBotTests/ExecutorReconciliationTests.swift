@@ -253,6 +253,9 @@ final class ExecutorWorld: @unchecked Sendable {
         return (risk, base, relay)
     }
 
+    /// Whether the running executor has logged `text`.
+    func executorLogged(_ text: String) -> Bool { executor?.stderr.contains(text) ?? false }
+
     /// The end of the running executor's log, for a failure's message.
     var executorLog: String { executor.map { String($0.stderr.suffix(3000)) } ?? "" }
 
@@ -292,6 +295,14 @@ final class ExecutorWorld: @unchecked Sendable {
                     \(quote)::numeric, 'test entry')
             """, logger: testLogger)
         try await publish(envelope)
+    }
+
+    /// An emergency flatten of every bot, as gordon-risk publishes one (a new command each call).
+    func flatten(reason: String) async throws {
+        let command = try RiskCommandEvent(command: .flatten, target: .all, reason: reason, issuedBy: .operatorNamed("alice"),
+                                           issuedAt: Timestamp(milliseconds: simulator.serverTime))
+        try await publish(EventEnvelope(payload: command, source: .risk, traceId: TraceId.random(), occurredAt: command.issuedAt,
+                                        ids: EventIdGenerator()))
     }
 
     /// Publishes an event on the stream as its service would.

@@ -28,7 +28,7 @@ struct HaltLatchDurabilityTests {
         let trip = try #require(changes.first { $0.breaker == .drawdown })
         let riskURL = url.with(username: DatabaseRole.risk.rawValue, password: try #require(passwords[.risk]))
         try await Database.withConnection(riskURL, logger: logger) { connection in
-            try await RiskRecords.record(trip, tripped: breakers.trippedKeys, at: Timestamp(milliseconds: 1_780_000_001_000),
+            try await RiskRecords.record(trip, at: Timestamp(milliseconds: 1_780_000_001_000),
                                          ids: EventIdGenerator(), on: connection, logger: logger)
         }
 
@@ -45,7 +45,7 @@ struct HaltLatchDurabilityTests {
             let latch = try await connection.query("SELECT halted::text || ' ' || changed_by FROM trading.halt_latch", logger: logger).collect()
             #expect(try latch.first?.decode(String.self) == "true breaker:drawdown")
             let tripped = try await connection.query("SELECT tripped FROM trading.risk_state", logger: logger).collect()
-            #expect(try tripped.first?.decode([String].self) == breakers.trippedKeys)
+            #expect(try tripped.first?.decode([String].self) == [trip.key])
             let audit = try await connection.query(
                 "SELECT string_agg(action, ',' ORDER BY id) FROM trading.risk_audit_log WHERE actor = 'breaker:drawdown'", logger: logger).collect()
             #expect(try audit.first?.decode(String.self) == "breaker_tripped,halt,flatten")

@@ -34,7 +34,7 @@ struct RiskRecordsTests {
             let risk = try await database.connect(as: .risk)
             defer { Task { try? await risk.close() } }
             for trip in trips {
-                try await RiskRecords.record(trip, tripped: breakers.trippedKeys, at: Timestamp(milliseconds: start + 3000),
+                try await RiskRecords.record(trip, at: Timestamp(milliseconds: start + 3000),
                                              ids: EventIdGenerator(), on: risk, logger: TestEnvironment.logger)
             }
             let states = try await admin.query("SELECT string_agg(bot_id || '=' || desired_state, ',' ORDER BY bot_id) FROM trading.bot_configs",
@@ -47,6 +47,44 @@ struct RiskRecordsTests {
             let commands = try await admin.query("SELECT count(*)::int FROM trading.outbox WHERE subject LIKE 'gordon.risk.command.%'",
                                                  logger: TestEnvironment.logger).collect()
             #expect(try commands.first?.decode(Int.self) == 2)
+        }
+    }
+
+    @Test("a trip written again (its commit's answer lost with the connection) is not recorded twice: one event, one halt, one flatten; a reset and a new trip are")
+    func tripWrittenAgainIsRecordedOnce() async throws {
+        try await withTestDatabase { database in
+            let admin = try await database.connect()
+            defer { Task { try? await admin.close() } }
+            var breakers = Breakers(limits: RiskLimits())
+            let start: Int64 = 1_780_000_000_000
+            _ = try breakers.evaluate(RiskSample(at: Timestamp(milliseconds: start), equity: try ExactDecimal(parsing: "1000")))
+            let trips = try breakers.evaluate(RiskSample(at: Timestamp(milliseconds: start + 1000), equity: try ExactDecimal(parsing: "500")))
+            let trip = try #require(trips.first { $0.breaker == .drawdown })
+            #expect(trip.actions == [.halt, .flatten])
+            let risk = try await database.connect(as: .risk)
+            defer { Task { try? await risk.close() } }
+            let at = Timestamp(milliseconds: start + 1000)
+            func record(_ change: BreakerChange) async throws -> Bool {
+                try await RiskRecords.record(change, at: at, ids: EventIdGenerator(), on: risk, logger: TestEnvironment.logger)
+            }
+            func count(_ sql: String) async throws -> Int? {
+                try await admin.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect().first?.decode(Int.self)
+            }
+            #expect(try await record(trip))
+            #expect(try await !record(trip))
+            #expect(try await count("SELECT count(*)::int FROM trading.risk_events") == 1)
+            #expect(try await count("SELECT count(*)::int FROM trading.outbox WHERE subject LIKE 'gordon.risk.command.%'") == 2, "one halt, one flatten")
+            #expect(try await count("SELECT count(*)::int FROM trading.risk_audit_log WHERE action = 'flatten'") == 1)
+
+            // The operator resumes (the trip is reset), and the next loss trips it anew.
+            let resets = breakers.operatorResumed(equity: try ExactDecimal(parsing: "500"), at: Timestamp(milliseconds: start + 2000))
+            let reset = try #require(resets.first { $0.key == trip.key })
+            #expect(try await record(reset))
+            #expect(try await RiskRecords.state(on: risk, logger: TestEnvironment.logger).tripped == [])
+            let again = try breakers.evaluate(RiskSample(at: Timestamp(milliseconds: start + 3000), equity: try ExactDecimal(parsing: "200")))
+            #expect(try await record(try #require(again.first { $0.breaker == .drawdown })))
+            #expect(try await count("SELECT count(*)::int FROM trading.risk_events WHERE state = 'tripped'") == 2)
+            #expect(try await RiskRecords.state(on: risk, logger: TestEnvironment.logger).tripped == [trip.key])
         }
     }
 
