@@ -115,7 +115,22 @@ stop_nats() {
 }
 
 ensure_runtime_packages() {
-    ensure_packages postgresql nats-server python3 python3-venv openssl restic prometheus
+    ensure_packages postgresql nats-server python3 python3-venv openssl restic prometheus openssh-client
+    ensure_sshd_program
+}
+
+# sshd for the tests' backup host, started by the tests on loopback only. Installed here for
+# its program: the machine's own SSH service it brings is switched off again, so running the
+# tests never opens port 22.
+ensure_sshd_program() {
+    dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed" && return 0
+    ensure_packages openssh-server
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        local sudo=""
+        [ "$(id -u)" -ne 0 ] && sudo="sudo"
+        $sudo systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+        log "openssh-server installed for the tests; its ssh service is disabled"
+    fi
 }
 
 # Binance's Python SDK and ccxt (PyPI, pinned in scripts/python-clients/requirements.txt) in a

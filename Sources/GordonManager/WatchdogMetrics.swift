@@ -61,10 +61,7 @@ public enum WatchdogMetrics {
             samples.append(Sample(name: serviceRestarts.name, service: service.name, value: Double(service.restarts)))
         }
         if let backup = status.backup {
-            // The status starts afresh with each watchdog; the newest snapshot listed at its
-            // start still dates the last backup that succeeded before it.
-            let times = ([backup.lastSuccessAt] + (backup.snapshots ?? []).map(\.time)).compactMap { $0.flatMap(unixSeconds) }
-            samples.append(Sample(name: backupLastSuccess.name, service: nil, value: times.max() ?? .nan))
+            samples.append(Sample(name: backupLastSuccess.name, service: nil, value: lastBackupSucceeded(backup) ?? .nan))
             samples.append(Sample(name: backupLastFailed.name, service: nil, value: backup.lastResult == "failed" ? 1 : 0))
             if let snapshots = backup.snapshots {
                 samples.append(Sample(name: backupSnapshots.name, service: nil, value: Double(snapshots.count)))
@@ -79,6 +76,13 @@ public enum WatchdogMetrics {
     /// The samples of the status file at `path`, read now.
     public static func samples(statusFile path: String, now: Double) -> [Sample] {
         samples(try? WatchdogStatus.read(from: path), now: now)
+    }
+
+    /// When the last backup that succeeded finished (Unix seconds). The status starts afresh
+    /// with each watchdog; the newest snapshot listed at its start still dates the last
+    /// backup that succeeded before it.
+    public static func lastBackupSucceeded(_ backup: WatchdogStatus.Backup) -> Double? {
+        ([backup.lastSuccessAt] + (backup.snapshots ?? []).map(\.time)).compactMap { $0.flatMap(unixSeconds) }.max()
     }
 
     static func unixSeconds(_ text: String) -> Double? {

@@ -106,6 +106,10 @@ public struct BackupPlan: Sendable {
         command.arguments += arguments
         command.environment["RESTIC_REPOSITORY"] = configuration.repository
         command.environment["RESTIC_PASSWORD_FILE"] = configuration.passwordFile
+        // Validated with the configuration: an sftp repository always has its ssh settings.
+        if let sftp = configuration.sftp, let repository = try? SFTPRepository(configuration.repository) {
+            command.arguments.insert(contentsOf: ["-o", "sftp.command=\(sftp.command(for: repository))"], at: 0)
+        }
         if let cache = configuration.cacheDirectory {
             command.environment["RESTIC_CACHE_DIR"] = cache
         } else {

@@ -90,11 +90,17 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
         /// `gordonctl backup now`, with who asked. The watchdog takes it (removes it) when it
         /// starts that backup.
         public var requestFile: String?
+        /// How ssh reaches the backup host of an `sftp:` repository: its own key and the
+        /// host's key pinned (required for one).
+        public var sftp: SFTP?
+        /// A file of `name = value` lines (the device's gordon.conf): its `backup_repository`,
+        /// when set, replaces `repository`, so the backup host is the device's setting.
+        public var settingsFile: String?
 
         public init(intervalSeconds: Double = 86_400, firstAfterSeconds: Double = 600, pgDump: Command, psql: Command,
                     restic: Command, repository: String, passwordFile: String, cacheDirectory: String? = nil,
                     keepDaily: Int = 7, keepWeekly: Int = 5, keepMonthly: Int = 12, initializeRepository: Bool = true,
-                    requestFile: String? = nil) {
+                    requestFile: String? = nil, sftp: SFTP? = nil) {
             self.intervalSeconds = intervalSeconds
             self.firstAfterSeconds = firstAfterSeconds
             self.pgDump = pgDump
@@ -108,6 +114,7 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
             self.keepMonthly = keepMonthly
             self.initializeRepository = initializeRepository
             self.requestFile = requestFile
+            self.sftp = sftp
         }
 
         public init(from decoder: any Decoder) throws {
@@ -125,7 +132,95 @@ public struct WatchdogConfiguration: Codable, Sendable, Equatable {
             keepMonthly = try container.decodeIfPresent(Int.self, forKey: .keepMonthly) ?? 12
             initializeRepository = try container.decodeIfPresent(Bool.self, forKey: .initializeRepository) ?? true
             requestFile = try container.decodeIfPresent(String.self, forKey: .requestFile)
+            sftp = try container.decodeIfPresent(SFTP.self, forKey: .sftp)
+            settingsFile = try container.decodeIfPresent(String.self, forKey: .settingsFile)
         }
+    }
+
+    /// ssh for restic's sftp backend: batch mode, no configuration files, one key, and the
+    /// backup host's key taken only from `knownHostsFile` (a host presenting another key is
+    /// refused, never learned).
+    public struct SFTP: Codable, Sendable, Equatable {
+        public var ssh: String
+        /// The private key (mode 0400, owned by restic's user).
+        public var identityFile: String
+        /// The backup host's public key, as `ssh-keyscan` prints it (`[host]:port` for a port
+        /// other than 22), checked by the operator before it is written here.
+        public var knownHostsFile: String
+        public var connectTimeoutSeconds: Int
+
+        public init(ssh: String = "/usr/bin/ssh", identityFile: String, knownHostsFile: String, connectTimeoutSeconds: Int = 30) {
+            self.ssh = ssh
+            self.identityFile = identityFile
+            self.knownHostsFile = knownHostsFile
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            ssh = try container.decodeIfPresent(String.self, forKey: .ssh) ?? "/usr/bin/ssh"
+            identityFile = try container.decode(String.self, forKey: .identityFile)
+            knownHostsFile = try container.decode(String.self, forKey: .knownHostsFile)
+            connectTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .connectTimeoutSeconds) ?? 30
+        }
+
+        /// restic's `sftp.command` for `repository`: ssh logs in and asks for the sftp subsystem.
+        public func command(for repository: SFTPRepository) -> String {
+            var words = [ssh, "-F", "none", "-i", identityFile, "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=\(knownHostsFile)",
+                         "-o", "GlobalKnownHostsFile=/dev/null", "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                         "-o", "ConnectTimeout=\(connectTimeoutSeconds)", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4"]
+            if let port = repository.port { words += ["-p", "\(port)"] }
+            return (words + ["\(repository.user)@\(repository.host)", "-s", "sftp"]).joined(separator: " ")
+        }
+    }
+}
+
+/// A restic sftp repository: `sftp:user@host:/path` or `sftp://user@host:port//path`.
+public struct SFTPRepository: Sendable, Equatable {
+    public var user: String
+    public var host: String
+    public var port: Int?
+    public var path: String
+
+    /// nil for a repository that is not sftp; throws for an sftp one without a user, host or path.
+    public init?(_ repository: String) throws(WatchdogConfigurationError) {
+        let rest: Substring
+        var port: Int?
+        let hostAndPath: (Substring, Substring)
+        if repository.hasPrefix("sftp://") {
+            rest = repository.dropFirst("sftp://".count)
+            guard let slash = rest.firstIndex(of: "/") else { throw Self.malformed(repository) }
+            var authority = rest[..<slash]
+            if let colon = authority.lastIndex(of: ":") {
+                guard let number = Int(authority[authority.index(after: colon)...]), (1...65_535).contains(number) else {
+                    throw Self.malformed(repository)
+                }
+                port = number
+                authority = authority[..<colon]
+            }
+            hostAndPath = (authority, rest[rest.index(after: slash)...])
+        } else if repository.hasPrefix("sftp:") {
+            rest = repository.dropFirst("sftp:".count)
+            guard let colon = rest.firstIndex(of: ":") else { throw Self.malformed(repository) }
+            hostAndPath = (rest[..<colon], rest[rest.index(after: colon)...])
+        } else {
+            return nil
+        }
+        let (authority, path) = hostAndPath
+        guard let at = authority.firstIndex(of: "@") else { throw Self.malformed(repository) }
+        user = String(authority[..<at])
+        host = String(authority[authority.index(after: at)...])
+        self.port = port
+        self.path = String(path)
+        let allowed: (Character) -> Bool = { $0.isLetter || $0.isNumber || "-._".contains($0) }
+        guard !user.isEmpty, !host.isEmpty, !self.path.isEmpty, user.allSatisfy(allowed), host.allSatisfy({ allowed($0) || $0 == ":" }),
+              !user.hasPrefix("-"), !host.hasPrefix("-") else {
+            throw Self.malformed(repository)
+        }
+    }
+
+    private static func malformed(_ repository: String) -> WatchdogConfigurationError {
+        WatchdogConfigurationError("backup: \"\(repository)\" is not an sftp repository restic takes (sftp:USER@HOST:/PATH or sftp://USER@HOST:PORT//PATH)")
     }
 }
 
@@ -141,6 +236,9 @@ extension WatchdogConfiguration {
         var configuration = try decode(WatchdogConfiguration.self, text)
         if let directory = configuration.serviceDirectory {
             configuration.services += try services(in: directory)
+        }
+        if let settings = configuration.backup?.settingsFile, let repository = try setting("backup_repository", in: settings) {
+            configuration.backup?.repository = repository
         }
         try configuration.validate()
         return configuration
@@ -168,6 +266,28 @@ extension WatchdogConfiguration {
             }
         }
         return commands
+    }
+
+    /// The value of `name = value` in the settings file at `path` (`#` starts a comment);
+    /// nil when the file or the line is absent, or the value empty.
+    static func setting(_ name: String, in path: String) throws(WatchdogConfigurationError) -> String? {
+        guard path.hasPrefix("/") else { throw WatchdogConfigurationError("backup: settingsFile must be an absolute path") }
+        guard let text = readTextFile(path) else {
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            throw WatchdogConfigurationError("cannot read \(path)")
+        }
+        var value: String?
+        for line in text.split(separator: "\n") {
+            let content = line.prefix { $0 != "#" }
+            guard let equals = content.firstIndex(of: "="), trimmed(content[..<equals]) == name else { continue }
+            value = trimmed(content[content.index(after: equals)...])
+        }
+        return value?.isEmpty == false ? value : nil
+    }
+
+    private static func trimmed(_ text: Substring) -> String {
+        let start = text.drop { $0.isWhitespace }
+        return String(start.dropLast(start.reversed().prefix { $0.isWhitespace }.count))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws(WatchdogConfigurationError) -> T {
@@ -225,6 +345,19 @@ extension WatchdogConfiguration {
             }
             guard backup.passwordFile.hasPrefix("/") else { throw WatchdogConfigurationError("backup: passwordFile must be an absolute path") }
             guard !backup.repository.isEmpty else { throw WatchdogConfigurationError("backup: repository is empty") }
+            if try SFTPRepository(backup.repository) != nil {
+                guard let sftp = backup.sftp else {
+                    throw WatchdogConfigurationError("backup: an sftp repository needs \"sftp\" with identityFile and knownHostsFile (the backup host's key, pinned)")
+                }
+                for (field, path) in [("ssh", sftp.ssh), ("identityFile", sftp.identityFile), ("knownHostsFile", sftp.knownHostsFile)] {
+                    guard path.hasPrefix("/"), !path.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" || $0 == "\\" }) else {
+                        throw WatchdogConfigurationError("backup: sftp.\(field) must be an absolute path without spaces or quotes, not \"\(path)\"")
+                    }
+                }
+                guard (1...600).contains(sftp.connectTimeoutSeconds) else {
+                    throw WatchdogConfigurationError("backup: sftp.connectTimeoutSeconds must be between 1 and 600")
+                }
+            }
         }
     }
 }

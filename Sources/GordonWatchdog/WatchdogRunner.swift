@@ -58,7 +58,7 @@ public final class WatchdogRunner {
         self.supervisor = Supervisor(serviceNames: configuration.services.map(\.name), policy: configuration.restart,
                                      stopGrace: .seconds(configuration.stopGraceSeconds))
         self.backupPlan = configuration.backup.map(BackupPlan.init)
-        self.backupStatus = configuration.backup == nil ? nil : WatchdogStatus.Backup()
+        self.backupStatus = configuration.backup.map { WatchdogStatus.Backup(repository: $0.repository) }
     }
 
     private var now: Duration { ContinuousClock.now - origin }

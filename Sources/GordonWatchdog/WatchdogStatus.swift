@@ -41,8 +41,22 @@ public struct WatchdogStatus: Codable, Sendable, Equatable {
         /// `snapshotLimit`), as listed after the watchdog started and after every backup.
         public var snapshots: [Snapshot]?
         public var snapshotsListedAt: String?
+        /// Where the backups go (a path, or sftp:user@host:path); any credential in another
+        /// kind of repository URL is left out.
+        public var repository: String?
 
-        public init() { lastResult = "never" }
+        public init(repository: String? = nil) {
+            lastResult = "never"
+            self.repository = repository.map(Self.shown)
+        }
+
+        static func shown(_ repository: String) -> String {
+            if repository.hasPrefix("/") { return repository }
+            if let sftp = try? SFTPRepository(repository) {
+                return "sftp:\(sftp.user)@\(sftp.host)\(sftp.port.map { ":\($0)" } ?? ""):\(sftp.path)"
+            }
+            return String(repository.prefix { $0 != ":" }) + ":…"
+        }
     }
 
     public struct Snapshot: Codable, Sendable, Equatable {

@@ -7,6 +7,7 @@ import ArgumentParser
 import FoundationEssentials
 import GordonCommandLine
 import GordonKernel
+import GordonManager
 import GordonWatchdog
 
 /// `gordonctl backup`: the watchdog's backups, through gordon-manager.
@@ -24,8 +25,27 @@ struct BackupCommand: AsyncParsableCommand {
         return backup
     }
 
+    /// One line: the last run's result, how long ago the last success was, and where to.
+    static func summary(_ backup: JSONValue, now: Double) -> String {
+        let status = try? JSONDecoder().decode(WatchdogStatus.Backup.self, from: Data(backup.json.utf8))
+        let age = status.flatMap(WatchdogMetrics.lastBackupSucceeded).map { "\(duration(now - $0)) ago" } ?? "never"
+        return "last \(backup["lastResult"]?.text ?? "never"); last success \(age) (snapshot \(backup["lastSnapshotId"]?.text ?? "-"))"
+            + (backup["repository"].flatMap { $0 == .null ? nil : " to \($0.text)" } ?? "")
+    }
+
+    /// `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
+    static func duration(_ seconds: Double) -> String {
+        let whole = max(0, Int(seconds))
+        switch whole {
+        case ..<60: return "\(whole) s"
+        case ..<3600: return "\(whole / 60) min"
+        case ..<86_400: return "\(whole / 3600) h \(whole % 3600 / 60) min"
+        default: return "\(whole / 86_400) d \(whole % 86_400 / 3600) h"
+        }
+    }
+
     static func render(_ backup: JSONValue) -> String {
-        ["lastResult", "runningStep", "lastStartedAt", "lastFinishedAt", "lastDurationSeconds", "lastSuccessAt", "lastSnapshotId",
+        ["lastResult", "repository", "runningStep", "lastStartedAt", "lastFinishedAt", "lastDurationSeconds", "lastSuccessAt", "lastSnapshotId",
          "lastRequestedBy", "failedStep", "detail", "nextInSeconds"].compactMap { key in
             guard let value = backup[key], value != .null else { return nil }
             return "\(key): \(value.text)"

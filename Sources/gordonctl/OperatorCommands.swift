@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ArgumentParser
+import FoundationEssentials
 import GordonDomain
 import GordonKernel
 import GordonManager
@@ -51,8 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
         print(PositionsCommand.render(status["positions"]?.array ?? []))
         let watchdog = status["watchdog"]
         if let backup = watchdog?["backup"] {
-            print("\nBackup:    last \(backup["lastResult"]?.text ?? "never"); last success \(backup["lastSuccessAt"]?.text ?? "never")"
-                + " (snapshot \(backup["lastSnapshotId"]?.text ?? "-"))")
+            print("\nBackup:    " + BackupCommand.summary(backup, now: Date.now.timeIntervalSince1970))
         } else if let watchdog, watchdog != .null {
             print("\nWatchdog:  \(watchdog["error"]?.text ?? watchdog["phase"]?.text ?? "")")
         } else {

@@ -313,12 +313,20 @@ struct ManagerProcessTests {
             let statusFile = world.directory + "/watchdog-status"
             try """
                 {"updatedAt": "2026-12-07T02:00:05Z", "watchdogPid": 1, "phase": "running", "reason": "", "migrateAttempts": 1, "services": [],
-                 "backup": {"lastResult": "succeeded", "snapshotsListedAt": "2026-12-07T02:00:05Z", "snapshots": [
+                 "backup": {"lastResult": "succeeded", "repository": "sftp:gordon@srv-core:/srv/restic/gordon",
+                   "snapshotsListedAt": "2026-12-07T02:00:05Z", "snapshots": [
                    {"id": "4f1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c", "time": "2026-12-07T02:00:01+00:00"},
                    {"id": "4f1c2a9b00000000000000000000000a", "time": "2026-12-06T02:00:01+00:00"},
                    {"id": "0123456789abcdef0123456789abcdef", "time": "2026-12-05T02:00:01+00:00"}]}}
                 """.write(toFile: statusFile, atomically: true, encoding: .utf8)
             try await world.startManager(extra: ["--backup-request", requestFile, "--watchdog-status", statusFile])
+
+            // The status screen dates the last backup by the newest snapshot (this watchdog has
+            // not run one yet) and says where the backups go.
+            let screen = try await world.ctl(["status"])
+            let line = screen.stdout.split(separator: "\n").first { $0.hasPrefix("Backup:") }.map(String.init) ?? ""
+            #expect(line.contains("last succeeded; last success ") && line.contains(" ago (snapshot -) to sftp:gordon@srv-core:/srv/restic/gordon"),
+                    "\(screen.stdout)\(screen.stderr)")
 
             let listed = try await world.ctl(["backup", "list"])
             #expect(listed.status == 0, "\(listed.stderr)")

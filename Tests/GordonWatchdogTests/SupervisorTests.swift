@@ -185,6 +185,52 @@ struct BackupPlanTests {
         #expect(restore[1].arguments[command].contains("'operator:o''brien'"))
     }
 
+    @Test("an sftp repository: restic's ssh logs in with its own key and the pinned host key, learning nothing; a malformed one is refused by name")
+    func sftpRepositoriesUseThePinnedLogin() throws {
+        var configuration = Self.configuration
+        configuration.sftp = .init(identityFile: "/etc/gordon/keys/backup-ssh.key", knownHostsFile: "/etc/gordon/keys/backup-known-hosts")
+        let arguments = BackupPlan(configuration).pipeline(.check)[0].arguments
+        #expect(Array(arguments.prefix(2)) == ["-o", "sftp.command=/usr/bin/ssh -F none -i /etc/gordon/keys/backup-ssh.key -o IdentitiesOnly=yes "
+            + "-o UserKnownHostsFile=/etc/gordon/keys/backup-known-hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes "
+            + "-o BatchMode=yes -o ConnectTimeout=30 -o ServerAliveInterval=15 -o ServerAliveCountMax=4 backup@backuphost -s sftp"])
+        #expect(arguments.last == "check")
+        var local = configuration
+        local.repository = "/var/lib/gordon/restic-repository"
+        #expect(BackupPlan(local).pipeline(.check)[0].arguments == ["check"], "a local repository needs no ssh")
+
+        let withPort = try #require(try SFTPRepository("sftp://gordon@srv-core:2222//srv/restic/gordon"))
+        #expect([withPort.user, withPort.host, withPort.path] == ["gordon", "srv-core", "/srv/restic/gordon"] && withPort.port == 2222)
+        #expect(configuration.sftp!.command(for: withPort).hasSuffix("-p 2222 gordon@srv-core -s sftp"))
+        for bad in ["sftp:backuphost:/gordon", "sftp:@backuphost:/gordon", "sftp://u@h:99999//x", "sftp:-oProxyCommand=sh@h:/p", "sftp:u@h",
+                    "sftp:u@-oX:/p"] {
+            #expect { try SFTPRepository(bad) } throws: { "\($0)".contains("is not an sftp repository restic takes") }
+        }
+    }
+
+    @Test("an sftp repository without ssh settings is refused; the device's settings file names the backup host")
+    func sftpNeedsItsSettingsAndTheDeviceNamesTheHost() throws {
+        let base = WatchdogConfiguration(statusFile: "/run/gordon/status", migrate: .init(name: "m", executable: "/m"), services: [],
+                                         backup: Self.configuration)
+        #expect { try base.validate() } throws: { "\($0)".contains("an sftp repository needs \"sftp\"") }
+        var spaced = base
+        spaced.backup?.sftp = .init(identityFile: "/etc/gordon/keys/backup ssh.key", knownHostsFile: "/k")
+        #expect { try spaced.validate() } throws: { "\($0)".contains("sftp.identityFile must be an absolute path without spaces") }
+
+        let settings = "/tmp/gordon-settings-\(UInt64.random(in: 0...UInt64.max)).conf"
+        defer { try? FileManager.default.removeItem(atPath: settings) }
+        var configured = base
+        configured.backup?.repository = "/var/lib/gordon/restic-repository"
+        configured.backup?.settingsFile = settings
+        configured.backup?.sftp = .init(identityFile: "/etc/gordon/keys/backup-ssh.key", knownHostsFile: "/etc/gordon/keys/backup-known-hosts")
+        let text = String(decoding: try JSONEncoder().encode(configured), as: UTF8.self)
+        #expect(try WatchdogConfiguration.parse(text).backup?.repository == "/var/lib/gordon/restic-repository", "no settings file: the default")
+        try "exchange = testnet\n#backup_repository = sftp:old@old:/old\n  backup_repository = sftp://gordon@srv-core:2222//srv/restic/gordon  # the LAN's\n"
+            .write(toFile: settings, atomically: true, encoding: .utf8)
+        #expect(try WatchdogConfiguration.parse(text).backup?.repository == "sftp://gordon@srv-core:2222//srv/restic/gordon")
+        try "backup_repository = sftp:nohost\n".write(toFile: settings, atomically: true, encoding: .utf8)
+        #expect { try WatchdogConfiguration.parse(text) } throws: { "\($0)".contains("\"sftp:nohost\" is not an sftp repository") }
+    }
+
     @Test func aRestoreStopsEveryServiceInReverseThenMigratesAndStartsThemAfresh() {
         var supervisor = SupervisorTests.running()
         _ = supervisor.ended(.service(2), status: .exited(1), at: .seconds(2))  // in backoff: it must not come back mid-restore
