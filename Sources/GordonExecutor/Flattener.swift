@@ -93,11 +93,14 @@ public final class Flattener: Sendable {
     /// fills are sold below and, if it is still working, it is cancelled with the others. One
     /// the exchange does not know is refused by the placer once it can no longer arrive.
     private func bookIfPlaced(_ order: RecordedOrder, traceId: TraceId, on connection: PostgresConnection) async throws {
+        // (Through a Result: Swift 6.2's SIL verifier rejects a `catch where` on a typed throw here.)
+        let found: Result<OrderResponse, GordonError>
+        do { found = .success(try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)) } catch { found = .failure(error) }
         let answer: OrderResponse
-        do {
-            answer = try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
-        } catch where error.code == .unknownOrder {
-            return
+        switch found {
+        case .success(let order): answer = order
+        case .failure(let error) where error.code == .unknownOrder: return
+        case .failure(let error): throw error
         }
         let placed = try answer.order(botId: order.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
         let fills = try await rest.fills(of: placed)
