@@ -253,6 +253,15 @@ final class ExecutorWorld: @unchecked Sendable {
         return (risk, base, relay)
     }
 
+    /// Everything the bot held is sold to below BTCUSDT's lot size, and the account holds
+    /// exactly what the book says is left.
+    func expectSoldToDust(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let left = try ExactDecimal(parsing: try await BotProcessTests.text(admin, "SELECT quantity::text FROM trading.positions WHERE bot_id = '\(Self.bot)'"))
+        #expect(left < ExactDecimal(significand: 1, scale: 5), "\(what): \(left)", sourceLocation: sourceLocation)
+        let account = simulator.balances().first { $0.asset.rawValue == "BTC" }.map { $0.free + $0.locked } ?? .zero
+        #expect(account == left, "the account holds what the book says: \(account) vs \(left)", sourceLocation: sourceLocation)
+    }
+
     /// Whether the running executor has logged `text`.
     func executorLogged(_ text: String) -> Bool { executor?.stderr.contains(text) ?? false }
 
