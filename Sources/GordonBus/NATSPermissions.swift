@@ -37,6 +37,7 @@ public struct NATSUser: Sendable, Hashable, CustomStringConvertible {
     public let consumers: [NATSConsumerGrant]
 
     /// - Parameters:
+    ///   - name: the NATS user (a service's or a bot's).
     ///   - publishes: the subjects the user publishes as its job (events, or stream
     ///     administration); the JetStream and consumer subjects are added to them.
     ///   - consumers: the durables it may create and pull from.

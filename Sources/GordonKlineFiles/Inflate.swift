@@ -13,6 +13,7 @@ public enum Inflate {
     /// Decodes the raw DEFLATE stream `input` (no zlib or gzip wrapper).
     ///
     /// - Parameters:
+    ///   - input: the compressed bytes.
     ///   - expectedSize: if given, the output must be exactly this long; it is also the cap.
     ///   - limit: the most bytes the output may reach when `expectedSize` is nil.
     ///   - name: names the stream in error messages (a file or zip entry).

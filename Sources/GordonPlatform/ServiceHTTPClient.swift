@@ -24,6 +24,9 @@ public final class ServiceHTTPClient: Sendable {
     /// - Parameters:
     ///   - peer: the service called, for errors and logs (`gordon-manager`).
     ///   - baseURL: `http://127.0.0.1:8083`.
+    ///   - breaker: opens after repeated failures, so a dead peer is not waited on each time.
+    ///   - timeout: the longest one call may take.
+    ///   - http: the HTTP client the calls go through.
     public init(peer: String, baseURL: String, breaker: CircuitBreaker = CircuitBreaker(),
                 timeout: Duration = .seconds(5), http: HTTPClient = .shared) {
         self.peer = peer

@@ -186,7 +186,7 @@ struct BotsCommand: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a bot: its process exits; its positions stay (flatten closes them).")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a bot: it stops trading and idles (its process is kept, to start it again); its positions stay (flatten closes them).")
         @OptionGroup var manager: ManagerOptions
         @OptionGroup var reason: ReasonOption
         @Argument(help: "The bot's id") var bot: String

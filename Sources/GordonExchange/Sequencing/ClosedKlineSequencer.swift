@@ -48,8 +48,11 @@ public struct ClosedKlineSequencer: Sendable {
     private var held: [Int64: Kline] = [:]
     private var gap: (from: Int64, to: Int64)?
 
-    /// - Parameter lastDeliveredOpenTime: where a previous run stopped; the first kline
-    ///   delivered is the one after it. Nil delivers from the first closed kline seen.
+    /// - Parameters:
+    ///   - interval: the klines' interval, which spaces their open times.
+    ///   - symbol: the one symbol accepted; nil pins the first kline's.
+    ///   - lastDeliveredOpenTime: where a previous run stopped; the first kline delivered is
+    ///     the one after it. Nil delivers from the first closed kline seen.
     public init(interval: Interval, symbol: Symbol? = nil, lastDeliveredOpenTime: Int64?) {
         self.interval = interval
         self.symbol = symbol
