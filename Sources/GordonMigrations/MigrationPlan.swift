@@ -24,10 +24,14 @@ public struct MigrationPlan: Sendable, Equatable {
 
     /// Refuses a database whose history disagrees with the files: an applied file edited
     /// since (its checksum changed), or an applied version no file provides any more
-    /// (the database is ahead of this directory).
-    public init(files: [MigrationFile], applied: [AppliedMigration]) throws(GordonError) {
+    /// (the database is ahead of this directory). With `databaseMayBeAhead`, versions newer
+    /// than every file are accepted: a release rolled back runs on the schema a newer one
+    /// migrated (migrations are additive, and the services accept a newer schema).
+    public init(files: [MigrationFile], applied: [AppliedMigration], databaseMayBeAhead: Bool = false) throws(GordonError) {
         let filesByVersion = Dictionary(files.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
+        let newestFile = files.map(\.version).max() ?? 0
         for record in applied.sorted(by: { $0.version < $1.version }) {
+            if databaseMayBeAhead, record.version > newestFile { continue }
             guard let file = filesByVersion[record.version] else {
                 throw GordonError(
                     .schemaUnknownMigration,

@@ -20,7 +20,11 @@ public struct Migrator: Sendable {
     /// How long to wait for another migrator's lock before giving up.
     public let lockTimeoutSeconds: Int
 
-    public init(directory: MigrationDirectory, logger: Logger, lockTimeoutSeconds: Int = 300) {
+    /// Accept a database migrated past this directory (`MigrationPlan`'s `databaseMayBeAhead`).
+    public let databaseMayBeAhead: Bool
+
+    public init(directory: MigrationDirectory, logger: Logger, lockTimeoutSeconds: Int = 300, databaseMayBeAhead: Bool = false) {
+        self.databaseMayBeAhead = databaseMayBeAhead
         self.directory = directory
         self.logger = logger
         self.lockTimeoutSeconds = lockTimeoutSeconds
@@ -43,7 +47,8 @@ public struct Migrator: Sendable {
     ) async throws(GordonError) -> Report {
         do {
             try await lock(connection)
-            let plan = try MigrationPlan(files: directory.files, applied: try await Self.appliedMigrations(on: connection))
+            let plan = try MigrationPlan(files: directory.files, applied: try await Self.appliedMigrations(on: connection),
+                                     databaseMayBeAhead: databaseMayBeAhead)
             var report = Report()
             for file in plan.pending {
                 let milliseconds = try await apply(file, on: connection)
@@ -65,7 +70,8 @@ public struct Migrator: Sendable {
     public func status(on connection: PostgresConnection) async throws(GordonError) -> MigrationPlan {
         do {
             try await Self.ensureLedger(connection)
-            return try MigrationPlan(files: directory.files, applied: try await Self.appliedMigrations(on: connection))
+            return try MigrationPlan(files: directory.files, applied: try await Self.appliedMigrations(on: connection),
+                                     databaseMayBeAhead: databaseMayBeAhead)
         } catch {
             throw PostgresFailure.map(error)
         }

@@ -60,11 +60,14 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Seconds to wait for another gordon-migrate to finish.")
     var lockTimeout: Int = 300
 
+    @Flag(help: "Accept a database already migrated past this directory (a release rolled back on the device): nothing newer is undone.")
+    var databaseMayBeAhead = false
+
     func run() async throws {
         let directory = try options.directory()
         let url = try options.url()
         let logger = Logger(label: "gordon-migrate")
-        let migrator = Migrator(directory: directory, logger: logger, lockTimeoutSeconds: lockTimeout)
+        let migrator = Migrator(directory: directory, logger: logger, lockTimeoutSeconds: lockTimeout, databaseMayBeAhead: databaseMayBeAhead)
         let report = try await Database.withConnection(url, logger: logger) { connection in
             try await migrator.migrate(on: connection) { file, milliseconds in
                 print("applied \(file) (\(milliseconds) ms)")

@@ -119,6 +119,16 @@ struct MigrationFileTests {
         #expect {
             try MigrationPlan(files: [one], applied: ahead)
         } throws: { ($0 as? GordonError)?.code == .schemaUnknownMigration }
+        // A release rolled back: the database is ahead of its files, and nothing is pending.
+        #expect(try MigrationPlan(files: [one], applied: ahead, databaseMayBeAhead: true).pending.isEmpty)
+        // A gap below the newest file is still refused, and so is an edited file.
+        let gap = applied + [AppliedMigration(version: 2, name: "gone", checksum: two.checksum, appliedAtMilliseconds: 0)]
+        #expect {
+            try MigrationPlan(files: [one, three], applied: gap, databaseMayBeAhead: true)
+        } throws: { ($0 as? GordonError)?.code == .schemaUnknownMigration }
+        #expect {
+            try MigrationPlan(files: [one], applied: edited + [ahead[1]], databaseMayBeAhead: true)
+        } throws: { ($0 as? GordonError)?.code == .migrationChecksumMismatch }
     }
 
     @Test("the repository's migrations load, and SchemaCheck.requiredVersion is the newest one")
