@@ -93,18 +93,17 @@ public final class Flattener: Sendable {
     /// fills are sold below and, if it is still working, it is cancelled with the others. One
     /// the exchange does not know is refused by the placer once it can no longer arrive.
     private func bookIfPlaced(_ order: RecordedOrder, traceId: TraceId, on connection: PostgresConnection) async throws {
-        // (Through a Result: Swift 6.2's SIL verifier rejects a `catch where` on a typed throw here.)
-        let found: Result<OrderResponse, GordonError>
-        do { found = .success(try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)) } catch { found = .failure(error) }
-        let answer: OrderResponse
-        switch found {
-        case .success(let order): answer = order
-        case .failure(let error) where error.code == .unknownOrder: return
-        case .failure(let error): throw error
-        }
-        let placed = try answer.order(botId: order.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds))
-        let fills = try await rest.fills(of: placed)
-        _ = try await ExecutorRecords.recordExecution(placed, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger)
+        guard let answer = try await unlessUnknown({ () async throws(GordonError) in
+            try await rest.queryOrder(symbol: order.symbol, clientOrderId: order.clientOrderId)
+        }) else { return }
+        try await book(try answer.order(botId: order.botId, createdAt: Timestamp(milliseconds: rest.serverNowMilliseconds)),
+                       traceId: traceId, on: connection)
+    }
+
+    /// The order and its trades as the exchange has them, recorded in the flatten's transaction.
+    private func book(_ order: Order, traceId: TraceId, on connection: PostgresConnection) async throws {
+        let fills = try await rest.fills(of: order)
+        _ = try await ExecutorRecords.recordExecution(order, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger)
     }
 
     private func cancelWorkingOrders(of bot: BotId?, traceId: TraceId, on connection: PostgresConnection) async throws {
@@ -128,15 +127,20 @@ public final class Flattener: Sendable {
             }
             // Its trades are booked before the positions are read, or the sells below would
             // leave behind what it bought.
-            let fills = try await rest.fills(of: order)
-            _ = try await ExecutorRecords.recordExecution(order, fills: fills, ids: ids, traceId: traceId, on: connection, logger: logger)
+            try await book(order, traceId: traceId, on: connection)
         }
     }
 
     /// The cancelled order, or nil when the exchange no longer knows it as open.
     private func cancel(symbol: Symbol, clientOrderId: ClientOrderId) async throws(GordonError) -> OrderResponse? {
+        try await unlessUnknown { () async throws(GordonError) in try await rest.cancelOrder(symbol: symbol, clientOrderId: clientOrderId) }
+    }
+
+    /// The exchange's answer, or nil when it does not know the order (-2013, -2011).
+    /// (Through a Result: Swift 6.2's SIL verifier rejects a `catch where` on a typed throw.)
+    private func unlessUnknown(_ call: () async throws(GordonError) -> OrderResponse) async throws(GordonError) -> OrderResponse? {
         let result: Result<OrderResponse, GordonError>
-        do { result = .success(try await rest.cancelOrder(symbol: symbol, clientOrderId: clientOrderId)) } catch { result = .failure(error) }
+        do { result = .success(try await call()) } catch { result = .failure(error) }
         switch result {
         case .success(let answer): return answer
         case .failure(let error) where error.code == .unknownOrder: return nil

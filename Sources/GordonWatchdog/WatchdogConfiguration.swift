@@ -279,15 +279,10 @@ extension WatchdogConfiguration {
         var value: String?
         for line in text.split(separator: "\n") {
             let content = line.prefix { $0 != "#" }
-            guard let equals = content.firstIndex(of: "="), trimmed(content[..<equals]) == name else { continue }
-            value = trimmed(content[content.index(after: equals)...])
+            guard let equals = content.firstIndex(of: "="), content[..<equals].trimmingWhitespace() == name else { continue }
+            value = String(content[content.index(after: equals)...].trimmingWhitespace())
         }
         return value?.isEmpty == false ? value : nil
-    }
-
-    private static func trimmed(_ text: Substring) -> String {
-        let start = text.drop { $0.isWhitespace }
-        return String(start.dropLast(start.reversed().prefix { $0.isWhitespace }.count))
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws(WatchdogConfigurationError) -> T {
