@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "GordonExecutor", targets: ["GordonExecutor"]),
         .library(name: "GordonRisk", targets: ["GordonRisk"]),
         .library(name: "GordonManager", targets: ["GordonManager"]),
+        .library(name: "GordonConsole", targets: ["GordonConsole"]),
         .library(name: "BinanceSim", targets: ["BinanceSim"]),
         .executable(name: "gordon-migrate", targets: ["gordon-migrate"]),
         .executable(name: "gordon-outbox-relay", targets: ["gordon-outbox-relay"]),
@@ -42,6 +43,7 @@ let package = Package(
         .executable(name: "gordon-executor", targets: ["gordon-executor"]),
         .executable(name: "gordon-risk", targets: ["gordon-risk"]),
         .executable(name: "gordon-manager", targets: ["gordon-manager"]),
+        .executable(name: "gordon-console", targets: ["gordon-console"]),
     ],
     dependencies: [
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
@@ -215,6 +217,29 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // gordon-console's logic: the operators' port on the LAN. It talks to no database, no
+        // NATS and no exchange.
+        .target(
+            name: "GordonConsole",
+            dependencies: [
+                "GordonKernel", "GordonPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "gordon-console",
+            dependencies: [
+                "GordonKernel", "GordonConsole", "GordonPlatform", "GordonLogging", "GordonCommandLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -410,6 +435,16 @@ let package = Package(
                 "GordonKernel", "GordonDomain", "GordonProtocol", "GordonRisk", "GordonPostgres", "GordonMigrations", "GordonTestDB",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GordonConsoleTests",
+            dependencies: [
+                "GordonKernel", "GordonConsole", "GordonTestDB", "gordon-console",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

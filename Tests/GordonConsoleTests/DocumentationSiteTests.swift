@@ -1,0 +1,164 @@
+import AsyncHTTPClient
+import Foundation
+import GordonTestDB
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// gordon-console as the device runs it, serving a small DocC-shaped site over real HTTP.
+@Suite("gordon-console serves the documentation site")
+struct DocumentationSiteTests {
+    /// The SHA-256 of each fixture's inline element, worked out apart from the console
+    /// (`printf 'var baseUrl = "/docs/"' | openssl dgst -sha256 -binary | base64`).
+    static let baseURLScriptHash = "'sha256-77EWPyjUT2bZILT2rauaG3kt/w83/XPAfBGN/zpoqgs='"
+    static let styleHash = "'sha256-FcQqt3aNlV7AZnGV4zkQRVeCeJOxbMPnQSx258L803E='"
+
+    @Test("pages under /docs with the security headers; / leads to Gordon's landing page; nothing outside the site")
+    func servesTheSite() async throws {
+        let world = try await ConsoleWorld()
+        let runbook = try await world.get("/docs/documentation/gordon/runbook/")
+        #expect(runbook.status == .ok)
+        #expect(runbook.body.contains("The runbook"))
+        #expect(runbook.headers["Content-Type"].first?.hasPrefix("text/html") == true)
+
+        let policy = try #require(runbook.headers["Content-Security-Policy"].first)
+        #expect(policy.contains("script-src 'self' \(Self.baseURLScriptHash)"))
+        #expect(policy.contains("style-src 'self' \(Self.styleHash)"))
+        #expect(policy.contains("frame-ancestors 'none'"))
+        #expect(policy.contains("default-src 'none'"))
+        #expect(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"))
+        #expect(runbook.headers["X-Frame-Options"] == ["DENY"])
+        #expect(runbook.headers["X-Content-Type-Options"] == ["nosniff"])
+        #expect(runbook.headers["Referrer-Policy"] == ["no-referrer"])
+
+        let script = try await world.get("/docs/js/index.js")
+        #expect(script.status == .ok)
+        #expect(script.headers["Content-Type"].first?.contains("javascript") == true)
+        #expect(script.headers["X-Content-Type-Options"] == ["nosniff"])
+
+        // DocC links to pages without the trailing slash.
+        let bare = try await world.get("/docs/documentation/gordon/runbook")
+        #expect(bare.status == .movedPermanently)
+        #expect(bare.headers["Location"] == ["/docs/documentation/gordon/runbook/"])
+        for path in ["/", "/docs", "/docs/"] {
+            let landing = try await world.get(path)
+            #expect(landing.status == .found, "\(path)")
+            #expect(landing.headers["Location"] == ["/docs/documentation/gordon/"], "\(path)")
+            #expect(landing.headers["X-Frame-Options"] == ["DENY"], "\(path)")
+            #expect(try await world.get(path, method: .HEAD).status == .found, "HEAD \(path)")
+        }
+
+        let missing = try await world.get("/docs/documentation/nothing/")
+        #expect(missing.status == .notFound)
+        #expect(missing.headers["Content-Security-Policy"].first == policy)
+        // The file beside the site, asked for through the parent directory.
+        for path in ["/docs/../outside.txt", "/docs/%2e%2e/outside.txt", "/docs/documentation/%2E%2E/%2E%2E/../outside.txt"] {
+            let escaped = try await world.get(path)
+            #expect(escaped.status != .ok, "\(path)")
+            #expect(!escaped.body.contains("not for the LAN"), "\(path)")
+        }
+        let posted = try await world.get("/docs/documentation/gordon/runbook/", method: .POST)
+        #expect(posted.status != .ok)
+        #expect(!posted.body.contains("The runbook"))
+
+        #expect(try await world.get("/healthz").status == .ok)
+        let ready = try await world.get("/readyz")
+        #expect(ready.status == .ok)
+        #expect(ready.body.contains("\"documentation\":\"ok\""))
+        #expect(try await world.get("/metrics").body.contains("http_requests"))
+
+        let stopped = try #require(try await world.console.stop())
+        #expect(stopped.status == 0, "\(stopped.stderr.suffix(1000))")
+    }
+
+    @Test("not ready once the site's index is gone (the release's tree unmounted)")
+    func notReadyWithoutTheSite() async throws {
+        let world = try await ConsoleWorld()
+        try FileManager.default.removeItem(atPath: world.site + "/documentation/gordon/index.html")
+        let ready = try await world.get("/readyz")
+        #expect(ready.status == .serviceUnavailable)
+        #expect(ready.body.contains("no documentation site"))
+    }
+
+    @Test("refuses to start without a site, or with one built for another base path, and says how to build it")
+    func refusesABadSite() async throws {
+        let empty = try ConsoleWorld.makeDirectory()
+        let none = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", empty])
+        #expect(none.status == 1)
+        #expect((none.stdout + none.stderr).contains("no documentation site in \(empty)"))
+        #expect((none.stdout + none.stderr).contains("scripts/docs"))
+
+        let rooted = try ConsoleWorld.makeDirectory()
+        try FileManager.default.createDirectory(atPath: rooted + "/documentation/gordon", withIntermediateDirectories: true)
+        try #"<html><head><script>var baseUrl = "/"</script></head></html>"#
+            .write(toFile: rooted + "/documentation/gordon/index.html", atomically: true, encoding: .utf8)
+        let wrong = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", rooted])
+        #expect(wrong.status == 1)
+        #expect((wrong.stdout + wrong.stderr).contains("built for another base path"))
+
+        let badPort = try await TestCommand.run("gordon-console", ["--http-port", "70000", "--documentation", rooted])
+        #expect(badPort.status != 0)
+        #expect(badPort.stderr.contains("--http-port must be between 0 and 65535"))
+    }
+}
+
+/// A DocC-shaped site (the landing page with DocC's inline base URL, a script, a page), a file
+/// beside it that must never be served, and gordon-console on a free port.
+struct ConsoleWorld {
+    let root: String
+    let site: String
+    let console: TestCommand
+    let port: Int
+
+    init() async throws {
+        root = try Self.makeDirectory()
+        site = root + "/docs"
+        try FileManager.default.createDirectory(atPath: site + "/js", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: site + "/documentation/gordon/runbook", withIntermediateDirectories: true)
+        // DocC's root index.html is its template (base "/"); the pages carry the base path.
+        try #"<html><head><script>var baseUrl = "/"</script></head></html>"#.write(toFile: site + "/index.html", atomically: true, encoding: .utf8)
+        try #"<!doctype html><html><head><script>var baseUrl = "/docs/"</script><script defer src="/docs/js/index.js"></script><style>body{color:red}</style></head><body>Gordon</body></html>"#
+            .write(toFile: site + "/documentation/gordon/index.html", atomically: true, encoding: .utf8)
+        try "document.title = 'Gordon'\n".write(toFile: site + "/js/index.js", atomically: true, encoding: .utf8)
+        try "<html><body><h1>The runbook</h1></body></html>".write(toFile: site + "/documentation/gordon/runbook/index.html", atomically: true, encoding: .utf8)
+        try "not for the LAN\n".write(toFile: root + "/outside.txt", atomically: true, encoding: .utf8)
+        console = try TestCommand("gordon-console", ["--http-port", "0", "--documentation", site])
+        let console = console
+        func port() -> Int? {
+            console.stdout.split(separator: "\n").first(where: { $0.contains("gordon-console listening on ") })
+                .flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+        guard try await eventually(timeout: .seconds(30), { port() != nil || !console.process.isRunning }), let bound = port() else {
+            throw TestNATSServerError(message: "gordon-console did not start: \(console.stderr.suffix(2000))")
+        }
+        self.port = bound
+    }
+
+    static func makeDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gordon-console-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    struct Answer {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: String
+    }
+
+    /// One request as a browser sends it: no redirect followed, the path exactly as given.
+    func get(_ path: String, method: HTTPMethod = .GET) async throws -> Answer {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            try await client.shutdown()
+            return Answer(status: response.status, headers: response.headers, body: String(buffer: body))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}
