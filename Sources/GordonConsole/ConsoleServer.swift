@@ -1,4 +1,5 @@
 import Foundation
+public import GordonKernel
 public import GordonPlatform
 public import Hummingbird
 import HTTPTypes
@@ -13,18 +14,13 @@ public enum ConsoleServer {
     public static func makeRouter(documentation: DocumentationSite, metrics: MetricsRegistry,
                                   readiness: Readiness, logger: Logger) -> Router<ServiceRequestContext> {
         readiness.add("documentation") {
-            // The release's tree is mounted read-only; a missing index means the site is gone.
-            _ = try DocumentationSite(directory: documentation.directory)
+            guard documentation.isPresent() else {
+                throw GordonError(.serviceUnavailable, "the documentation archive \(documentation.archive) is gone")
+            }
         }
         let router = ServiceHTTP.makeRouter(metrics: metrics, readiness: readiness)
         router.add(middleware: SecurityHeadersMiddleware(policy: contentSecurityPolicy(for: documentation)))
-        router.add(middleware: DirectorySlashMiddleware(site: documentation))
-        // The browser keeps a page but asks whether it changed (ETag) each time: a deploy
-        // changes the site under it.
-        router.add(middleware: FileMiddleware(
-            documentation.directory, urlBasePath: DocumentationSite.basePath,
-            cacheControl: .init([(MediaType(type: .any), [.noCache])]),
-            searchForIndexHtml: true, logger: logger))
+        router.add(middleware: DocumentationMiddleware(site: documentation))
         // (The router treats "/docs" and "/docs/" as one path.)
         for path in ["/", DocumentationSite.basePath] {
             for method in [HTTPRequest.Method.get, .head] {
@@ -80,21 +76,40 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
     }
 }
 
-/// DocC links to a page's directory without the trailing slash; its index.html's relative
-/// URLs need one. FileMiddleware's own redirect drops the base path (`/docs`), so this one
-/// answers first, for directories of the site only.
-struct DirectorySlashMiddleware: RouterMiddleware {
+/// GET and HEAD below `/docs/` from the archive: a file, a page's index.html for its
+/// directory, a redirect to the directory with its trailing slash (DocC links to pages
+/// without it; their relative URLs need it), or 404. The browser keeps what it got but asks
+/// each time whether it changed (ETag), since a deploy changes the site under it.
+struct DocumentationMiddleware: RouterMiddleware {
     typealias Context = ServiceRequestContext
     let site: DocumentationSite
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
         let prefix = DocumentationSite.basePath + "/"
-        guard request.method == .get || request.method == .head, path.hasPrefix(prefix), !path.hasSuffix("/"),
-              let decoded = path.removingPercentEncoding, !decoded.contains(".."),
-              site.isDirectory(String(decoded.dropFirst(prefix.count)))
-        else { return try await next(request, context) }
-        let query = request.uri.query.map { "?" + $0 } ?? ""
-        return .redirect(to: path + "/" + query, type: .permanent)
+        let path = request.uri.path
+        guard request.method == .get || request.method == .head, path.hasPrefix(prefix), path != prefix else {
+            return try await next(request, context)
+        }
+        guard let relative = String(path.dropFirst(prefix.count)).removingPercentEncoding else {
+            throw HTTPError(.badRequest, message: "the path's percent-encoding is invalid")
+        }
+        switch site.lookup(relative) {
+        case .missing:
+            throw HTTPError(.notFound)
+        case .directory:
+            let query = request.uri.query.map { "?" + $0 } ?? ""
+            return .redirect(to: path + "/" + query, type: .permanent)
+        case .file(let range):
+            let file = relative.isEmpty || relative.hasSuffix("/") ? relative + "index.html" : relative
+            let tag = "\"\(site.version)-\(range.lowerBound)\""
+            var headers: HTTPFields = [.eTag: tag, .cacheControl: "no-cache"]
+            if request.headers[.ifNoneMatch] == tag { return Response(status: .notModified, headers: headers) }
+            let fileExtension = file.split(separator: "/").last.flatMap { $0.split(separator: ".").count > 1 ? $0.split(separator: ".").last : nil }
+            headers[.contentType] = fileExtension.flatMap { MediaType.getMediaType(forExtension: String($0)) }?.description
+                ?? "application/octet-stream"
+            headers[.contentLength] = "\(range.count)"
+            guard request.method == .get else { return Response(status: .ok, headers: headers) }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: try await site.read(range)))
+        }
     }
 }

@@ -172,6 +172,13 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
     /// A call on the console's loopback port without the console's credential, or with a wrong one.
     public static let consoleCredentialInvalid = ErrorCode("GORDON-MGR-0007", .unauthorized)
 
+    // MARK: The console (GordonConsole)
+    /// An ID token (or the login it ends) that fails verification: signature, issuer,
+    /// audience, expiry, nonce or state.
+    public static let loginRefused = ErrorCode("GORDON-CON-0001", .unauthorized)
+    /// The OpenID provider's discovery document or key set is unusable.
+    public static let identityProviderInvalid = ErrorCode("GORDON-CON-0002", .unavailable)
+
     /// Every declared code, in declaration order.
     public static let all: [ErrorCode] = [
         invalidTraceId, internalInvariant,
@@ -197,5 +204,6 @@ public struct ErrorCode: RawRepresentable, Sendable, Hashable, Codable, CustomSt
         serviceUnavailable, serviceConfigInvalid,
         botLeaseLost,
         invalidRequest, notAnOperator, notFound, requestPending, requestRefused, alreadyExists, consoleCredentialInvalid,
+        loginRefused, identityProviderInvalid,
     ]
 }

@@ -27,8 +27,8 @@ struct GordonConsoleCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 takes a free one and prints it)")
     var httpPort = ConsoleServer.defaultPort
 
-    @Option(help: "The documentation site's directory (scripts/docs builds it; the image has it here)")
-    var documentation = "/usr/share/gordon/docs"
+    @Option(help: "The documentation site's archive (scripts/docs builds it; the image has it here)")
+    var documentation = "/usr/share/gordon/docs.tar"
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical")
     var logLevel = "info"
@@ -48,7 +48,7 @@ struct GordonConsoleCommand: AsyncParsableCommand {
         let logger = Logger(label: "gordon.\(name)")
         let site: DocumentationSite
         do {
-            site = try DocumentationSite(directory: documentation)
+            site = try DocumentationSite(archive: documentation)
         } catch {
             logger.critical("\(name) cannot start: \(error)", metadata: ["code": "\(error.code)"])
             throw ExitCode(1)
@@ -60,7 +60,7 @@ struct GordonConsoleCommand: AsyncParsableCommand {
         let (host, port) = (httpHost, httpPort)
         let http = ServiceHTTP.application(router: router, host: host, port: port, serverName: name, logger: logger) { bound in
             GordonService.announce("\(name) listening on http://\(host):\(bound)")
-            logger.info("\(name) ready to serve", metadata: ["port": "\(bound)", "documentation": "\(site.directory)"])
+            logger.info("\(name) ready to serve", metadata: ["port": "\(bound)", "documentation": "\(site.archive)"])
         }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: http)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -31,6 +31,11 @@ struct DocumentationSiteTests {
         #expect(runbook.headers["X-Content-Type-Options"] == ["nosniff"])
         #expect(runbook.headers["Referrer-Policy"] == ["no-referrer"])
 
+        let long = try await world.get("/docs/" + ConsoleWorld.longDataPath.replacingOccurrences(of: ":", with: "%3A"))
+        #expect(long.status == .ok)
+        #expect(long.body == #"{"kind":"symbol"}"#)
+        #expect(long.headers["Content-Type"].first?.hasPrefix("application/json") == true)
+
         let script = try await world.get("/docs/js/index.js")
         #expect(script.status == .ok)
         #expect(script.headers["Content-Type"].first?.contains("javascript") == true)
@@ -71,32 +76,41 @@ struct DocumentationSiteTests {
         #expect(stopped.status == 0, "\(stopped.stderr.suffix(1000))")
     }
 
-    @Test("not ready once the site's index is gone (the release's tree unmounted)")
+    @Test("not ready once the archive is gone (the release's tree unmounted)")
     func notReadyWithoutTheSite() async throws {
         let world = try await ConsoleWorld()
-        try FileManager.default.removeItem(atPath: world.site + "/documentation/gordon/index.html")
+        try FileManager.default.removeItem(atPath: world.archive)
         let ready = try await world.get("/readyz")
         #expect(ready.status == .serviceUnavailable)
-        #expect(ready.body.contains("no documentation site"))
+        #expect(ready.body.contains("is gone"))
     }
 
-    @Test("refuses to start without a site, or with one built for another base path, and says how to build it")
+    @Test("refuses to start without an archive, with a malformed one, or with a site built for another base path, and says how to build it")
     func refusesABadSite() async throws {
-        let empty = try ConsoleWorld.makeDirectory()
-        let none = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", empty])
-        #expect(none.status == 1)
-        #expect((none.stdout + none.stderr).contains("no documentation site in \(empty)"))
-        #expect((none.stdout + none.stderr).contains("scripts/docs"))
+        let directory = try ConsoleWorld.makeDirectory()
+        func start(_ archive: String) async throws -> String {
+            let result = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", archive])
+            #expect(result.status == 1, "\(archive)")
+            #expect((result.stdout + result.stderr).contains("scripts/docs"), "\(archive)")
+            return result.stdout + result.stderr
+        }
+        #expect(try await start(directory + "/none.tar").contains("no documentation archive at \(directory)/none.tar"))
 
-        let rooted = try ConsoleWorld.makeDirectory()
+        try "<html></html>".write(toFile: directory + "/page.html", atomically: true, encoding: .utf8)
+        #expect(try await start(directory + "/page.html").contains("is not a documentation archive"))
+
+        let rooted = directory + "/rooted"
         try FileManager.default.createDirectory(atPath: rooted + "/documentation/gordon", withIntermediateDirectories: true)
         try #"<html><head><script>var baseUrl = "/"</script></head></html>"#
             .write(toFile: rooted + "/documentation/gordon/index.html", atomically: true, encoding: .utf8)
-        let wrong = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", rooted])
-        #expect(wrong.status == 1)
-        #expect((wrong.stdout + wrong.stderr).contains("built for another base path"))
+        #expect(try await start(try await ConsoleWorld.archive(rooted)).contains("built for another base path"))
 
-        let badPort = try await TestCommand.run("gordon-console", ["--http-port", "70000", "--documentation", rooted])
+        // Cut short: the last file's bytes and the end blocks missing.
+        let whole = try Data(contentsOf: URL(fileURLWithPath: try await ConsoleWorld.archive(rooted)))
+        try whole.prefix(1024 + 100).write(to: URL(fileURLWithPath: directory + "/short.tar"))
+        #expect(try await start(directory + "/short.tar").contains("is not a documentation archive"))
+
+        let badPort = try await TestCommand.run("gordon-console", ["--http-port", "70000", "--documentation", directory + "/none.tar"])
         #expect(badPort.status != 0)
         #expect(badPort.stderr.contains("--http-port must be between 0 and 65535"))
     }
@@ -107,6 +121,7 @@ struct DocumentationSiteTests {
 struct ConsoleWorld {
     let root: String
     let site: String
+    let archive: String
     let console: TestCommand
     let port: Int
 
@@ -122,7 +137,11 @@ struct ConsoleWorld {
         try "document.title = 'Gordon'\n".write(toFile: site + "/js/index.js", atomically: true, encoding: .utf8)
         try "<html><body><h1>The runbook</h1></body></html>".write(toFile: site + "/documentation/gordon/runbook/index.html", atomically: true, encoding: .utf8)
         try "not for the LAN\n".write(toFile: root + "/outside.txt", atomically: true, encoding: .utf8)
-        console = try TestCommand("gordon-console", ["--http-port", "0", "--documentation", site])
+        // A name past ustar's limits, as DocC gives long initialisers: pax carries it.
+        try FileManager.default.createDirectory(atPath: site + "/data/documentation/gordon", withIntermediateDirectories: true)
+        try #"{"kind":"symbol"}"#.write(toFile: site + "/" + Self.longDataPath, atomically: true, encoding: .utf8)
+        archive = try await Self.archive(site)
+        console = try TestCommand("gordon-console", ["--http-port", "0", "--documentation", archive])
         let console = console
         func port() -> Int? {
             console.stdout.split(separator: "\n").first(where: { $0.contains("gordon-console listening on ") })
@@ -132,6 +151,16 @@ struct ConsoleWorld {
             throw TestNATSServerError(message: "gordon-console did not start: \(console.stderr.suffix(2000))")
         }
         self.port = bound
+    }
+
+    static let longDataPath = "data/documentation/gordon/init(" + Array(repeating: "parameter:", count: 14).joined() + ").json"
+
+    /// The site as scripts/docs packs it: a pax archive of its directory.
+    static func archive(_ site: String) async throws -> String {
+        let path = site + ".tar"
+        let result = try await TestCommand.runProgram("/usr/bin/tar", ["--format=pax", "-C", site, "-cf", path, "."])
+        guard result.status == 0 else { throw TestNATSServerError(message: "tar failed: \(result.stderr)") }
+        return path
     }
 
     static func makeDirectory() throws -> String {
