@@ -99,13 +99,13 @@ struct DocumentationMiddleware: RouterMiddleware {
         case .directory:
             let query = request.uri.query.map { "?" + $0 } ?? ""
             return .redirect(to: path + "/" + query, type: .permanent)
-        case .file(let range):
-            let file = relative.isEmpty || relative.hasSuffix("/") ? relative + "index.html" : relative
+        case .file(let file, let range):
             let tag = "\"\(site.version)-\(range.lowerBound)\""
             var headers: HTTPFields = [.eTag: tag, .cacheControl: "no-cache"]
             if request.headers[.ifNoneMatch] == tag { return Response(status: .notModified, headers: headers) }
-            let fileExtension = file.split(separator: "/").last.flatMap { $0.split(separator: ".").count > 1 ? $0.split(separator: ".").last : nil }
-            headers[.contentType] = fileExtension.flatMap { MediaType.getMediaType(forExtension: String($0)) }?.description
+            let name = file.split(separator: "/").last ?? ""
+            let fileExtension = name.contains(".") ? name.split(separator: ".").last.map(String.init) : nil
+            headers[.contentType] = fileExtension.flatMap { MediaType.getMediaType(forExtension: $0) }?.description
                 ?? "application/octet-stream"
             headers[.contentLength] = "\(range.count)"
             guard request.method == .get else { return Response(status: .ok, headers: headers) }

@@ -75,7 +75,8 @@ public struct DocumentationSite: Sendable {
 
     /// What the site answers for a path below `/docs/` (percent-decoded, without the prefix).
     enum Lookup: Equatable {
-        case file(Range<Int64>)
+        /// The file's path in the archive (a directory's is its index.html) and its bytes.
+        case file(String, Range<Int64>)
         /// A page's directory asked for without its trailing slash.
         case directory
         case missing
@@ -88,7 +89,7 @@ public struct DocumentationSite: Sendable {
         guard !components.dropLast().contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }),
               components.last != ".", components.last != ".." else { return .missing }
         let file = relativePath.isEmpty || relativePath.hasSuffix("/") ? relativePath + "index.html" : relativePath
-        if let range = entries[file] { return .file(range) }
+        if let range = entries[file] { return .file(file, range) }
         if !relativePath.isEmpty, !relativePath.hasSuffix("/"), entries[relativePath + "/index.html"] != nil { return .directory }
         return .missing
     }

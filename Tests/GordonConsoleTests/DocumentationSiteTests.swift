@@ -38,6 +38,15 @@ struct DocumentationSiteTests {
 
         let script = try await world.get("/docs/js/index.js")
         #expect(script.status == .ok)
+        #expect(script.body == "document.title = 'Gordon'\n")
+        // Kept by the browser, asked again each time: unchanged is 304 without a body.
+        #expect(script.headers["Cache-Control"] == ["no-cache"])
+        let tag = try #require(script.headers["ETag"].first)
+        let again = try await world.get("/docs/js/index.js", headers: ["If-None-Match": tag])
+        #expect(again.status == .notModified)
+        #expect(again.body.isEmpty)
+        let head = try await world.get("/docs/js/index.js", method: .HEAD)
+        #expect(head.status == .ok && head.body.isEmpty)
         #expect(script.headers["Content-Type"].first?.contains("javascript") == true)
         #expect(script.headers["X-Content-Type-Options"] == ["nosniff"])
 
@@ -176,11 +185,12 @@ struct ConsoleWorld {
     }
 
     /// One request as a browser sends it: no redirect followed, the path exactly as given.
-    func get(_ path: String, method: HTTPMethod = .GET) async throws -> Answer {
+    func get(_ path: String, method: HTTPMethod = .GET, headers: [String: String] = [:]) async throws -> Answer {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
         do {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
             request.method = method
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             try await client.shutdown()
