@@ -165,14 +165,17 @@ struct IDTokenVerifierTests {
              "token_endpoint": "https://idm.example.lan/oauth2/token", "jwks_uri": "https://idm.example.lan/jwk"}
             """.utf8), expectedIssuer: Self.issuer)
         let url = try #require(URLComponents(string: login.authorizationURL(
-            metadata, clientID: "gordon-console", redirectURI: "http://gordon.lan:3000/auth/callback")))
+            metadata, clientID: "gordon console", redirectURI: "http://gordon.lan:3000/auth/callback?a=1&b=2+3")))
         let query = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(query["x"] == "1")
         #expect(query["response_type"] == "code")
         #expect(query["state"] == "s" && query["nonce"] == "n")
         #expect(query["code_challenge"] == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
         #expect(query["code_challenge_method"] == "S256")
-        #expect(query["redirect_uri"] == "http://gordon.lan:3000/auth/callback")
+        // Values come back whole: '&', '=', '+' and spaces encoded, not split or turned into spaces.
+        #expect(query["redirect_uri"] == "http://gordon.lan:3000/auth/callback?a=1&b=2+3")
+        #expect(query["client_id"] == "gordon console")
+        #expect(url.percentEncodedQuery?.contains("+") == false)
         #expect(query["scope"]?.split(separator: " ").contains("openid") == true)
 
         let fresh = PendingLogin.start(returnTo: "/", now: Self.now)

@@ -70,20 +70,22 @@ public struct PendingLogin: Sendable, Equatable {
     /// Where the browser goes to log in: the authorization code flow with PKCE.
     public func authorizationURL(_ metadata: ProviderMetadata, clientID: String, redirectURI: String,
                                  scopes: [String] = ["openid", "profile", "email", "groups"]) -> String {
-        var components = URLComponents(string: metadata.authorizationEndpoint)!
-        components.queryItems = (components.queryItems ?? []) + [
-            URLQueryItem(name: "response_type", value: "code"),
-            URLQueryItem(name: "client_id", value: clientID),
-            URLQueryItem(name: "redirect_uri", value: redirectURI),
-            URLQueryItem(name: "scope", value: scopes.joined(separator: " ")),
-            URLQueryItem(name: "state", value: state),
-            URLQueryItem(name: "nonce", value: nonce),
-            URLQueryItem(name: "code_challenge", value: codeChallenge),
-            URLQueryItem(name: "code_challenge_method", value: "S256"),
+        let parameters = [
+            ("response_type", "code"), ("client_id", clientID), ("redirect_uri", redirectURI),
+            ("scope", scopes.joined(separator: " ")), ("state", state), ("nonce", nonce),
+            ("code_challenge", codeChallenge), ("code_challenge_method", "S256"),
         ]
-        // URLComponents leaves '+' alone in a query; a provider would read it as a space.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
-        return components.string!
+        let query = parameters.map { "\($0.0)=\(Self.formEncoded($0.1))" }.joined(separator: "&")
+        let endpoint = metadata.authorizationEndpoint
+        return endpoint + (endpoint.contains("?") ? "&" : "?") + query
+    }
+
+    /// Everything but RFC 3986's unreserved characters percent-encoded: URLComponents leaves
+    /// '&', '=' and '+' alone in a query value, which a provider would split or read as a space.
+    static func formEncoded(_ value: String) -> String {
+        var unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        unreserved.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
     }
 
     /// 32 random bytes, base64url: 43 characters, PKCE's shortest verifier and plenty for a
