@@ -137,19 +137,32 @@ ensure_sshd_program() {
     fi
 }
 
-# Binance's Python SDK and ccxt (PyPI, pinned in scripts/python-clients/requirements.txt) in a
-# venv under .build, rebuilt when the requirements change; the tests that run them against
-# BinanceSim find its python in GORDON_PYTHON_CLIENTS.
-ensure_python_clients() {
-    local root=$1
-    local requirements="$root/scripts/python-clients/requirements.txt" venv="$root/.build/python-clients" stamp
+# ensure_venv DIRECTORY REQUIREMENTS WHAT: a venv with REQUIREMENTS (PyPI, pinned) installed,
+# rebuilt when they change; prints nothing but its log line.
+ensure_venv() {
+    local venv=$1 requirements=$2 what=$3 stamp
     stamp=$(sha256sum "$requirements" | cut -c1-16)
     if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]; then
-        log "installing the Python clients (binance-connector, ccxt) into $venv"
+        log "installing $what into $venv"
         rm -rf "$venv"
         python3 -m venv "$venv"
         "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
         echo "$stamp" >"$venv/.requirements"
     fi
-    export GORDON_PYTHON_CLIENTS="$venv/bin/python"
+}
+
+# Binance's Python SDK and ccxt (scripts/python-clients/requirements.txt) in a venv under
+# .build; the tests that run them against BinanceSim find its python in GORDON_PYTHON_CLIENTS.
+ensure_python_clients() {
+    local root=$1
+    ensure_venv "$root/.build/python-clients" "$root/scripts/python-clients/requirements.txt" "the Python clients (binance-connector, ccxt)"
+    export GORDON_PYTHON_CLIENTS="$root/.build/python-clients/bin/python"
+}
+
+# The console's OpenID Connect test provider and selenium (scripts/console/requirements.txt)
+# in a venv under .build: its python in GORDON_CONSOLE_PYTHON.
+ensure_console_python() {
+    local root=$1
+    ensure_venv "$root/.build/console-python" "$root/scripts/console/requirements.txt" "the console's test provider and selenium"
+    export GORDON_CONSOLE_PYTHON="$root/.build/console-python/bin/python"
 }

@@ -11,7 +11,9 @@ public import Logging
 public enum ConsoleServer {
     public static let defaultPort = 3000
 
-    public static func makeRouter(documentation: DocumentationSite, metrics: MetricsRegistry,
+    /// Without `console` (no identity provider configured), the documentation alone: `/`
+    /// leads to it.
+    public static func makeRouter(documentation: DocumentationSite, console: ConsoleRoutes? = nil, metrics: MetricsRegistry,
                                   readiness: Readiness, logger: Logger) -> Router<ServiceRequestContext> {
         readiness.add("documentation") {
             guard documentation.isPresent() else {
@@ -21,8 +23,9 @@ public enum ConsoleServer {
         let router = ServiceHTTP.makeRouter(metrics: metrics, readiness: readiness)
         router.add(middleware: SecurityHeadersMiddleware(policy: contentSecurityPolicy(for: documentation)))
         router.add(middleware: DocumentationMiddleware(site: documentation))
+        console?.addRoutes(to: router)
         // (The router treats "/docs" and "/docs/" as one path.)
-        for path in ["/", DocumentationSite.basePath] {
+        for path in (console == nil ? ["/"] : []) + [DocumentationSite.basePath] {
             for method in [HTTPRequest.Method.get, .head] {
                 router.on(RouterPath(path), method: method) { _, _ in Response.redirect(to: DocumentationSite.landingPage, type: .found) }
             }

@@ -42,7 +42,8 @@ public final class ServiceHTTPClient: Sendable {
     /// A 5xx or a transport failure counts against the peer; any other status is an answer
     /// (a 404 is the caller's business, not a sign the peer is down).
     public func send(_ method: HTTPMethod = .GET, _ path: String, body: [UInt8]? = nil,
-                     contentType: String = "application/json", traceId: TraceId? = nil) async throws(GordonError) -> Reply {
+                     contentType: String = "application/json", headers: [(name: String, value: String)] = [],
+                     traceId: TraceId? = nil) async throws(GordonError) -> Reply {
         let ticket: CircuitBreaker.Ticket
         switch breaker.withLock({ $0.request(at: now) }) {
         case .allow(let allowed):
@@ -53,6 +54,7 @@ public final class ServiceHTTPClient: Sendable {
         }
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
+        for header in headers { request.headers.add(name: header.name, value: header.value) }
         if let traceId { request.headers.add(name: "traceparent", value: traceId.traceparent(spanId: UInt64.random(in: 1...UInt64.max))) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)

@@ -12,14 +12,15 @@ import GordonPlatform
 import Logging
 import ServiceLifecycle
 
-/// gordon-console: the operators' port on the LAN (3000). Today it serves the documentation
-/// site (the runbook, the architecture, every library's API) of the release that is running;
-/// it holds no database role, no NATS user and no key.
+/// gordon-console: the operators' port on the LAN (3000). It serves the documentation site
+/// (the runbook, the architecture, every library's API) of the release that is running, and,
+/// with an OpenID Connect provider configured, the operators' pages behind its login, which
+/// talk to gordon-manager only: it holds no database role, no NATS user and no exchange key.
 @main
 struct GordonConsoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gordon-console",
-        abstract: "Serve the operators' console on the LAN: the documentation site under /docs.")
+        abstract: "Serve the operators' console on the LAN: its pages behind an OpenID Connect login, and the documentation site under /docs.")
 
     @Option(help: "Address to listen on (the device's firewall lets only the LAN reach it)")
     var httpHost = "127.0.0.1"
@@ -29,6 +30,27 @@ struct GordonConsoleCommand: AsyncParsableCommand {
 
     @Option(help: "The documentation site's archive (scripts/docs builds it; the image has it here)")
     var documentation = "/usr/share/gordon/docs.tar"
+
+    @Option(help: "The OpenID Connect provider's issuer URL, exactly as its discovery document names it (without it: the documentation only)")
+    var oidcIssuer: String?
+
+    @Option(help: "This console's client id at the provider")
+    var oidcClientId = "gordon-console"
+
+    @Option(help: "The groups-claim value that lets a user look")
+    var viewerGroup = "viewer"
+
+    @Option(help: "The groups-claim value that lets a user also act")
+    var operatorGroup = "operator"
+
+    @Option(help: "Where browsers reach this console (scheme://host:port); the provider sends them back to its /auth/callback")
+    var publicURL: String?
+
+    @Option(help: "gordon-manager's console API (its --console-port), on loopback")
+    var managerURL: String?
+
+    @Option(help: "The console's keyfile: oidc_client_secret and console_token (whose SHA-256 is the manager's console_token_sha256)")
+    var keyfile: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical")
     var logLevel = "info"
@@ -40,15 +62,44 @@ struct GordonConsoleCommand: AsyncParsableCommand {
     func validate() throws {
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be between 0 and 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: '\(logLevel)' is not a log level") }
+        if oidcIssuer != nil {
+            guard publicURL != nil, managerURL != nil, keyfile != nil else {
+                throw ValidationError("--oidc-issuer needs --public-url, --manager-url and --keyfile")
+            }
+        }
+        if let publicURL {
+            guard let origin = ConsoleRoutes.origin(of: publicURL) else {
+                throw ValidationError("--public-url must be http(s)://host[:port] without a path, not '\(publicURL)'")
+            }
+            _ = origin
+        }
+        if let managerURL, !(managerURL.hasPrefix("http://127.0.0.1:") || managerURL.hasPrefix("http://[::1]:")) {
+            throw ValidationError("--manager-url must be gordon-manager's console port on loopback (http://127.0.0.1:PORT), not '\(managerURL)'")
+        }
     }
 
     func run() async throws {
         let name = "gordon-console"
-        ProcessLogging.bootstrap(service: name, level: Logger.Level(rawValue: logLevel) ?? .info)
+        let redactor = SecretRedactor()
+        ProcessLogging.bootstrap(service: name, level: Logger.Level(rawValue: logLevel) ?? .info, redactor: redactor)
         let logger = Logger(label: "gordon.\(name)")
         let site: DocumentationSite
+        var console: ConsoleRoutes?
         do {
             site = try DocumentationSite(archive: documentation)
+            if let oidcIssuer, let publicURL, let managerURL, let keyfile {
+                let keys = try Keyfile.load(path: keyfile)
+                redactor.register(keys.values.map { $0.withPlainText { $0 } })
+                let origin = ConsoleRoutes.origin(of: publicURL) ?? publicURL
+                let provider = IdentityProvider(configuration: .init(
+                    issuer: oidcIssuer, clientID: oidcClientId, clientSecret: try keys.secret(ConsoleRoutes.clientSecretName),
+                    redirectURI: origin + ConsoleRoutes.callbackPath, viewerGroup: viewerGroup, operatorGroup: operatorGroup))
+                console = ConsoleRoutes(
+                    configuration: .init(identityProvider: provider,
+                                         manager: ManagerClient(baseURL: managerURL, token: try keys.secret(ConsoleRoutes.managerTokenName)),
+                                         publicOrigin: origin),
+                    sessions: SessionStore(), logger: logger)
+            }
         } catch {
             logger.critical("\(name) cannot start: \(error)", metadata: ["code": "\(error.code)"])
             throw ExitCode(1)
@@ -56,11 +107,13 @@ struct GordonConsoleCommand: AsyncParsableCommand {
         let metrics = MetricsRegistry()
         metrics.bootstrapMetricsSystem()
         metrics.exportProcess()
-        let router = ConsoleServer.makeRouter(documentation: site, metrics: metrics, readiness: Readiness(), logger: logger)
+        let router = ConsoleServer.makeRouter(documentation: site, console: console, metrics: metrics, readiness: Readiness(), logger: logger)
         let (host, port) = (httpHost, httpPort)
         let http = ServiceHTTP.application(router: router, host: host, port: port, serverName: name, logger: logger) { bound in
             GordonService.announce("\(name) listening on http://\(host):\(bound)")
-            logger.info("\(name) ready to serve", metadata: ["port": "\(bound)", "documentation": "\(site.archive)"])
+            logger.info("\(name) ready to serve", metadata: [
+                "port": "\(bound)", "documentation": "\(site.archive)", "login": "\(oidcIssuer ?? "none: documentation only")",
+            ])
         }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: http)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
