@@ -225,7 +225,7 @@ let package = Package(
         .target(
             name: "GordonConsole",
             dependencies: [
-                "GordonKernel", "GordonPlatform",
+                "GordonKernel", "GordonDomain", "GordonPlatform",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),

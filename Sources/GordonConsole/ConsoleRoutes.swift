@@ -26,25 +26,6 @@ public struct ConsoleRoutes: Sendable {
         var secureCookies: Bool { publicOrigin.hasPrefix("https://") }
     }
 
-    /// What an operator may do from the console, each confirmed with a reason first.
-    public enum Action: String, Sendable, CaseIterable {
-        case halt, resume
-
-        var title: String {
-            switch self {
-            case .halt: "Halt trading"
-            case .resume: "Resume trading"
-            }
-        }
-
-        var consequence: String {
-            switch self {
-            case .halt: "The executor will accept no new order from any bot until an operator resumes. Working orders stay on the exchange."
-            case .resume: "The bots may trade again at once."
-            }
-        }
-    }
-
     /// The console's keyfile entries.
     public static let clientSecretName = "oidc_client_secret"
     public static let managerTokenName = "console_token"
@@ -103,30 +84,60 @@ public struct ConsoleRoutes: Sendable {
             response.headers[values: HTTPField.Name.setCookie] = [expiredCookie(sessionCookie, path: "/")]
             return response
         }
-        router.get("/actions/:action") { request, context in
-            guard let action = Action(rawValue: context.parameters.get("action") ?? "") else { throw HTTPError(.notFound) }
-            guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
-            guard session.role == .operator else { return forbidden(session, "Your role (\(session.role.rawValue)) may look but not act.") }
-            return page(.ok, Self.confirmationPage(action, session: session))
+        router.get("/actions/:verb") { request, context in
+            try confirmation(ConsoleAction.system(context.parameters.get("verb") ?? ""), request)
         }
-        router.post("/actions/:action") { request, context in
-            guard let action = Action(rawValue: context.parameters.get("action") ?? "") else { throw HTTPError(.notFound) }
-            let (_, session, form) = try await authorisedForm(request, needs: .operator)
-            let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !reason.isEmpty else {
-                return page(.badRequest, Self.confirmationPage(action, session: session, problem: "Say why: the reason goes into the audit log."))
+        router.post("/actions/:verb") { request, context in
+            try await act(ConsoleAction.system(context.parameters.get("verb") ?? ""), request)
+        }
+        router.get("/bots/:bot/actions/:verb") { request, context in
+            try confirmation(ConsoleAction.bot(context.parameters.get("bot") ?? "", context.parameters.get("verb") ?? ""), request)
+        }
+        router.post("/bots/:bot/actions/:verb") { request, context in
+            try await act(ConsoleAction.bot(context.parameters.get("bot") ?? "", context.parameters.get("verb") ?? ""), request)
+        }
+        for consolePage in ConsolePage.allCases {
+            router.get(RouterPath(consolePage.path)) { request, _ in
+                guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
+                do throws(ManagerClient.Failure) {
+                    return page(.ok, try await consolePage.render(Self.query(request), session: session, manager: configuration.manager))
+                } catch {
+                    return page(error.status == 400 ? .badRequest : .badGateway,
+                                HTML.page(title: consolePage.title, session: session, body: Self.notice(error.message)))
+                }
             }
-            do throws(ManagerClient.Failure) {
-                _ = try await configuration.manager.post(action.rawValue, reason: reason, as: session.user)
-                logger.notice("console action", metadata: ["action": "\(action.rawValue)", "user": "\(session.user)", "reason": "\(reason)"])
-                return Response.redirect(to: "/", type: .normal)
-            } catch {
-                logger.warning("console action failed", metadata: [
-                    "action": "\(action.rawValue)", "user": "\(session.user)", "status": "\(error.status)", "error": "\(error.message)",
-                ])
-                return page(HTTPResponse.Status(code: error.status == 502 ? 502 : 409),
-                            Self.confirmationPage(action, session: session, problem: "gordon-manager refused: \(error.message)"))
-            }
+        }
+    }
+
+    // MARK: Actions
+
+    /// The page that asks an operator to confirm `action` and say why.
+    private func confirmation(_ action: ConsoleAction?, _ request: Request) throws -> Response {
+        guard let action else { throw HTTPError(.notFound) }
+        guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
+        guard session.role == .operator else { return forbidden(session, "Your role (\(session.role.rawValue)) may look but not act.") }
+        return page(.ok, Self.confirmationPage(action, session: session))
+    }
+
+    /// A confirmed action: sent to the manager in the user's name, then back to where it was
+    /// asked for.
+    private func act(_ action: ConsoleAction?, _ request: Request) async throws -> Response {
+        guard let action else { throw HTTPError(.notFound) }
+        let (_, session, form) = try await authorisedForm(request, needs: .operator)
+        let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else {
+            return page(.badRequest, Self.confirmationPage(action, session: session, problem: "Say why: the reason goes into the audit log."))
+        }
+        do throws(ManagerClient.Failure) {
+            _ = try await configuration.manager.post(action.managerPath, reason: reason, as: session.user)
+            logger.notice("console action", metadata: ["action": "\(action.managerPath)", "user": "\(session.user)", "reason": "\(reason)"])
+            return Response.redirect(to: action.returnPath, type: .normal)
+        } catch {
+            logger.warning("console action failed", metadata: [
+                "action": "\(action.managerPath)", "user": "\(session.user)", "status": "\(error.status)", "error": "\(error.message)",
+            ])
+            return page(HTTPResponse.Status(code: error.status == 502 ? 502 : 409),
+                        Self.confirmationPage(action, session: session, problem: "gordon-manager refused: \(error.message)"))
         }
     }
 
@@ -234,6 +245,11 @@ public struct ConsoleRoutes: Sendable {
         return (id, session, form)
     }
 
+    /// The query's parameters, a later one of the same name winning.
+    static func query(_ request: Request) -> [String: String] {
+        Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { $1 })
+    }
+
     /// application/x-www-form-urlencoded: '+' is a space, the rest percent-decoded; a later
     /// field of the same name wins.
     static func parseForm(_ body: String) -> [String: String] {
@@ -284,14 +300,14 @@ public struct ConsoleRoutes: Sendable {
             """)
     }
 
-    static func confirmationPage(_ action: Action, session: ConsoleSession, problem: String? = nil) -> String {
+    static func confirmationPage(_ action: ConsoleAction, session: ConsoleSession, problem: String? = nil) -> String {
         HTML.page(title: action.title, session: session, body: """
             <h1>\(HTML.escape(action.title))?</h1>\(problem.map(notice) ?? "")
             <p>\(HTML.escape(action.consequence))</p>
-            <form class="action" method="post" action="/actions/\(action.rawValue)">\(HTML.csrfField(session))
+            <form class="action" method="post" action="\(action.formPath)">\(HTML.csrfField(session))
             <input type="text" name="reason" id="reason" maxlength="256" required placeholder="Why (for the audit log)">
             <button type="submit" class="danger" id="confirm">Confirm: \(HTML.escape(action.title.lowercased()))</button>
-            <a href="/">Cancel</a></form>
+            <a href="\(action.returnPath)">Cancel</a></form>
             """)
     }
 }

@@ -204,3 +204,41 @@ import Testing
         #expect(missing?.code == .identityProviderInvalid)
     }
 }
+
+/// The actions an operator can reach and the pages' filters: nothing outside the known verbs
+/// and bot ids becomes a path to the manager.
+@Suite struct ConsoleActionTests {
+    @Test func onlyKnownVerbsAndBotIdsMakeAnAction() {
+        #expect(ConsoleAction.system("halt")?.managerPath == "halt")
+        #expect(ConsoleAction.system("flatten")?.formPath == "/actions/flatten")
+        #expect(ConsoleAction.system("pause") == nil)
+        #expect(ConsoleAction.system("backup/restore") == nil)
+        #expect(ConsoleAction.bot("s1", "pause")?.managerPath == "bots/s1/pause")
+        #expect(ConsoleAction.bot("s1", "stop")?.formPath == "/bots/s1/actions/stop")
+        #expect(ConsoleAction.bot("s1", "halt") == nil)
+        for bad in ["", "../halt", "S1", "a b", "a/b", "-x", "a%2Fb", String(repeating: "a", count: 64)] {
+            #expect(ConsoleAction.bot(bad, "pause") == nil, "bot id \(bad)")
+        }
+    }
+
+    @Test func aBotOffersTheActionsItsStateAllows() {
+        let operatorSession = ConsoleSession(subject: "s", user: "o", role: .operator, csrfToken: "t", createdAt: Date(), lastSeenAt: Date())
+        func page(_ state: String, _ session: ConsoleSession = operatorSession) -> String {
+            ConsolePage.bots([["bot_id": "b1", "desired_state": state]], positions: [], session: session)
+        }
+        #expect(page("running").contains("id=\"pause-b1\"") && page("running").contains("id=\"stop-b1\""))
+        #expect(!page("running").contains("id=\"start-b1\""))
+        #expect(page("paused").contains("id=\"resume-b1\"") && !page("paused").contains("id=\"pause-b1\""))
+        #expect(page("stopped").contains("id=\"start-b1\"") && !page("stopped").contains("id=\"stop-b1\""))
+        let viewer = ConsoleSession(subject: "s", user: "v", role: .viewer, csrfToken: "t", createdAt: Date(), lastSeenAt: Date())
+        #expect(!page("running", viewer).contains("/actions/"))
+    }
+
+    @Test func aListsFilterIsABotIdAndAPageSize() throws {
+        #expect(try ConsolePage.filter([:]) == (nil, 50))
+        #expect(try ConsolePage.filter(["bot": "s1", "limit": "200"]) == ("s1", 200))
+        #expect(try ConsolePage.filter(["bot": ""]) == (nil, 50))
+        #expect(throws: ManagerClient.Failure.self) { try ConsolePage.filter(["bot": "x&limit=1000000"]) }
+        #expect(throws: ManagerClient.Failure.self) { try ConsolePage.filter(["limit": "5000"]) }
+    }
+}

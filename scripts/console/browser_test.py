@@ -10,6 +10,8 @@ What it checks, each against the manager's own record (its Unix socket), not the
   - an operator halts through the confirmation page: the latch closes, recorded as
     console.olga with the reason; the executor then refuses the bots' intents; the operator
     resumes and the bots trade again;
+  - a viewer reads the bots, orders (filtered by bot), fills and market data pages;
+  - an operator pauses and resumes a bot from the bots page, audited in their name;
   - logout makes the session cookie worthless.
 Saves a screenshot of every page and prints each page's weight and time to first render.
 
@@ -231,6 +233,45 @@ try:
         shoot(driver, "07-overview-resumed")
     check("an operator halts and resumes through the confirmation page; the executor obeys", operator)
 
+    def pages():
+        log_in(driver, "vera")
+        for path, name, marker in (("/bots", "09-bots-viewer", "bot-c1"), ("/orders", "10-orders", None),
+                                   ("/fills", "11-fills", None), ("/data", "12-market-data", "klines")):
+            driver.get(console + path)
+            assert "<h1>" in driver.page_source and 'class="notice"' not in driver.page_source, f"{path}: {driver.page_source[:300]}"
+            if marker:
+                assert driver.find_elements(By.ID, marker), f"{path} has no #{marker}"
+            shoot(driver, name)
+        assert not driver.find_elements(By.CSS_SELECTOR, "form[action*='/actions/']"), "a viewer is offered a bot action"
+        rows = driver.execute_script("return document.querySelectorAll('tbody tr').length")
+        driver.get(console + "/orders?bot=c1&limit=200")
+        bots = {cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2)")}
+        assert bots <= {"c1"}, f"orders filtered by c1 show {bots}"
+        driver.get(console + "/orders?limit=7")
+        assert "limit must be one of" in driver.page_source, "a bad page size is not explained"
+        assert rows >= 0
+    check("a viewer reads bots, orders (filtered), fills and market data", pages)
+
+    def bot_actions():
+        log_in(driver, "olga")
+        driver.get(console + "/bots")
+        driver.find_element(By.ID, "pause-c1").click()
+        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
+        driver.find_element(By.ID, "reason").send_keys("browser test: pause c1")
+        driver.find_element(By.ID, "confirm").click()
+        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "resume-c1")))
+        assert manager("bots/c1")[0]["desired_state"] == "paused", "c1 is not paused"
+        shoot(driver, "13-bots-operator-paused")
+        driver.find_element(By.ID, "resume-c1").click()
+        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
+        driver.find_element(By.ID, "reason").send_keys("browser test: resume c1")
+        driver.find_element(By.ID, "confirm").click()
+        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "pause-c1")))
+        assert manager("bots/c1")[0]["desired_state"] == "running", "c1 is not running again"
+        actions = [(e["action"], e["target"], e["actor"]) for e in manager("audit?limit=2")]
+        assert actions == [("resume_bot", "c1", "operator:console.olga"), ("pause_bot", "c1", "operator:console.olga")], f"audit: {actions}"
+    check("an operator pauses and resumes a bot from the bots page, audited", bot_actions)
+
     def logout():
         cookie = session_cookie(driver)
         driver.find_element(By.CSS_SELECTOR, "form.logout button").click()
@@ -242,7 +283,7 @@ try:
         driver.get(console + "/docs/documentation/gordon/")
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(
             "return document.querySelector('h1') && document.querySelector('h1').textContent.length > 0"))
-        shoot(driver, "08-docs")
+        shoot(driver, "14-docs")
     check("logout makes the session cookie worthless; the docs need no login", logout)
 finally:
     driver.quit()

@@ -22,7 +22,9 @@ enum HTML {
     /// form, so a link elsewhere cannot sign anyone out), and `body`.
     static func page(title: String, session: ConsoleSession?, body: String) -> String {
         var header = "<header><a class=\"brand\" href=\"/\">Gordon</a><nav>"
-        if session != nil { header += "<a href=\"/\">Overview</a>" }
+        if session != nil {
+            header += "<a href=\"/\">Overview</a>" + ConsolePage.allCases.map { "<a href=\"\($0.path)\">\($0.title)</a>" }.joined()
+        }
         header += "<a href=\"/docs/documentation/gordon/\">Docs</a></nav>"
         if let session {
             header += "<form class=\"logout\" method=\"post\" action=\"/auth/logout\">"
@@ -83,6 +85,8 @@ enum ConsoleAssets {
         td.number { text-align: right; font-variant-numeric: tabular-nums; }
         dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: 0; }
         dt { color: var(--muted); } dd { margin: 0; }
+        .actions { display: flex; flex-wrap: wrap; gap: .5rem; }
+        form.filter { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; margin-bottom: 1rem; }
         form.action { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-top: .5rem; }
         input[type=text] { flex: 1; min-width: 12rem; padding: .4rem; }
         button { padding: .4rem .8rem; cursor: pointer; }

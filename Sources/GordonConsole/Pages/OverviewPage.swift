@@ -26,9 +26,8 @@ enum OverviewPage {
         html += "<dl><dt>Reason</dt><dd>\(text(halt?["reason"]))</dd><dt>By</dt><dd>\(text(halt?["changed_by"]))</dd>"
         html += "<dt>At</dt><dd>\(text(halt?["changed_at"]))</dd></dl>"
         if session.role == .operator {
-            let action = halted ? ConsoleRoutes.Action.resume : .halt
-            html += "<form class=\"action\" method=\"get\" action=\"/actions/\(action.rawValue)\">"
-                + "<button type=\"submit\" class=\"\(action == .halt ? "danger" : "")\" id=\"\(action.rawValue)\">\(action.title)…</button></form>"
+            html += "<div class=\"actions\">" + ConsoleAction.button(.system(halted ? "resume" : "halt")!)
+                + ConsoleAction.button(.system("flatten")!) + "</div>"
         }
         return html + "</section>"
     }
