@@ -225,7 +225,7 @@ let package = Package(
         .target(
             name: "GordonConsole",
             dependencies: [
-                "GordonKernel", "GordonDomain", "GordonPlatform",
+                "GordonKernel", "GordonDomain", "GordonPlatform", "GordonStrategy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -446,7 +446,7 @@ let package = Package(
         .testTarget(
             name: "GordonConsoleTests",
             dependencies: [
-                "GordonKernel", "GordonConsole", "GordonTestDB", "gordon-console",
+                "GordonKernel", "GordonConsole", "GordonStrategy", "GordonTestDB", "gordon-console",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -96,14 +96,106 @@ public struct ConsoleRoutes: Sendable {
         router.post("/bots/:bot/actions/:verb") { request, context in
             try await act(ConsoleAction.bot(context.parameters.get("bot") ?? "", context.parameters.get("verb") ?? ""), request)
         }
+        router.get(RouterPath(ConsoleAssets.scriptPath)) { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(string: ConsoleAssets.script)))
+        }
+        // Live updates: a page's main section alone; 401 once the session is over.
+        router.get("/live/overview") { request, _ in
+            guard let (_, session) = currentSession(request) else { throw HTTPError(.unauthorized) }
+            do throws(ManagerClient.Failure) {
+                return page(.ok, OverviewPage.body(status: try await configuration.manager.get("status", as: session.user), session: session))
+            } catch {
+                return page(.badGateway, Self.notice(error.message))
+            }
+        }
         for consolePage in ConsolePage.allCases {
+            router.get(RouterPath("/live" + consolePage.path)) { request, _ in
+                guard let (_, session) = currentSession(request) else { throw HTTPError(.unauthorized) }
+                do throws(ManagerClient.Failure) {
+                    return page(.ok, try await consolePage.body(Self.query(request), session: session, manager: configuration.manager))
+                } catch {
+                    return page(error.status == 400 ? .badRequest : .badGateway, Self.notice(error.message))
+                }
+            }
             router.get(RouterPath(consolePage.path)) { request, _ in
                 guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
+                let query = Self.query(request)
                 do throws(ManagerClient.Failure) {
-                    return page(.ok, try await consolePage.render(Self.query(request), session: session, manager: configuration.manager))
+                    let body = try await consolePage.body(query, session: session, manager: configuration.manager)
+                    return page(.ok, HTML.page(title: consolePage.title, session: session, body: body, live: consolePage.liveURL(query)))
                 } catch {
                     return page(error.status == 400 ? .badRequest : .badGateway,
                                 HTML.page(title: consolePage.title, session: session, body: Self.notice(error.message)))
+                }
+            }
+        }
+        addBacktestRoutes(to: router)
+    }
+
+    // MARK: Backtests
+
+    private func addBacktestRoutes(to router: Router<ServiceRequestContext>) {
+        router.get("/backtests/new") { request, _ in
+            guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
+            guard session.role == .operator else { return forbidden(session, "Your role (\(session.role.rawValue)) may look but not act.") }
+            return page(.ok, HTML.page(title: "New backtest", session: session,
+                                       body: BacktestPages.form(strategy: Self.query(request)["strategy"], session: session)))
+        }
+        router.post("/backtests") { request, _ in
+            let (_, session, form) = try await authorisedForm(request, needs: .operator)
+            let problem: String
+            switch BacktestPages.request(from: form) {
+            case .failure(let error):
+                problem = error.message
+            case .success(let body):
+                do throws(ManagerClient.Failure) {
+                    let run = try await configuration.manager.post("backtests", json: body, as: session.user) as? [String: Any]
+                    let id = run?["run_id"] as? String ?? ""
+                    logger.notice("console backtest", metadata: ["user": "\(session.user)", "run": "\(id)"])
+                    return Response.redirect(to: UUID(uuidString: id) == nil ? "/backtests" : "/backtests/\(id)", type: .normal)
+                } catch {
+                    problem = "gordon-manager refused: \(error.message)"
+                }
+            }
+            return page(.badRequest, HTML.page(title: "New backtest", session: session,
+                                               body: BacktestPages.form(strategy: form["strategy"], session: session, problem: problem, values: form)))
+        }
+        router.get("/backtests/compare") { request, _ in
+            guard let (_, session) = currentSession(request) else { return Response.redirect(to: "/", type: .found) }
+            let ids = request.uri.queryParameters.getAll("run")
+            guard ids.count == 2, ids.allSatisfy({ UUID(uuidString: $0) != nil }) else {
+                return page(.badRequest, HTML.page(title: "Compare backtests", session: session, body: Self.notice("Choose exactly two runs to compare.")))
+            }
+            do throws(ManagerClient.Failure) {
+                var runs: [([String: Any], [[String: Any]])] = []
+                for id in ids {
+                    runs.append((try await configuration.manager.get("backtests/\(id)", as: session.user) as? [String: Any] ?? [:],
+                                 try await configuration.manager.get("backtests/\(id)/equity", as: session.user) as? [[String: Any]] ?? []))
+                }
+                return page(.ok, HTML.page(title: "Compare backtests", session: session, body: BacktestPages.compare(runs)))
+            } catch {
+                return page(.badGateway, HTML.page(title: "Compare backtests", session: session, body: Self.notice(error.message)))
+            }
+        }
+        for live in [false, true] {
+            router.get(RouterPath((live ? "/live" : "") + "/backtests/:run")) { request, context in
+                guard let (_, session) = currentSession(request) else {
+                    if live { throw HTTPError(.unauthorized) }
+                    return Response.redirect(to: "/", type: .found)
+                }
+                guard let id = UUID(uuidString: context.parameters.get("run") ?? "") else { throw HTTPError(.notFound) }
+                let path = "backtests/\(id.uuidString.lowercased())"
+                do throws(ManagerClient.Failure) {
+                    let run = try await configuration.manager.get(path, as: session.user) as? [String: Any] ?? [:]
+                    let equity = try await configuration.manager.get(path + "/equity", as: session.user) as? [[String: Any]] ?? []
+                    let body = BacktestPages.run(run, equity: equity, session: session)
+                    let finished = ["succeeded", "failed", "cancelled"].contains(run["status"] as? String ?? "")
+                    return page(.ok, live ? body : HTML.page(title: "Backtest", session: session, body: body,
+                                                             live: finished ? nil : "/live/" + path))
+                } catch {
+                    return page(error.status == 404 ? .notFound : .badGateway,
+                                live ? Self.notice(error.message) : HTML.page(title: "Backtest", session: session, body: Self.notice(error.message)))
                 }
             }
         }

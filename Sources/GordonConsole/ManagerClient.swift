@@ -35,6 +35,11 @@ public struct ManagerClient: Sendable {
         return try Self.decode(try await send(.POST, path, body: Array(body.utf8), as: user))
     }
 
+    /// A request whose body the console built whole (a backtest).
+    public func post(_ path: String, json body: String, as user: String) async throws(Failure) -> Any {
+        try Self.decode(try await send(.POST, path, body: Array(body.utf8), as: user))
+    }
+
     private func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, as user: String) async throws(Failure) -> [UInt8] {
         let reply: ServiceHTTPClient.Reply
         do {

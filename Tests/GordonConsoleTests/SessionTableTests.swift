@@ -1,5 +1,6 @@
 import Foundation
 @testable import GordonConsole
+import GordonStrategy
 import GordonKernel
 import Testing
 
@@ -240,5 +241,75 @@ import Testing
         #expect(try ConsolePage.filter(["bot": ""]) == (nil, 50))
         #expect(throws: ManagerClient.Failure.self) { try ConsolePage.filter(["bot": "x&limit=1000000"]) }
         #expect(throws: ManagerClient.Failure.self) { try ConsolePage.filter(["limit": "5000"]) }
+    }
+}
+
+/// The backtest form: generated from the catalogue, checked before anything is sent.
+@Suite struct BacktestFormTests {
+    let session = ConsoleSession(subject: "s", user: "o", role: .operator, csrfToken: "t", createdAt: Date(), lastSeenAt: Date())
+
+    @Test func theFormOffersEveryParameterOfEveryStrategyWithItsRange() {
+        for descriptor in StrategyCatalog.all {
+            let html = BacktestPages.form(strategy: descriptor.name, session: session)
+            #expect(html.contains("name=\"strategy\" value=\"\(descriptor.name)\""))
+            for spec in descriptor.parameters {
+                #expect(html.contains("name=\"p.\(spec.name)\""), "\(descriptor.name).\(spec.name)")
+                #expect(html.contains("min=\"\(BacktestPages.number(spec.range.lowerBound))\" max=\"\(BacktestPages.number(spec.range.upperBound))\""))
+            }
+        }
+    }
+
+    func form(_ changes: [String: String] = [:]) -> [String: String] {
+        ["strategy": "sma_crossover", "p.fast": "5", "p.slow": "15", "symbol": "BTCUSDT", "interval": "1m",
+         "from": "2024-01-01", "to": "2024-02-01", "cash": "1000", "fee": "10"].merging(changes) { $1 }
+    }
+
+    @Test func aGoodFormBecomesTheManagersRequest() throws {
+        guard case .success(let body) = BacktestPages.request(from: form()) else { Issue.record("refused"); return }
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        #expect(object["from"] as? Int64 == 1_704_067_200_000)
+        #expect(object["to"] as? Int64 == 1_706_745_600_000)
+        #expect(object["cash"] as? String == "1000" && object["taker_fee_bps"] as? String == "10")
+        let plan = object["plan"] as? [String: Any]
+        let strategy = plan?["strategy"] as? [String: Any]
+        #expect(strategy?["name"] as? String == "sma_crossover")
+        #expect((strategy?["parameters"] as? [String: Any])?["slow"] as? Double == 15)
+    }
+
+    @Test func aBadFormSaysWhatIsWrongAndSendsNothing() {
+        let cases: [([String: String], String)] = [
+            (["strategy": "moonshot"], "choose a strategy"),
+            (["p.fast": "abc"], "fast must be a number"),
+            (["p.fast": "0"], "fast"),
+            (["p.fast": "20", "p.slow": "10"], "sma_crossover"),
+            (["from": "2024-02-30"], "dates"),
+            (["from": "2024-03-01"], "from must be before to"),
+            (["symbol": "btc/usdt"], "symbol"),
+            (["interval": "7m"], "interval"),
+            (["cash": "-5"], "cash"),
+            (["cash": "1e9"], "cash"),
+            (["fee": "500"], "fee"),
+        ]
+        for (change, expected) in cases {
+            guard case .failure(let error) = BacktestPages.request(from: form(change)) else {
+                Issue.record("\(change) was accepted")
+                continue
+            }
+            #expect(error.message.contains(expected), "\(change): \(error.message)")
+        }
+    }
+
+    @Test func theChartDrawsEachLineInsideItsBoxAndNothingForTooFewPoints() {
+        #expect(EquityChart.svg([("", [])]).contains("No equity points"))
+        #expect(EquityChart.svg([("", [1000])]).contains("No equity points"))
+        let svg = EquityChart.svg([("a", [1000, 1100, 900]), ("b<x>", [1, 1, 1])], width: 800, height: 260)
+        #expect(svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.contains("b&lt;x&gt;") && !svg.contains("<x>"))
+        #expect(!svg.contains("style="))
+        // Every point within the drawing area.
+        let numbers = svg.components(separatedBy: "points=\"").dropFirst().flatMap {
+            $0.prefix { $0 != "\"" }.split(separator: " ").map { $0.split(separator: ",").compactMap { Double($0) } }
+        }
+        #expect(numbers.allSatisfy { $0.count == 2 && (0...800).contains($0[0]) && (0...260).contains($0[1]) })
     }
 }

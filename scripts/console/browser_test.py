@@ -4,7 +4,7 @@ the stack's OpenID Connect provider as a viewer and as an operator.
 
 What it checks, each against the manager's own record (its Unix socket), not the page:
   - without a session, and with a forged session cookie, the console shows only its login;
-  - a viewer sees the overview but no action; the action's page and a forced POST (with the
+  - a viewer sees the overview, updated live without a reload, but no action; the action's page and a forced POST (with the
     viewer's own CSRF token) are refused with 403 and the latch does not move;
   - an operator's POST without the CSRF token is refused with 403 and nothing changes;
   - an operator halts through the confirmation page: the latch closes, recorded as
@@ -12,6 +12,9 @@ What it checks, each against the manager's own record (its Unix socket), not the
     resumes and the bots trade again;
   - a viewer reads the bots, orders (filtered by bot), fills and market data pages;
   - an operator pauses and resumes a bot from the bots page, audited in their name;
+  - an operator submits two backtests from the form generated from the strategy catalogue,
+    each run's equity chart appears on its live page, and the two compare on one chart; a
+    viewer is offered no submission and is refused one forced;
   - logout makes the session cookie worthless.
 Saves a screenshot of every page and prints each page's weight and time to first render.
 
@@ -145,6 +148,10 @@ def post(path, fields, cookie=None, origin=None):
         return error.code, error.read().decode()
 
 
+def equity_as_of(driver):
+    return driver.find_elements(By.CSS_SELECTOR, "#equity dd")[-1].text
+
+
 def csrf(driver):
     return driver.find_element(By.CSS_SELECTOR, "input[name=csrf]").get_attribute("value")
 
@@ -165,11 +172,22 @@ try:
         driver.add_cookie({"name": "gordon_session", "value": "Zm9yZ2VkLXNlc3Npb24taWQtdGhhdC1ub2JvZHktaXNzdWVk"})
         driver.get(console + "/")
         assert driver.find_elements(By.ID, "login") and not driver.find_elements(By.ID, "latch"), "a forged cookie got in"
+        try:
+            urllib.request.urlopen(console + "/live/overview", timeout=30)
+            raise AssertionError("the live overview answered a visitor")
+        except urllib.error.HTTPError as error:
+            assert error.code == 401, f"the live overview answered a visitor {error.code}"
     check("a visitor and a forged session cookie see only the login", anonymous)
 
     def viewer():
         log_in(driver, "vera")
         shoot(driver, "02-overview-viewer")
+        # Live: the equity's time moves on without a reload (the marker would not survive one).
+        driver.execute_script("window.gordonMarker = 1")
+        as_of = equity_as_of(driver)
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.querySelector('main').dataset.updated")
+                                        and equity_as_of(d) != as_of)
+        assert driver.execute_script("return window.gordonMarker") == 1, "the page reloaded instead of updating"
         for section in ("equity", "breakers", "positions", "bots", "services", "backup"):
             assert driver.find_elements(By.ID, section), f"the overview has no {section}"
         assert not driver.find_elements(By.CSS_SELECTOR, "form[action^='/actions/']"), "a viewer is offered an action"
@@ -271,6 +289,52 @@ try:
         actions = [(e["action"], e["target"], e["actor"]) for e in manager("audit?limit=2")]
         assert actions == [("resume_bot", "c1", "operator:console.olga"), ("pause_bot", "c1", "operator:console.olga")], f"audit: {actions}"
     check("an operator pauses and resumes a bot from the bots page, audited", bot_actions)
+
+    def backtests():
+        log_in(driver, "olga")
+        series = manager("data")["klines"][0]
+        start, end = series["first_open"][:10], series["last_open"][:10]
+        end = (datetime.date.fromisoformat(end) + datetime.timedelta(days=1)).isoformat()
+        runs = []
+        for fast, slow in ((5, 15), (3, 30)):
+            driver.get(console + "/backtests")
+            driver.find_element(By.ID, "new-backtest").click()
+            driver.find_element(By.CSS_SELECTOR, "#strategy option[value=sma_crossover]").click()
+            driver.find_element(By.ID, "choose").click()
+            WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "p-fast")))
+            if not runs:
+                shoot(driver, "15-backtest-form")
+            for name, value in (("p-fast", fast), ("p-slow", slow)):
+                driver.find_element(By.ID, name).clear()
+                driver.find_element(By.ID, name).send_keys(str(value))
+            for name, value in (("from", start), ("to", end)):
+                # A date input takes the value as the browser's own format would; set it directly.
+                driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.ID, name), value)
+            driver.find_element(By.ID, "submit-backtest").click()
+            WebDriverWait(driver, 30).until(expected_conditions.url_matches(r"/backtests/[0-9a-f-]{36}$"))
+            runs.append(driver.current_url.rsplit("/", 1)[1])
+            # The chart appears when the run is done, on the live page, without a reload.
+            WebDriverWait(driver, 120).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#equity-chart polyline")))
+            run = manager("backtests/" + runs[-1])
+            assert run["status"] == "succeeded" and run["requested_by"] == "console.olga", f"the run: {run['status']} by {run['requested_by']}"
+        shoot(driver, "16-backtest-run")
+        driver.get(console + "/backtests")
+        for run in runs:
+            driver.find_element(By.CSS_SELECTOR, f"input[name=run][value='{run}']").click()
+        driver.find_element(By.ID, "compare").click()
+        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "comparison")))
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#comparison polyline")) == 2, "the comparison does not draw both runs"
+        shoot(driver, "17-backtest-compare")
+        # A viewer may look but not submit.
+        log_in(driver, "vera")
+        driver.get(console + "/backtests")
+        assert not driver.find_elements(By.ID, "new-backtest"), "a viewer is offered a new backtest"
+        before = len(manager("backtests?limit=1000"))
+        status, _ = post("/backtests", {"csrf": csrf(driver), "strategy": "sma_crossover", "p.fast": "5", "p.slow": "15",
+                                        "symbol": "BTCUSDT", "interval": "1m", "from": start, "to": end, "cash": "1000", "fee": "10"},
+                         cookie=session_cookie(driver))
+        assert status == 403 and len(manager("backtests?limit=1000")) == before, f"a viewer's backtest answered {status}"
+    check("an operator runs two backtests from the form, sees their charts and compares them; a viewer cannot submit", backtests)
 
     def logout():
         cookie = session_cookie(driver)

@@ -20,7 +20,9 @@ enum HTML {
 
     /// A whole page: the header with the user and their role, the navigation, logout (a
     /// form, so a link elsewhere cannot sign anyone out), and `body`.
-    static func page(title: String, session: ConsoleSession?, body: String) -> String {
+    /// With `live`, the page's main section is refreshed from that URL every few seconds by
+    /// the console's one script (`ConsoleAssets.script`).
+    static func page(title: String, session: ConsoleSession?, body: String, live: String? = nil) -> String {
         var header = "<header><a class=\"brand\" href=\"/\">Gordon</a><nav>"
         if session != nil {
             header += "<a href=\"/\">Overview</a>" + ConsolePage.allCases.map { "<a href=\"\($0.path)\">\($0.title)</a>" }.joined()
@@ -38,8 +40,8 @@ enum HTML {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · Gordon</title>
-            <link rel="stylesheet" href="\(ConsoleAssets.stylesheetPath)">
-            </head><body>\(header)<main>\(body)</main></body></html>
+            <link rel="stylesheet" href="\(ConsoleAssets.stylesheetPath)">\(live == nil ? "" : "<script src=\"\(ConsoleAssets.scriptPath)\" defer></script>")
+            </head><body>\(header)<main\(live.map { " data-live=\"\(escape($0))\"" } ?? "")>\(body)</main></body></html>
             """
     }
 
@@ -62,6 +64,40 @@ enum HTML {
 /// The console's one stylesheet, served from memory: readable on a phone, no framework.
 enum ConsoleAssets {
     static let stylesheetPath = "/static/console.css"
+    static let scriptPath = "/static/console.js"
+
+    /// Live updates, the console's only script: a page whose main section names a `data-live`
+    /// URL has that section replaced by the URL's fragment every two seconds, unless the tab
+    /// is hidden or the user is typing in it. A session that ended sends the page back to the
+    /// login. Without the script the pages are whole, just not live.
+    static let script = """
+        "use strict";
+        (function () {
+          const main = document.querySelector("main[data-live]");
+          if (!main) return;
+          const url = main.dataset.live;
+          let busy = false;
+          async function refresh() {
+            const focused = document.activeElement;
+            if (busy || document.hidden || (focused && main.contains(focused) && /INPUT|SELECT|TEXTAREA/.test(focused.tagName))) return;
+            busy = true;
+            try {
+              const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+              if (response.status === 200) {
+                main.innerHTML = await response.text();
+                main.dataset.updated = String(Date.now());
+              } else if (response.status === 401) {
+                window.location.assign("/");
+              }
+            } catch (error) {
+              main.dataset.stale = String(Date.now());
+            } finally {
+              busy = false;
+            }
+          }
+          window.setInterval(refresh, 2000);
+        })();
+        """
 
     static let stylesheet = """
         :root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --muted: #6e7781; --line: #d0d7de; }

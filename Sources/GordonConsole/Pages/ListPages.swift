@@ -6,7 +6,7 @@ import Hummingbird
 /// bots (with their actions for an operator), orders and fills (filtered by bot, longer
 /// pages on request) and the market data's freshness.
 enum ConsolePage: String, CaseIterable, Sendable {
-    case bots, orders, fills, data
+    case bots, orders, fills, data, backtests
 
     var path: String { "/" + rawValue }
 
@@ -16,27 +16,39 @@ enum ConsolePage: String, CaseIterable, Sendable {
         case .orders: "Orders"
         case .fills: "Fills"
         case .data: "Market data"
+        case .backtests: "Backtests"
         }
     }
 
     static let pageSizes = [50, 200, 1000]
 
-    func render(_ query: [String: String], session: ConsoleSession, manager: ManagerClient) async throws(ManagerClient.Failure) -> String {
+    /// The page's main section, also what its live updates fetch.
+    func body(_ query: [String: String], session: ConsoleSession, manager: ManagerClient) async throws(ManagerClient.Failure) -> String {
         switch self {
         case .bots:
             let bots = try await manager.get("bots", as: session.user) as? [[String: Any]] ?? []
             let positions = try await manager.get("positions", as: session.user) as? [[String: Any]] ?? []
-            return HTML.page(title: title, session: session, body: Self.bots(bots, positions: positions, session: session))
+            return Self.bots(bots, positions: positions, session: session)
         case .orders, .fills:
             let (bot, limit) = try Self.filter(query)
             var path = rawValue + "?limit=\(limit)"
             if let bot { path += "&bot=\(bot)" }
             let rows = try await manager.get(path, as: session.user) as? [[String: Any]] ?? []
-            return HTML.page(title: title, session: session, body: trades(rows, bot: bot, limit: limit))
+            return trades(rows, bot: bot, limit: limit)
         case .data:
             let status = try await manager.get("data", as: session.user) as? [String: Any] ?? [:]
-            return HTML.page(title: title, session: session, body: Self.marketData(status))
+            return Self.marketData(status)
+        case .backtests:
+            let runs = try await manager.get("backtests?limit=50", as: session.user) as? [[String: Any]] ?? []
+            return BacktestPages.list(runs, session: session)
         }
+    }
+
+    /// Where the page's live updates come from: the same page and query under `/live`.
+    func liveURL(_ query: [String: String]) -> String {
+        let (bot, limit): (String?, Int) = (try? Self.filter(query)) ?? (nil, Self.pageSizes[0])
+        guard self == .orders || self == .fills else { return "/live" + path }
+        return "/live" + path + "?limit=\(limit)" + (bot.map { "&bot=\($0)" } ?? "")
     }
 
     /// `?bot=` (a bot id or empty) and `?limit=` (one of the page sizes); anything else is the

@@ -5,6 +5,11 @@ import Foundation
 /// from one call to the manager's `/api/v1/status`.
 enum OverviewPage {
     static func render(status: Any, session: ConsoleSession) -> String {
+        HTML.page(title: "Overview", session: session, body: body(status: status, session: session), live: "/live/overview")
+    }
+
+    /// The page's main section, also what its live updates fetch.
+    static func body(status: Any, session: ConsoleSession) -> String {
         let status = status as? [String: Any] ?? [:]
         let trading = status["trading"] as? [String: Any] ?? [:]
         var body = "<h1>Overview</h1><div class=\"grid\">"
@@ -16,7 +21,7 @@ enum OverviewPage {
         body += positions(status["positions"] as? [[String: Any]] ?? [])
         body += bots(status["bots"] as? [[String: Any]] ?? [])
         body += services(status["services"] as? [[String: Any]] ?? [])
-        return HTML.page(title: "Overview", session: session, body: body)
+        return body
     }
 
     static func latch(_ halt: [String: Any]?, session: ConsoleSession) -> String {
