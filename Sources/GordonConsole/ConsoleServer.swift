@@ -2,8 +2,11 @@ import Foundation
 public import GordonKernel
 public import GordonPlatform
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HTTPTypes
 public import Logging
+public import NIOSSL
 
 /// gordon-console's HTTP server, the one operator-facing port (3000): the documentation site
 /// under `/docs`, `/healthz`, `/readyz` and `/metrics`, every answer with the browser's
@@ -31,6 +34,26 @@ public enum ConsoleServer {
             }
         }
         return router
+    }
+
+    /// The console's server: plain HTTP, or https with `tls`.
+    public static func application(
+        router: Router<ServiceRequestContext>, host: String, port: Int, tls: TLSConfiguration?, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) throws -> some ApplicationProtocol {
+        Application(
+            router: router,
+            server: try tls.map { try HTTPServerBuilder.tls(.http1(), tlsConfiguration: $0) } ?? .http1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "gordon-console"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// When the console speaks https only: `/healthz`, `/readyz` and `/metrics` over plain
+    /// HTTP on loopback, for the manager's probes and Prometheus, which do not know its
+    /// certificate.
+    public static func makeProbeRouter(metrics: MetricsRegistry, readiness: Readiness) -> Router<ServiceRequestContext> {
+        ServiceHTTP.makeRouter(metrics: metrics, readiness: readiness)
     }
 
     /// Only this server's own files: no inline code but the site's own hashed elements, no

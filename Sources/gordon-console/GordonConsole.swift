@@ -10,6 +10,7 @@ import GordonKernel
 import GordonLogging
 import GordonPlatform
 import Logging
+import NIOSSL
 import ServiceLifecycle
 
 /// gordon-console: the operators' port on the LAN (3000). It serves the documentation site
@@ -52,6 +53,15 @@ struct GordonConsoleCommand: AsyncParsableCommand {
     @Option(help: "The console's keyfile: oidc_client_secret and console_token (whose SHA-256 is the manager's console_token_sha256)")
     var keyfile: String?
 
+    @Option(help: "https: the certificate chain, PEM (with --tls-key)")
+    var tlsCertificate: String?
+
+    @Option(help: "https: the private key, PEM, mode 0400, owned by the console's user")
+    var tlsKey: String?
+
+    @Option(help: "With https: /healthz, /readyz and /metrics also over plain HTTP on 127.0.0.1:PORT, for probes")
+    var probePort: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical")
     var logLevel = "info"
 
@@ -73,6 +83,11 @@ struct GordonConsoleCommand: AsyncParsableCommand {
             }
             _ = origin
         }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else { throw ValidationError("--tls-certificate and --tls-key go together") }
+        if let probePort {
+            guard tlsCertificate != nil else { throw ValidationError("--probe-port is for a console that speaks https (--tls-certificate)") }
+            guard (0...65535).contains(probePort) else { throw ValidationError("--probe-port must be between 0 and 65535") }
+        }
         if let managerURL, !(managerURL.hasPrefix("http://127.0.0.1:") || managerURL.hasPrefix("http://[::1]:")) {
             throw ValidationError("--manager-url must be gordon-manager's console port on loopback (http://127.0.0.1:PORT), not '\(managerURL)'")
         }
@@ -85,8 +100,10 @@ struct GordonConsoleCommand: AsyncParsableCommand {
         let logger = Logger(label: "gordon.\(name)")
         let site: DocumentationSite
         var console: ConsoleRoutes?
+        var tls: TLSConfiguration?
         do {
             site = try DocumentationSite(archive: documentation)
+            if let tlsCertificate, let tlsKey { tls = try ConsoleTLS.configuration(certificate: tlsCertificate, key: tlsKey) }
             if let oidcIssuer, let publicURL, let managerURL, let keyfile {
                 let keys = try Keyfile.load(path: keyfile)
                 redactor.register(keys.values.map { $0.withPlainText { $0 } })
@@ -107,16 +124,30 @@ struct GordonConsoleCommand: AsyncParsableCommand {
         let metrics = MetricsRegistry()
         metrics.bootstrapMetricsSystem()
         metrics.exportProcess()
-        let router = ConsoleServer.makeRouter(documentation: site, console: console, metrics: metrics, readiness: Readiness(), logger: logger)
-        let (host, port) = (httpHost, httpPort)
-        let http = ServiceHTTP.application(router: router, host: host, port: port, serverName: name, logger: logger) { bound in
-            GordonService.announce("\(name) listening on http://\(host):\(bound)")
-            logger.info("\(name) ready to serve", metadata: [
-                "port": "\(bound)", "documentation": "\(site.archive)", "login": "\(oidcIssuer ?? "none: documentation only")",
-            ])
+        let readiness = Readiness()
+        let router = ConsoleServer.makeRouter(documentation: site, console: console, metrics: metrics, readiness: readiness, logger: logger)
+        let (host, port, scheme) = (httpHost, httpPort, tls == nil ? "http" : "https")
+        let http: any Service
+        do {
+            http = try ConsoleServer.application(router: router, host: host, port: port, tls: tls, logger: logger) { bound in
+                GordonService.announce("\(name) listening on \(scheme)://\(host):\(bound)")
+                logger.info("\(name) ready to serve", metadata: [
+                    "port": "\(bound)", "scheme": "\(scheme)", "documentation": "\(site.archive)", "login": "\(oidcIssuer ?? "none: documentation only")",
+                ])
+            }
+        } catch {
+            logger.critical("\(name) cannot start: \(error)")
+            throw ExitCode(1)
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: http)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: http)]
+        if let probePort {
+            let probes = ServiceHTTP.application(router: ConsoleServer.makeProbeRouter(metrics: metrics, readiness: readiness),
+                                                 host: "127.0.0.1", port: probePort, serverName: name, logger: logger) { bound in
+                GordonService.announce("\(name) probes on http://127.0.0.1:\(bound)")
+            }
+            services.append(.init(service: probes))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -3,6 +3,7 @@ import Foundation
 import GordonTestDB
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Testing
 
 /// gordon-console as the device runs it, serving a small DocC-shaped site over real HTTP.
@@ -85,6 +86,32 @@ struct DocumentationSiteTests {
         #expect(stopped.status == 0, "\(stopped.stderr.suffix(1000))")
     }
 
+    @Test("https with the given certificate; plain HTTP refused there; the probes alone over HTTP on loopback; a key others can read refused")
+    func servesHTTPS() async throws {
+        let world = try await ConsoleWorld(tls: true)
+        let runbook = try await world.get("/docs/documentation/gordon/runbook/")
+        #expect(runbook.status == .ok && runbook.body.contains("The runbook"))
+        #expect(runbook.headers["Content-Security-Policy"].first?.contains("default-src 'none'") == true)
+        // Plain HTTP to the https port gets no page.
+        let plain = try? await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(world.port)/docs/documentation/gordon/runbook/"),
+                                                          timeout: .seconds(5))
+        #expect(plain == nil || plain?.status != .ok)
+        // The probe port: readiness and metrics, not the site.
+        #expect(try await world.get("/readyz", probes: true).status == .ok)
+        #expect(try await world.get("/metrics", probes: true).body.contains("gordon_"))
+        #expect(try await world.get("/docs/documentation/gordon/runbook/", probes: true).status == .notFound)
+
+        // A private key the group may read: refused, saying why.
+        let key = world.root + "/console.key"
+        #expect(chmod(key, 0o640) == 0)
+        let refused = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", world.archive,
+                                                                   "--tls-certificate", world.root + "/console.crt", "--tls-key", key])
+        #expect(refused.status == 1)
+        #expect((refused.stdout + refused.stderr).contains("chmod 0400"), "\(refused.stdout)\(refused.stderr)")
+        let unpaired = try await TestCommand.run("gordon-console", ["--http-port", "0", "--documentation", world.archive, "--tls-key", key])
+        #expect(unpaired.status != 0 && unpaired.stderr.contains("--tls-certificate and --tls-key go together"))
+    }
+
     @Test("not ready once the archive is gone (the release's tree unmounted)")
     func notReadyWithoutTheSite() async throws {
         let world = try await ConsoleWorld()
@@ -134,7 +161,13 @@ struct ConsoleWorld {
     let console: TestCommand
     let port: Int
 
-    init() async throws {
+    /// With `tls`, the console speaks https with a fresh self-signed certificate and serves its
+    /// probes over plain HTTP on another port.
+    let tls: Bool
+    let probePort: Int?
+
+    init(tls: Bool = false) async throws {
+        self.tls = tls
         root = try Self.makeDirectory()
         site = root + "/docs"
         try FileManager.default.createDirectory(atPath: site + "/js", withIntermediateDirectories: true)
@@ -150,16 +183,36 @@ struct ConsoleWorld {
         try FileManager.default.createDirectory(atPath: site + "/data/documentation/gordon", withIntermediateDirectories: true)
         try #"{"kind":"symbol"}"#.write(toFile: site + "/" + Self.longDataPath, atomically: true, encoding: .utf8)
         archive = try await Self.archive(site)
-        console = try TestCommand("gordon-console", ["--http-port", "0", "--documentation", archive])
+        var arguments = ["--http-port", "0", "--documentation", archive]
+        if tls {
+            let (certificate, key) = try await Self.selfSignedCertificate(in: root)
+            arguments += ["--tls-certificate", certificate, "--tls-key", key, "--probe-port", "0"]
+        }
+        console = try TestCommand("gordon-console", arguments)
         let console = console
-        func port() -> Int? {
-            console.stdout.split(separator: "\n").first(where: { $0.contains("gordon-console listening on ") })
+        func port(_ announcement: String) -> Int? {
+            console.stdout.split(separator: "\n").first(where: { $0.contains(announcement) })
                 .flatMap { $0.split(separator: ":").last }.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         }
-        guard try await eventually(timeout: .seconds(30), { port() != nil || !console.process.isRunning }), let bound = port() else {
+        let listening = "gordon-console listening on \(tls ? "https" : "http")://", probes = "gordon-console probes on http://"
+        guard try await eventually(timeout: .seconds(30), { (port(listening) != nil && (!tls || port(probes) != nil)) || !console.process.isRunning }),
+              let bound = port(listening) else {
             throw TestNATSServerError(message: "gordon-console did not start: \(console.stderr.suffix(2000))")
         }
         self.port = bound
+        probePort = tls ? port(probes) : nil
+    }
+
+    /// A self-signed certificate for 127.0.0.1 and its key (mode 0600), made by openssl.
+    static func selfSignedCertificate(in directory: String) async throws -> (certificate: String, key: String) {
+        let (certificate, key) = (directory + "/console.crt", directory + "/console.key")
+        let made = try await TestCommand.runProgram("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+        ])
+        guard made.status == 0 else { throw TestNATSServerError(message: "openssl failed: \(made.stderr)") }
+        guard chmod(key, 0o600) == 0 else { throw TestNATSServerError(message: "chmod of the test key failed") }
+        return (certificate, key)
     }
 
     static let longDataPath = "data/documentation/gordon/init(" + Array(repeating: "parameter:", count: 14).joined() + ").json"
@@ -185,10 +238,16 @@ struct ConsoleWorld {
     }
 
     /// One request as a browser sends it: no redirect followed, the path exactly as given.
-    func get(_ path: String, method: HTTPMethod = .GET, headers: [String: String] = [:]) async throws -> Answer {
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+    func get(_ path: String, method: HTTPMethod = .GET, headers: [String: String] = [:], probes: Bool = false) async throws -> Answer {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        var trust = TLSConfiguration.makeClientConfiguration()
+        // The test's own self-signed certificate: what is checked here is the console's https, not a CA.
+        trust.certificateVerification = .none
+        configuration.tlsConfiguration = trust
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            let base = probes ? "http://127.0.0.1:\(probePort ?? 0)" : "\(tls ? "https" : "http")://127.0.0.1:\(port)"
+            var request = HTTPClientRequest(url: base + path)
             request.method = method
             for (name, value) in headers { request.headers.add(name: name, value: value) }
             let response = try await client.execute(request, timeout: .seconds(10))
