@@ -1,5 +1,5 @@
 import Foundation
-public import GordonKernel
+import GordonKernel
 public import GordonPlatform
 public import Hummingbird
 import HummingbirdCore

@@ -1,6 +1,6 @@
 import Foundation
 public import GordonKernel
-public import GordonPlatform
+import GordonPlatform
 import NIOHTTP1
 
 /// The console's only way to Gordon: gordon-manager's API on its loopback port, with the

@@ -148,6 +148,18 @@ def post(path, fields, cookie=None, origin=None):
         return error.code, error.read().decode()
 
 
+def act(driver, button, reason, then, screenshot=None):
+    """Clicks an action's button, says why on its confirmation page, confirms, and waits for
+    the element `then` on the page the console goes back to."""
+    driver.find_element(By.ID, button).click()
+    WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
+    if screenshot:
+        shoot(driver, screenshot)
+    driver.find_element(By.ID, "reason").send_keys(reason)
+    driver.find_element(By.ID, "confirm").click()
+    WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, then)))
+
+
 def equity_as_of(driver):
     return driver.find_elements(By.CSS_SELECTOR, "#equity dd")[-1].text
 
@@ -214,12 +226,7 @@ try:
             assert status == 403, f"a halt without a valid token or from another origin answered {status}: {body[:200]}"
         assert not latch()["halted"] and audit_count() == audits, "a refused halt changed something"
 
-        driver.find_element(By.ID, "halt").click()
-        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
-        shoot(driver, "05-confirm-halt")
-        driver.find_element(By.ID, "reason").send_keys("browser test: halt from the console")
-        driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#latch .halted")))
+        act(driver, "halt", "browser test: halt from the console", "#latch .halted", screenshot="05-confirm-halt")
         shoot(driver, "06-overview-halted")
         halt = latch()
         assert halt["halted"] and halt["changed_by"] == "operator:console.olga", f"the latch after the halt: {halt}"
@@ -237,11 +244,7 @@ try:
         assert not placed, f"orders placed while halted: {placed[:2]}"
         print(f"     while halted the executor refused {len(refused)} intents: {refused[0].get('reject_reason')}", flush=True)
 
-        driver.find_element(By.ID, "resume").click()
-        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
-        driver.find_element(By.ID, "reason").send_keys("browser test: resume from the console")
-        driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#latch .open")))
+        act(driver, "resume", "browser test: resume from the console", "#latch .open")
         resumed = latch()
         assert not resumed["halted"] and resumed["changed_by"] == "operator:console.olga", f"the latch after the resume: {resumed}"
         resumed_at = datetime.datetime.fromisoformat(resumed["changed_at"])
@@ -261,30 +264,20 @@ try:
                 assert driver.find_elements(By.ID, marker), f"{path} has no #{marker}"
             shoot(driver, name)
         assert not driver.find_elements(By.CSS_SELECTOR, "form[action*='/actions/']"), "a viewer is offered a bot action"
-        rows = driver.execute_script("return document.querySelectorAll('tbody tr').length")
         driver.get(console + "/orders?bot=c1&limit=200")
         bots = {cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2)")}
         assert bots <= {"c1"}, f"orders filtered by c1 show {bots}"
         driver.get(console + "/orders?limit=7")
         assert "limit must be one of" in driver.page_source, "a bad page size is not explained"
-        assert rows >= 0
     check("a viewer reads bots, orders (filtered), fills and market data", pages)
 
     def bot_actions():
         log_in(driver, "olga")
         driver.get(console + "/bots")
-        driver.find_element(By.ID, "pause-c1").click()
-        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
-        driver.find_element(By.ID, "reason").send_keys("browser test: pause c1")
-        driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "resume-c1")))
+        act(driver, "pause-c1", "browser test: pause c1", "#resume-c1")
         assert manager("bots/c1")[0]["desired_state"] == "paused", "c1 is not paused"
         shoot(driver, "13-bots-operator-paused")
-        driver.find_element(By.ID, "resume-c1").click()
-        WebDriverWait(driver, 30).until(expected_conditions.presence_of_element_located((By.ID, "confirm")))
-        driver.find_element(By.ID, "reason").send_keys("browser test: resume c1")
-        driver.find_element(By.ID, "confirm").click()
-        WebDriverWait(driver, 60).until(expected_conditions.presence_of_element_located((By.ID, "pause-c1")))
+        act(driver, "resume-c1", "browser test: resume c1", "#pause-c1")
         assert manager("bots/c1")[0]["desired_state"] == "running", "c1 is not running again"
         actions = [(e["action"], e["target"], e["actor"]) for e in manager("audit?limit=2")]
         assert actions == [("resume_bot", "c1", "operator:console.olga"), ("pause_bot", "c1", "operator:console.olga")], f"audit: {actions}"
@@ -347,7 +340,7 @@ try:
         driver.get(console + "/docs/documentation/gordon/")
         WebDriverWait(driver, 60).until(lambda d: d.execute_script(
             "return document.querySelector('h1') && document.querySelector('h1').textContent.length > 0"))
-        shoot(driver, "14-docs")
+        shoot(driver, "18-docs")
     check("logout makes the session cookie worthless; the docs need no login", logout)
 finally:
     driver.quit()

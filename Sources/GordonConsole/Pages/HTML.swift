@@ -1,26 +1,13 @@
+import GordonKernel
+
 /// Server-rendered HTML: every value from outside (the manager's data, the provider's names,
 /// a reason someone typed) goes through `escape`, and the pages carry no inline script or
 /// style, so the console's policy can forbid both.
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { MarkupText.escaped(text) }
 
     /// A whole page: the header with the user and their role, the navigation, logout (a
-    /// form, so a link elsewhere cannot sign anyone out), and `body`.
-    /// With `live`, the page's main section is refreshed from that URL every few seconds by
+    /// form, so a link elsewhere cannot sign anyone out), and `body`. With `live`, the page's main section is refreshed from that URL every few seconds by
     /// the console's one script (`ConsoleAssets.script`).
     static func page(title: String, session: ConsoleSession?, body: String, live: String? = nil) -> String {
         var header = "<header><a class=\"brand\" href=\"/\">Gordon</a><nav>"

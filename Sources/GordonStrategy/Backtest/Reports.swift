@@ -1,4 +1,5 @@
 import GordonDomain
+import GordonKernel
 
 /// A backtest's files: the trade list and equity curve as CSV, the curve as an SVG picture.
 /// Text only, built from the result alone, so the same run gives byte-identical files.
@@ -72,7 +73,7 @@ public enum BacktestReport {
         return """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(Int(left))" y="24" font-size="15">\(xmlEscaped(title))</text>
+        <text x="\(Int(left))" y="24" font-size="15">\(MarkupText.escaped(title))</text>
         <line x1="\(Int(left))" y1="\(Int(top))" x2="\(Int(left))" y2="\(Int(height - bottom))" stroke="#444"/>
         <line x1="\(Int(left))" y1="\(Int(height - bottom))" x2="\(Int(width - right))" y2="\(Int(height - bottom))" stroke="#444"/>
         <line x1="\(Int(left))" y1="\(Format.fixed(base, 1))" x2="\(Int(width - right))" y2="\(Format.fixed(base, 1))" stroke="#bbb" stroke-dasharray="4 4"/>
@@ -94,19 +95,5 @@ public enum BacktestReport {
             quoted.append(character)
         }
         return quoted + "\""
-    }
-
-    static func xmlEscaped(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
