@@ -96,6 +96,14 @@ public struct ManagerAPI: Sendable {
             let (bot, _) = try Self.listFilter(request)
             return try await json(Self.positionsQuery(bot: bot))
         }
+        get(api, "klines") { request, _ in
+            let query = request.uri.queryParameters
+            let symbol = try Symbol(query.get("symbol") ?? "")
+            let text = query.get("interval") ?? ""
+            guard let interval = Interval(rawValue: text) else { throw GordonError(.invalidRequest, "'\(text)' is not a kline interval") }
+            let (_, limit) = try Self.listFilter(request)
+            return try await json(Self.klinesQuery(symbol: symbol.rawValue, interval: interval.rawValue, limit: limit))
+        }
         get(api, "events") { request, _ in throw Self.liveEventsRefusal(request) }
         get(api, "data") { _, _ in try await marketDataStatus() }
         get(api, "data/backfills") { request, _ in
@@ -615,6 +623,17 @@ public struct ManagerAPI: Sendable {
             LEFT JOIN LATERAL (SELECT close FROM market_data.v_klines_reader
                                WHERE symbol = p.symbol ORDER BY close_time DESC LIMIT 1) k ON true
             WHERE (\(bot)::text IS NULL OR p.bot_id = \(bot)) AND (p.quantity <> 0 OR p.realized_pnl <> 0)) p
+        """
+    }
+
+    /// The latest closed klines of a series, oldest first (the console's charts).
+    static func klinesQuery(symbol: String, interval: String, limit: Int) -> PostgresQuery {
+        """
+        SELECT coalesce(json_agg(k ORDER BY k.open_time), '[]')::text FROM (
+            SELECT open_time, close_time, open::text AS open, high::text AS high, low::text AS low, close::text AS close,
+                   volume::text AS volume
+            FROM market_data.v_klines_reader WHERE symbol = \(symbol) AND interval = \(interval)
+            ORDER BY open_time DESC LIMIT \(limit)) k
         """
     }
 

@@ -313,3 +313,35 @@ import Testing
         #expect(numbers.allSatisfy { $0.count == 2 && (0...800).contains($0[0]) && (0...260).contains($0[1]) })
     }
 }
+
+/// The bot page's chart: PostgreSQL's timestamps read exactly, each fill at the bar it fell in.
+@Suite struct TradesChartTests {
+    @Test func postgresTimestampsInAnyOffsetAreTheSameInstant() {
+        let utc = Timestamps.date("2026-12-08T00:05:37.349239+00:00")
+        #expect(utc.map { abs($0.timeIntervalSince1970 - 1_796_688_337.349239) < 0.000_01 } == true)
+        #expect(Timestamps.date("2026-12-08T01:05:37.349239+01:00") == utc)
+        #expect(Timestamps.date("2026-12-07T19:35:37.349239-04:30") == utc)
+        #expect(Timestamps.date("2026-12-08T00:05:37Z")?.timeIntervalSince1970 == 1_796_688_337)
+        #expect(Timestamps.date("2026-12-08 00:05") == nil)
+        #expect(Timestamps.date("not a time at all!!") == nil)
+        #expect(Timestamps.date(42) == nil)
+    }
+
+    @Test func eachFillIsMarkedAtItsBarAndFillsBeforeTheChartAreLeftOut() {
+        let klines: [[String: Any]] = (0..<4).map { minute in
+            ["open_time": "2026-12-08T00:0\(minute):00+00:00", "close_time": "2026-12-08T00:0\(minute):59.999+00:00", "close": "\(100 + minute)"]
+        }
+        let fills: [[String: Any]] = [
+            ["trade_time": "2026-12-08T00:01:30.5+00:00", "price": "101.5", "side": "BUY"],
+            ["trade_time": "2026-12-08T00:03:59+00:00", "price": "103", "side": "SELL"],
+            // Before the first bar and after the last: not on this chart.
+            ["trade_time": "2026-12-07T23:59:00+00:00", "price": "99", "side": "SELL"],
+            ["trade_time": "2026-12-08T00:05:00+00:00", "price": "104", "side": "BUY"],
+        ]
+        let svg = ConsolePage.tradesChart(klines: klines, fills: fills)
+        #expect(svg.components(separatedBy: "class=\"buy\"").count == 2)
+        #expect(svg.components(separatedBy: "class=\"sell\"").count == 2)
+        #expect(svg.contains("<polyline"))
+        #expect(ConsolePage.tradesChart(klines: [["open_time": "2026-12-08T00:00:00Z", "close": "x"]], fills: []).contains("unreadable"))
+    }
+}

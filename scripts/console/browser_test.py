@@ -10,7 +10,8 @@ What it checks, each against the manager's own record (its Unix socket), not the
   - an operator halts through the confirmation page: the latch closes, recorded as
     console.olga with the reason; the executor then refuses the bots' intents; the operator
     resumes and the bots trade again;
-  - a viewer reads the bots, orders (filtered by bot), fills and market data pages;
+  - a viewer reads the bots (each with its market charted), orders
+    (filtered by bot), fills, market data and audit pages;
   - an operator pauses and resumes a bot from the bots page, audited in their name;
   - an operator submits two backtests from the form generated from the strategy catalogue,
     each run's equity chart appears on its live page, and the two compare on one chart; a
@@ -252,6 +253,11 @@ try:
             o for o in manager("orders?limit=200")
             if datetime.datetime.fromisoformat(o["created_at"]) > resumed_at and o["status"] == "FILLED"])
         shoot(driver, "07-overview-resumed")
+        driver.get(console + "/audit")
+        rows = [row.text for row in driver.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert any("operator:console.olga" in row and "browser test: halt from the console" in row for row in rows), \
+            f"the audit page does not show the halt: {rows[:3]}"
+        shoot(driver, "08-audit")
     check("an operator halts and resumes through the confirmation page; the executor obeys", operator)
 
     def pages():
@@ -264,6 +270,10 @@ try:
                 assert driver.find_elements(By.ID, marker), f"{path} has no #{marker}"
             shoot(driver, name)
         assert not driver.find_elements(By.CSS_SELECTOR, "form[action*='/actions/']"), "a viewer is offered a bot action"
+        driver.get(console + "/bots")
+        # (Its trades are marked at their bars; the simulator's market clock runs ahead of the
+        # wall clock its trades are stamped with, so here they fall outside the chart.)
+        assert driver.find_elements(By.CSS_SELECTOR, "#bot-c1 .trades-chart polyline"), "c1's market is not charted"
         driver.get(console + "/orders?bot=c1&limit=200")
         bots = {cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "tbody tr td:nth-child(2)")}
         assert bots <= {"c1"}, f"orders filtered by c1 show {bots}"

@@ -178,8 +178,15 @@ enum BacktestPages {
 enum EquityChart {
     static let colours = ["#0969da", "#cf222e", "#1a7f37", "#8250df"]
 
-    static func svg(_ lines: [(name: String, values: [Double])], width: Int = 800, height: Int = 260) -> String {
-        let all = lines.flatMap(\.values)
+    /// A trade drawn on a line: at the bar it happened in (`index`), at its price.
+    struct Marker {
+        let index: Int
+        let value: Double
+        let isBuy: Bool
+    }
+
+    static func svg(_ lines: [(name: String, values: [Double])], markers: [Marker] = [], width: Int = 800, height: Int = 260) -> String {
+        let all = lines.flatMap(\.values) + markers.map(\.value)
         guard let low = all.min(), let high = all.max(), lines.contains(where: { $0.values.count > 1 }) else {
             return "<p class=\"empty\">No equity points yet.</p>"
         }
@@ -192,15 +199,26 @@ enum EquityChart {
             svg += "<line x1=\"\(left)\" x2=\"\(Double(width) - right)\" y1=\"\(format(y))\" y2=\"\(format(y))\" stroke=\"#d0d7de\" stroke-width=\"1\"/>"
             svg += "<text x=\"\(left - 6)\" y=\"\(format(y + 4))\" text-anchor=\"end\" font-size=\"11\" fill=\"currentColor\">\(label(value))</text>"
         }
+        func y(_ value: Double) -> Double { top + (high - value) / span * plotHeight }
         for (index, line) in lines.enumerated() where line.values.count > 1 {
             let step = plotWidth / Double(line.values.count - 1)
             let points = line.values.enumerated().map { offset, value in
-                "\(format(left + Double(offset) * step)),\(format(top + (high - value) / span * plotHeight))"
+                "\(format(left + Double(offset) * step)),\(format(y(value)))"
             }.joined(separator: " ")
             let colour = colours[index % colours.count]
             svg += "<polyline class=\"series\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" points=\"\(points)\"/>"
             if !line.name.isEmpty {
                 svg += "<text x=\"\(format(left + 8 + Double(index) * 220))\" y=\"\(height - 6)\" font-size=\"12\" fill=\"\(colour)\">\(HTML.escape(line.name))</text>"
+            }
+        }
+        if let count = lines.first?.values.count, count > 1 {
+            let step = plotWidth / Double(count - 1)
+            for marker in markers where (0..<count).contains(marker.index) {
+                // Buys point up in green, sells down in red.
+                let (x, at) = (left + Double(marker.index) * step, y(marker.value))
+                let points = marker.isBuy ? "\(format(x)),\(format(at - 6)) \(format(x - 5)),\(format(at + 4)) \(format(x + 5)),\(format(at + 4))"
+                    : "\(format(x)),\(format(at + 6)) \(format(x - 5)),\(format(at - 4)) \(format(x + 5)),\(format(at - 4))"
+                svg += "<polygon class=\"\(marker.isBuy ? "buy" : "sell")\" points=\"\(points)\" fill=\"\(marker.isBuy ? "#1a7f37" : "#cf222e")\"/>"
             }
         }
         return svg + "</svg>"

@@ -6,7 +6,7 @@ import Hummingbird
 /// bots (with their actions for an operator), orders and fills (filtered by bot, longer
 /// pages on request) and the market data's freshness.
 enum ConsolePage: String, CaseIterable, Sendable {
-    case bots, orders, fills, data, backtests
+    case bots, orders, fills, data, backtests, audit
 
     var path: String { "/" + rawValue }
 
@@ -17,6 +17,7 @@ enum ConsolePage: String, CaseIterable, Sendable {
         case .fills: "Fills"
         case .data: "Market data"
         case .backtests: "Backtests"
+        case .audit: "Audit log"
         }
     }
 
@@ -28,7 +29,15 @@ enum ConsolePage: String, CaseIterable, Sendable {
         case .bots:
             let bots = try await manager.get("bots", as: session.user) as? [[String: Any]] ?? []
             let positions = try await manager.get("positions", as: session.user) as? [[String: Any]] ?? []
-            return Self.bots(bots, positions: positions, session: session)
+            var charts: [String: String] = [:]
+            for bot in bots {
+                guard let id = bot["bot_id"] as? String, let symbol = (bot["symbols"] as? [String])?.first, let interval = bot["interval"] as? String,
+                      (try? BotId(id)) != nil, (try? Symbol(symbol)) != nil, Interval(rawValue: interval) != nil else { continue }
+                let klines = try await manager.get("klines?symbol=\(symbol)&interval=\(interval)&limit=200", as: session.user) as? [[String: Any]] ?? []
+                let fills = try await manager.get("fills?bot=\(id)&limit=200", as: session.user) as? [[String: Any]] ?? []
+                charts[id] = Self.tradesChart(klines: klines, fills: fills)
+            }
+            return Self.bots(bots, positions: positions, session: session, charts: charts)
         case .orders, .fills:
             let (bot, limit) = try Self.filter(query)
             var path = rawValue + "?limit=\(limit)"
@@ -41,13 +50,17 @@ enum ConsolePage: String, CaseIterable, Sendable {
         case .backtests:
             let runs = try await manager.get("backtests?limit=50", as: session.user) as? [[String: Any]] ?? []
             return BacktestPages.list(runs, session: session)
+        case .audit:
+            let (_, limit) = try Self.filter(query)
+            let entries = try await manager.get("audit?limit=\(limit)", as: session.user) as? [[String: Any]] ?? []
+            return Self.audit(entries, limit: limit)
         }
     }
 
     /// Where the page's live updates come from: the same page and query under `/live`.
     func liveURL(_ query: [String: String]) -> String {
         let (bot, limit): (String?, Int) = (try? Self.filter(query)) ?? (nil, Self.pageSizes[0])
-        guard self == .orders || self == .fills else { return "/live" + path }
+        guard self == .orders || self == .fills || self == .audit else { return "/live" + path }
         return "/live" + path + "?limit=\(limit)" + (bot.map { "&bot=\($0)" } ?? "")
     }
 
@@ -69,7 +82,24 @@ enum ConsolePage: String, CaseIterable, Sendable {
         return (bot, limit)
     }
 
-    static func bots(_ bots: [[String: Any]], positions: [[String: Any]], session: ConsoleSession) -> String {
+    /// The bot's market, its last closes, with its fills marked at the bar they fell in.
+    static func tradesChart(klines: [[String: Any]], fills: [[String: Any]]) -> String {
+        let closes = klines.compactMap { ($0["close"] as? String).flatMap(Double.init) }
+        guard closes.count == klines.count else { return "<p class=\"empty\">The market's prices are unreadable.</p>" }
+        let bars = klines.map { (open: Timestamps.date($0["open_time"]), close: Timestamps.date($0["close_time"])) }
+        // A fill outside every bar shown (older, or newer than the last close) is left out.
+        let markers: [EquityChart.Marker] = fills.compactMap { fill in
+            guard let time = Timestamps.date(fill["trade_time"]), let price = (fill["price"] as? String).flatMap(Double.init),
+                  let index = bars.firstIndex(where: { bar in
+                      guard let open = bar.open, let close = bar.close else { return false }
+                      return open <= time && time <= close
+                  }) else { return nil }
+            return EquityChart.Marker(index: index, value: price, isBuy: (fill["side"] as? String) == "BUY")
+        }
+        return "<div class=\"trades-chart\">" + EquityChart.svg([("", closes)], markers: markers, height: 200) + "</div>"
+    }
+
+    static func bots(_ bots: [[String: Any]], positions: [[String: Any]], session: ConsoleSession, charts: [String: String] = [:]) -> String {
         var html = "<h1>Bots</h1>"
         if bots.isEmpty { return html + "<p class=\"empty\">No bots.</p>" }
         for bot in bots {
@@ -87,6 +117,7 @@ enum ConsolePage: String, CaseIterable, Sendable {
                 [OverviewPage.text(row["symbol"]), OverviewPage.text(row["quantity"]), OverviewPage.text(row["average_entry_price"]),
                  OverviewPage.text(row["last_price"]), OverviewPage.money(row["unrealized_pnl"]), OverviewPage.money(row["realized_pnl"])]
             }, empty: "No position.")
+            html += charts[id] ?? ""
             html += "<p><a href=\"/orders?bot=\(HTML.escape(id))\">Orders</a> · <a href=\"/fills?bot=\(HTML.escape(id))\">Fills</a></p>"
             if session.role == .operator {
                 // A running bot can be paused (by risk) or stopped; a paused one resumed or stopped; a stopped one started.
@@ -128,6 +159,18 @@ enum ConsolePage: String, CaseIterable, Sendable {
         return html
     }
 
+    /// Who halted, resumed, flattened or paused, and why: risk's audit log, newest first.
+    static func audit(_ entries: [[String: Any]], limit: Int) -> String {
+        let t = OverviewPage.text
+        var html = "<h1>Audit log</h1>" + HTML.table(["When", "Who", "Action", "Target", "Why"], entries.map { e in
+            [t(e["occurred_at"]), t(e["actor"]), t(e["action"]), t(e["target"]), t(e["reason"])]
+        }, empty: "Nothing recorded yet.")
+        if entries.count == limit, let next = pageSizes.first(where: { $0 > limit }) {
+            html += "<p><a id=\"more\" href=\"/audit?limit=\(next)\">Show \(next)</a></p>"
+        }
+        return html
+    }
+
     static func marketData(_ status: [String: Any]) -> String {
         let t = OverviewPage.text
         var html = "<h1>Market data</h1><section id=\"klines\"><h2>Klines</h2>"
@@ -148,5 +191,36 @@ enum ConsolePage: String, CaseIterable, Sendable {
     static func parameters(_ value: Any?) -> String {
         guard let object = value as? [String: Any] else { return "" }
         return object.sorted { $0.key < $1.key }.map { "\($0.key)=\(($0.value as? NSNumber)?.stringValue ?? "\($0.value)")" }.joined(separator: " ")
+    }
+}
+
+/// PostgreSQL's JSON timestamps (`2026-12-08T00:05:37.349239+00:00`) as dates.
+enum Timestamps {
+    static func date(_ value: Any?) -> Date? {
+        guard let text = value as? String, text.utf8.count >= 20 else { return nil }
+        let characters = Array(text)
+        func number(_ range: Range<Int>) -> Int? { Int(String(characters[range])) }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
+              let minute = number(14..<16), let second = number(17..<19) else { return nil }
+        var rest = characters[19...]
+        var fraction = 0.0
+        if rest.first == "." {
+            let digits = rest.dropFirst().prefix { $0.isNumber }
+            fraction = Double("0." + String(digits)) ?? 0
+            rest = rest.dropFirst(1 + digits.count)
+        }
+        var offset = 0
+        if let sign = rest.first, sign == "+" || sign == "-" {
+            let parts = String(rest.dropFirst()).split(separator: ":").compactMap { Int($0) }
+            guard let hours = parts.first else { return nil }
+            offset = (sign == "-" ? -1 : 1) * (hours * 3600 + (parts.count > 1 ? parts[1] * 60 : 0))
+        } else if rest.first != "Z" {
+            return nil
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let base = calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
+        else { return nil }
+        return base.addingTimeInterval(fraction - Double(offset))
     }
 }
