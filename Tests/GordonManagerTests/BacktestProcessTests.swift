@@ -96,6 +96,20 @@ extension ManagerProcessTests {
             #expect(after == filed)
 
             // The market data the manager reports: the series, and a bar gone missing.
+            // The console's charts: the latest stored klines of a series, oldest first.
+            let (klinesStatus, klinesBody) = try await Self.get(world.socket, "/api/v1/klines?symbol=BTCUSDT&interval=1m&limit=3")
+            let latest = try JSONSerialization.jsonObject(with: Data(klinesBody.utf8)) as? [[String: Any]]
+            let closes = latest?.compactMap { $0["close"] as? String }
+            // (As stored: the file's own text for each close.)
+            let expected = csv.split(separator: "\n").suffix(3).map { String($0.split(separator: ",")[4]) }
+            #expect(klinesStatus == 200 && closes == expected, "\(klinesBody)")
+            #expect(latest?.first?["open_time"] as? String ?? "" < latest?.last?["open_time"] as? String ?? "")
+            for (path, message) in [("symbol=BTCUSDT&interval=7m", "not a kline interval"), ("symbol=btc%20usdt&interval=1m", "symbol"),
+                                    ("symbol=BTCUSDT&interval=1m&limit=5000", "limit must be 1-1000")] {
+                let (status, body) = try await Self.get(world.socket, "/api/v1/klines?" + path)
+                #expect(status == 400 && body.contains(message), "\(path): \(body)")
+            }
+
             let data = try await world.ctl(["data", "status"])
             #expect(data.status == 0 && data.stdout.contains("BTCUSDT") && data.stdout.contains("3000"), "\(data.stdout)\(data.stderr)")
             try await admin.query("DELETE FROM market_data.klines WHERE open_time = 'epoch'::timestamptz + \(start + 100 * 60_000) * interval '1 millisecond'",

@@ -463,6 +463,13 @@ struct ManagerProcessTests {
         }
     }
 
+    static func get(_ socket: String, _ path: String) async throws -> (Int, String) {
+        let encoded = socket.replacingOccurrences(of: "/", with: "%2F")
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http+unix://\(encoded)\(path)"), timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+
     static func post(_ socket: String, _ path: String, body: String) async throws -> (Int, String) {
         let encoded = socket.replacingOccurrences(of: "/", with: "%2F")
         var request = HTTPClientRequest(url: "http+unix://\(encoded)\(path)")
