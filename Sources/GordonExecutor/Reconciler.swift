@@ -34,6 +34,10 @@ public final class Reconciler: Sendable {
 
     public struct Configuration: Sendable {
         public var every: Duration = .seconds(60)
+        /// A run (connecting included) not done by then is given up: its connection is closed
+        /// and the next trigger or timer runs anew. A connection can hang without failing
+        /// (PostgreSQL killed as a query is sent); a run stuck on one must not stop every run after it.
+        public var runDeadline: Duration = .seconds(90)
         /// The consumer whose dead letters are intents.
         public var intentsConsumer = "gordon-executor-intents"
         public var machine = Reconciliation.Configuration()
@@ -83,8 +87,18 @@ public final class Reconciler: Sendable {
         var reason = Reconciliation.Trigger.start
         while !Task.isCancelled {
             do {
-                if connection == nil { connection = try await connect() }
-                try await reconcile(reason, machine: &machine, on: connection!)
+                if connection == nil {
+                    connection = try await withDeadline(configuration.runDeadline, timeoutError: { self.stuck("connecting") }) {
+                        try await self.connect()
+                    }
+                }
+                let (started, open, trigger) = (machine, connection!, reason)
+                machine = try await withDeadline(configuration.runDeadline, timeoutError: { self.stuck("a run") },
+                                                 onTimeout: { try? await open.close() }) {
+                    var running = started
+                    try await self.reconcile(trigger, machine: &running, on: open)
+                    return running
+                }
             } catch {
                 if Task.isCancelled { break }
                 _ = machine.failed()
@@ -103,6 +117,10 @@ public final class Reconciler: Sendable {
             }
         }
         try? await connection?.close()
+    }
+
+    private func stuck(_ what: String) -> GordonError {
+        GordonError(.databaseUnreachable, "reconciliation: \(what) did not finish within \(configuration.runDeadline)")
     }
 
     /// One run, driven step by step by the state machine.
