@@ -76,8 +76,7 @@ public struct ConsoleRoutes: Sendable {
         router.get("/auth/login") { _, context in try await startLogin(context) }
         router.get(RouterPath(Self.callbackPath)) { request, _ in try await finishLogin(request) }
         router.post("/auth/logout") { request, _ in
-            let (id, session, form) = try await authorisedForm(request, needs: .viewer)
-            _ = form
+            let (id, session, _) = try await authorisedForm(request, needs: .viewer)
             sessions.close(id: id)
             logger.notice("console logout", metadata: ["user": "\(session.user)"])
             var response = Response.redirect(to: "/", type: .normal)
